@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using Backprop.Cli.Commands;
+
+namespace Backprop.Cli;
+
+/// <summary>The `backprop` command line: one command per file under Commands/, wired here.</summary>
+public static class App
+{
+    /// <summary>Exit code for a bad command line or bad input the user can fix.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Exit code for a failure while running (I/O, diverged training, ...).</summary>
+    public const int Failure = 1;
+
+    public static Command BuildRoot(TextWriter output, TextWriter error)
+    {
+        // A plain command named "backprop" rather than RootCommand, whose name would be the assembly's.
+        var root = new Command("backprop",
+            "Backprop: feed-forward neural networks, exact enough to teach backpropagation digit by digit.\n" +
+            "With no command, runs the demo on the seed network.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        var demo = DemoCommand.Create(output, error);
+        root.Subcommands.Add(demo);
+        foreach (var option in demo.Options)
+            root.Options.Add(option);
+        root.Action = demo.Action;
+        return root;
+    }
+
+    public static int Run(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = BuildRoot(output, error);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+                error.WriteLine($"error: {e.Message}");
+            error.WriteLine("Run 'backprop --help' for usage.");
+            return UsageError;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Runs a command body, turning the errors a user can fix into one clear line and an exit code.</summary>
+    public static int Guard(TextWriter error, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (BackpropException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Backprop.Cli;
+
+return App.Run(args);

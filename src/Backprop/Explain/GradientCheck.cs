@@ -1,0 +1,108 @@
+using System.Numerics;
+using Backprop.Nn;
+
+namespace Backprop.Explain;
+
+/// <summary>The worst disagreement between analytic and finite-difference gradients in one layer.</summary>
+/// <param name="Layer">Layer index.</param>
+/// <param name="Parameters">How many parameters were checked (weights and biases).</param>
+/// <param name="MaxAbsoluteError">max |analytic - numeric|.</param>
+/// <param name="MaxRelativeError">max |analytic - numeric| / max(|analytic|, |numeric|, floor).</param>
+/// <param name="Worst">The parameter with the largest relative error, e.g. <c>weights[2][0]</c> or <c>biases[0]</c>.</param>
+/// <param name="Analytic">Its analytic gradient.</param>
+/// <param name="Numeric">Its central finite-difference gradient.</param>
+public sealed record LayerGradientError(int Layer, int Parameters, double MaxAbsoluteError, double MaxRelativeError,
+    string Worst, double Analytic, double Numeric);
+
+/// <summary>The result of <see cref="GradientCheck.Run{T}"/>.</summary>
+public sealed record GradientCheckResult(IReadOnlyList<LayerGradientError> Layers, double Epsilon)
+{
+    public double MaxRelativeError => Layers.Count == 0 ? 0 : Layers.Max(l => l.MaxRelativeError);
+    public double MaxAbsoluteError => Layers.Count == 0 ? 0 : Layers.Max(l => l.MaxAbsoluteError);
+}
+
+/// <summary>
+/// Checks a model's back-propagated gradients against central finite differences computed in double,
+/// over every weight and bias, for a given batch.
+/// </summary>
+public static class GradientCheck
+{
+    /// <summary>
+    /// Computes the analytic gradients with <paramref name="network"/>'s own backward pass (in its element
+    /// type) and compares each with (E(p + eps) - E(p - eps)) / (2 eps) on a double copy of the network.
+    /// The network's gradient buffers are overwritten; its parameters are not changed.
+    /// </summary>
+    /// <param name="relativeFloor">Smallest denominator of the relative error, so gradients that are zero
+    /// up to rounding do not report huge relative errors.</param>
+    public static GradientCheckResult Run<T>(Network<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows,
+        double epsilon = 1e-6, double relativeFloor = 1e-8)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);
+        network.Forward(inputs, rows);
+        network.Backward(targets);
+
+        var copy = network.Convert<double>();
+        var x = ToDouble(inputs);
+        var y = ToDouble(targets);
+        var results = new List<LayerGradientError>();
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            var layer = network.Layers[l];
+            double maxAbs = 0, maxRel = -1, worstA = 0, worstN = 0;
+            string worst = "";
+            for (int p = 0; p < layer.Weights.Length + layer.Biases.Length; p++)
+            {
+                bool isBias = p >= layer.Weights.Length;
+                int index = isBias ? p - layer.Weights.Length : p;
+                double analytic = double.CreateChecked(isBias ? layer.BiasGradients[index] : layer.WeightGradients[index]);
+                double numeric = NumericGradient(copy, x, y, rows, l, isBias, index, epsilon);
+                double abs = Math.Abs(analytic - numeric);
+                double rel = abs / Math.Max(relativeFloor, Math.Max(Math.Abs(analytic), Math.Abs(numeric)));
+                maxAbs = Math.Max(maxAbs, abs);
+                if (rel > maxRel)
+                {
+                    maxRel = rel;
+                    worstA = analytic;
+                    worstN = numeric;
+                    worst = isBias ? $"biases[{index}]" : $"weights[{index / layer.Inputs}][{index % layer.Inputs}]";
+                }
+            }
+            results.Add(new LayerGradientError(l, layer.ParameterCount, maxAbs, Math.Max(maxRel, 0), worst, worstA, worstN));
+        }
+        return new GradientCheckResult(results, epsilon);
+    }
+
+    /// <summary>
+    /// The central finite difference (E(p + eps) - E(p - eps)) / (2 eps) of one parameter of a double network:
+    /// layer <paramref name="layer"/>, weight or bias number <paramref name="index"/>. The parameter is restored.
+    /// </summary>
+    public static double NumericGradient(Network<double> network, ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets,
+        int rows, int layer, bool bias, int index, double epsilon = 1e-6)
+    {
+        var values = bias ? network.Layers[layer].Biases : network.Layers[layer].Weights;
+        double original = values[index];
+        try
+        {
+            values[index] = original + epsilon;
+            network.Forward(inputs, rows);
+            double plus = network.ComputeLoss(targets);
+            values[index] = original - epsilon;
+            network.Forward(inputs, rows);
+            double minus = network.ComputeLoss(targets);
+            return (plus - minus) / (2 * epsilon);
+        }
+        finally
+        {
+            values[index] = original;
+        }
+    }
+
+    private static double[] ToDouble<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            result[i] = double.CreateChecked(values[i]);
+        return result;
+    }
+}

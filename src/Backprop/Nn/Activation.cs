@@ -1,0 +1,113 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop.Nn;
+
+/// <summary>The activation function applied element-wise (softmax: row-wise) after a layer's affine map.</summary>
+public enum Activation
+{
+    /// <summary>f(z) = z.</summary>
+    Identity,
+    /// <summary>f(z) = 1 / (1 + e^-z); f'(z) = f(z)(1 - f(z)) (the seed's eqs. 2-3).</summary>
+    Sigmoid,
+    /// <summary>f(z) = tanh(z); f'(z) = 1 - f(z)^2. Computed without overflow for large |z|.</summary>
+    Tanh,
+    /// <summary>f(z) = max(0, z); f'(z) = 1 for z &gt; 0, else 0.</summary>
+    Relu,
+    /// <summary>f(z) = z for z &gt; 0, else 0.01 z (torch's default slope).</summary>
+    LeakyRelu,
+    /// <summary>Row-wise softmax; meant for the last layer with cross-entropy.</summary>
+    Softmax,
+}
+
+/// <summary>Forward and backward rules of each <see cref="Activation"/>, side by side.</summary>
+public static class Activations
+{
+    /// <summary>The negative slope of <see cref="Activation.LeakyRelu"/>.</summary>
+    public const double LeakySlope = 0.01;
+
+    /// <summary>a = f(z) for a batch of <paramref name="rows"/> rows of <paramref name="units"/> values.</summary>
+    public static void Forward<T>(Activation f, ReadOnlySpan<T> z, Span<T> a, int rows, int units)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = rows * units;
+        z = z[..n];
+        a = a[..n];
+        switch (f)
+        {
+            case Activation.Identity:
+                z.CopyTo(a);
+                break;
+            case Activation.Sigmoid:
+                TensorPrimitives.Sigmoid(z, a);
+                break;
+            case Activation.Tanh:
+                TensorPrimitives.Tanh(z, a);
+                break;
+            case Activation.Relu:
+                TensorPrimitives.Max(z, T.Zero, a);
+                break;
+            case Activation.LeakyRelu:
+                {
+                    T slope = T.CreateChecked(LeakySlope);
+                    for (int i = 0; i < n; i++)
+                        a[i] = z[i] > T.Zero ? z[i] : slope * z[i];
+                    break;
+                }
+            case Activation.Softmax:
+                for (int r = 0; r < rows; r++)
+                    TensorPrimitives.SoftMax(z.Slice(r * units, units), a.Slice(r * units, units));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+        }
+    }
+
+    /// <summary>
+    /// dZ = dA * f'(z), given the forward pass's z and a = f(z). For softmax, the full
+    /// Jacobian-vector product per row: dZ_i = a_i (dA_i - sum_j dA_j a_j).
+    /// </summary>
+    public static void Backward<T>(Activation f, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> dA, Span<T> dZ, int rows, int units)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = rows * units;
+        switch (f)
+        {
+            case Activation.Identity:
+                dA[..n].CopyTo(dZ);
+                break;
+            case Activation.Sigmoid:
+                for (int i = 0; i < n; i++)
+                    dZ[i] = dA[i] * (a[i] * (T.One - a[i]));
+                break;
+            case Activation.Tanh:
+                for (int i = 0; i < n; i++)
+                    dZ[i] = dA[i] * (T.One - a[i] * a[i]);
+                break;
+            case Activation.Relu:
+                for (int i = 0; i < n; i++)
+                    dZ[i] = z[i] > T.Zero ? dA[i] : T.Zero;
+                break;
+            case Activation.LeakyRelu:
+                {
+                    T slope = T.CreateChecked(LeakySlope);
+                    for (int i = 0; i < n; i++)
+                        dZ[i] = z[i] > T.Zero ? dA[i] : slope * dA[i];
+                    break;
+                }
+            case Activation.Softmax:
+                for (int r = 0; r < rows; r++)
+                {
+                    var ar = a.Slice(r * units, units);
+                    var gr = dA.Slice(r * units, units);
+                    var dr = dZ.Slice(r * units, units);
+                    T dot = TensorPrimitives.Dot(gr, ar);
+                    for (int j = 0; j < units; j++)
+                        dr[j] = ar[j] * (gr[j] - dot);
+                }
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+        }
+    }
+}

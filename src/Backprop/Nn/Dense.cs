@@ -1,0 +1,144 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Numerics;
+
+namespace Backprop.Nn;
+
+/// <summary>
+/// A fully connected layer over a batch (rows = samples): z = a_prev * W^T + b, a = f(z).
+/// Weights are stored <c>[unit][input]</c> row-major, so the seed's Vij is <c>Weight(j-1, i-1)</c> of the hidden layer.
+/// </summary>
+public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _weights;
+    private readonly T[] _biases;
+    private readonly T[] _weightGradients;
+    private readonly T[] _biasGradients;
+
+    public Dense(int inputs, int units, Activation activation, BiasMode bias = BiasMode.PerUnit, bool trainableBias = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
+        if (!Enum.IsDefined(bias))
+            throw new ArgumentOutOfRangeException(nameof(bias), bias, "Unknown bias mode.");
+        Inputs = inputs;
+        Units = units;
+        Activation = activation;
+        Bias = bias;
+        TrainableBias = trainableBias && bias != BiasMode.None;
+        _weights = new T[units * inputs];
+        _weightGradients = new T[units * inputs];
+        int biasCount = BiasCount(bias, units);
+        _biases = new T[biasCount];
+        _biasGradients = new T[biasCount];
+    }
+
+    public int Inputs { get; }
+    public int Units { get; }
+    public Activation Activation { get; }
+    public BiasMode Bias { get; }
+
+    /// <summary>False when the bias is frozen (kept at its value by every update) or absent.</summary>
+    public bool TrainableBias { get; }
+
+    /// <summary>The weights, <c>[unit * Inputs + input]</c>.</summary>
+    public Span<T> Weights => _weights;
+
+    /// <summary>1 value for <see cref="BiasMode.Shared"/>, <see cref="Units"/> for per-unit, none for none.</summary>
+    public Span<T> Biases => _biases;
+
+    /// <summary>dE/dW of the last backward pass, same layout as <see cref="Weights"/>.</summary>
+    public Span<T> WeightGradients => _weightGradients;
+
+    /// <summary>dE/db of the last backward pass, same layout as <see cref="Biases"/> (computed even when the bias is frozen).</summary>
+    public Span<T> BiasGradients => _biasGradients;
+
+    public int ParameterCount => _weights.Length + _biases.Length;
+
+    public ref T Weight(int unit, int input) => ref _weights[unit * Inputs + input];
+
+    public static int BiasCount(BiasMode bias, int units) => bias switch
+    {
+        BiasMode.PerUnit => units,
+        BiasMode.Shared => 1,
+        _ => 0,
+    };
+
+    /// <summary>z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples.</summary>
+    internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a)
+    {
+        z = z[..(rows * Units)];
+        Gemm.Multiply(false, true, rows, Units, Inputs, input, _weights, z);
+        switch (Bias)
+        {
+            case BiasMode.PerUnit:
+                for (int r = 0; r < rows; r++)
+                {
+                    var zr = z.Slice(r * Units, Units);
+                    TensorPrimitives.Add(zr, _biases, zr);
+                }
+                break;
+            case BiasMode.Shared:
+                TensorPrimitives.Add(z, _biases[0], z);
+                break;
+        }
+        Activations.Forward(Activation, z, a, rows, Units);
+    }
+
+    /// <summary>dE/dW = delta^T * input and dE/db (summed over the batch; for a shared bias over the units too).</summary>
+    internal void ComputeGradients(ReadOnlySpan<T> input, ReadOnlySpan<T> delta, int rows)
+    {
+        delta = delta[..(rows * Units)];
+        Gemm.Multiply(true, false, Units, Inputs, rows, delta, input, _weightGradients);
+        switch (Bias)
+        {
+            case BiasMode.PerUnit:
+                _biasGradients.AsSpan().Clear();
+                for (int r = 0; r < rows; r++)
+                    TensorPrimitives.Add(_biasGradients, delta.Slice(r * Units, Units), _biasGradients);
+                break;
+            case BiasMode.Shared:
+                {
+                    // Summed in the same order as per-unit then across units, so a shared bias's
+                    // gradient is exactly the sum of the per-unit terms the seed's notation implies.
+                    T sum = T.Zero;
+                    for (int u = 0; u < Units; u++)
+                    {
+                        T col = T.Zero;
+                        for (int r = 0; r < rows; r++)
+                            col += delta[r * Units + u];
+                        sum += col;
+                    }
+                    _biasGradients[0] = sum;
+                    break;
+                }
+        }
+    }
+
+    /// <summary>dE/d(input) = delta * W, using the weights as they are now.</summary>
+    internal void BackwardInput(ReadOnlySpan<T> delta, int rows, Span<T> inputGradient) =>
+        Gemm.Multiply(false, false, rows, Inputs, Units, delta, _weights, inputGradient);
+
+    /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
+    public void ApplyGradientDescent(T learningRate)
+    {
+        for (int i = 0; i < _weights.Length; i++)
+            _weights[i] -= learningRate * _weightGradients[i];
+        if (TrainableBias)
+            for (int i = 0; i < _biases.Length; i++)
+                _biases[i] -= learningRate * _biasGradients[i];
+    }
+
+    /// <summary>A copy of this layer (parameters included, gradients not) in element type <typeparamref name="TOut"/>.</summary>
+    public Dense<TOut> Convert<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        var copy = new Dense<TOut>(Inputs, Units, Activation, Bias, TrainableBias || Bias == BiasMode.None);
+        for (int i = 0; i < _weights.Length; i++)
+            copy._weights[i] = TOut.CreateChecked(_weights[i]);
+        for (int i = 0; i < _biases.Length; i++)
+            copy._biases[i] = TOut.CreateChecked(_biases[i]);
+        return copy;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Numerics;
+
+namespace Backprop.Nn;
+
+/// <summary>
+/// A feed-forward network of dense layers and a loss, with the buffers for one batch size.
+/// Forward, backward and the plain gradient-descent update; optimizers and training loops build on it.
+/// </summary>
+/// <remarks>
+/// An instance is not thread-safe: it owns the activation and delta buffers of its last pass, which is
+/// what lets <c>Explain</c> print the numbers the engine actually computed.
+/// </remarks>
+public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Dense<T>[] _layers;
+    private T[] _input = [];
+    private T[][] _z = [];
+    private T[][] _a = [];
+    private T[][] _delta = [];
+    private T[] _scratch = [];
+    private int _capacity;
+
+    public Network(int inputs, IEnumerable<Dense<T>> layers, Loss loss)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
+        _layers = layers.ToArray();
+        if (_layers.Length == 0)
+            throw new ArgumentException("A network needs at least one layer.", nameof(layers));
+        int expected = inputs;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            if (_layers[i].Inputs != expected)
+                throw new ArgumentException($"Layer {i} takes {_layers[i].Inputs} inputs but the previous layer gives {expected}.", nameof(layers));
+            if (i < _layers.Length - 1 && _layers[i].Activation == Activation.Softmax)
+                throw new ArgumentException($"Layer {i}: softmax is only supported on the last layer.", nameof(layers));
+            expected = _layers[i].Units;
+        }
+        if (!Enum.IsDefined(loss))
+            throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
+        Losses.RequireActivation(loss, _layers[^1].Activation);
+        Inputs = inputs;
+        Loss = loss;
+    }
+
+    /// <summary>Builds a network from layer shapes, with weights drawn by <see cref="Initializer.Default"/> from <paramref name="seed"/>.</summary>
+    public static Network<T> Create(int inputs, IEnumerable<LayerSpec> layers, Loss loss, int seed = 0)
+    {
+        var list = new List<Dense<T>>();
+        int fanIn = inputs;
+        foreach (var s in layers)
+        {
+            list.Add(new Dense<T>(fanIn, s.Units, s.Activation, s.Bias, s.TrainableBias));
+            fanIn = s.Units;
+        }
+        var net = new Network<T>(inputs, list, loss);
+        Initializer.Default(net, seed);
+        return net;
+    }
+
+    public int Inputs { get; }
+    public int Outputs => _layers[^1].Units;
+    public Loss Loss { get; }
+    public IReadOnlyList<Dense<T>> Layers => _layers;
+    public int ParameterCount => _layers.Sum(l => l.ParameterCount);
+
+    /// <summary>Number of samples in the last forward pass.</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>The input of the last forward pass (rows x inputs).</summary>
+    public ReadOnlySpan<T> Input => _input.AsSpan(0, Rows * Inputs);
+
+    /// <summary>Pre-activations z of layer <paramref name="layer"/> in the last forward pass.</summary>
+    public ReadOnlySpan<T> PreActivations(int layer) => _z[layer].AsSpan(0, Rows * _layers[layer].Units);
+
+    /// <summary>Outputs a = f(z) of layer <paramref name="layer"/> in the last forward pass.</summary>
+    public ReadOnlySpan<T> Activations(int layer) => _a[layer].AsSpan(0, Rows * _layers[layer].Units);
+
+    /// <summary>delta = dE/dz of layer <paramref name="layer"/> in the last backward pass.</summary>
+    public ReadOnlySpan<T> Deltas(int layer) => _delta[layer].AsSpan(0, Rows * _layers[layer].Units);
+
+    /// <summary>The network's output of the last forward pass (rows x outputs).</summary>
+    public ReadOnlySpan<T> Output => Activations(_layers.Length - 1);
+
+    /// <summary>Runs the batch <paramref name="x"/> (rows x inputs, row-major) forward and returns the output.</summary>
+    public ReadOnlySpan<T> Forward(ReadOnlySpan<T> x, int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (x.Length != rows * Inputs)
+            throw new ArgumentException($"Input holds {x.Length} values; {rows} rows of {Inputs} inputs need {rows * Inputs}.", nameof(x));
+        EnsureCapacity(rows);
+        Rows = rows;
+        x.CopyTo(_input);
+        ReadOnlySpan<T> current = _input.AsSpan(0, rows * Inputs);
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l].Forward(current, rows, _z[l], _a[l]);
+            current = _a[l].AsSpan(0, rows * _layers[l].Units);
+        }
+        return current;
+    }
+
+    /// <summary>The loss of the last forward pass against <paramref name="targets"/> (rows x outputs).</summary>
+    public double ComputeLoss(ReadOnlySpan<T> targets)
+    {
+        RequireForward(targets);
+        int last = _layers.Length - 1;
+        return Losses.Value(Loss, PreActivations(last), Activations(last), targets, Rows, Outputs);
+    }
+
+    /// <summary>
+    /// Back-propagates from the last forward pass: every layer's delta, dE/dW and dE/db, all from the
+    /// forward pass's weights. Parameters are not changed.
+    /// </summary>
+    public void Backward(ReadOnlySpan<T> targets)
+    {
+        RequireForward(targets);
+        OutputDelta(targets);
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            _layers[l].ComputeGradients(LayerInput(l), _delta[l], Rows);
+            if (l > 0)
+                PropagateDelta(l);
+        }
+    }
+
+    /// <summary>Plain gradient descent on every layer with the gradients of the last backward pass.</summary>
+    public void ApplyGradientDescent(T learningRate)
+    {
+        foreach (var layer in _layers)
+            layer.ApplyGradientDescent(learningRate);
+    }
+
+    /// <summary>
+    /// One gradient-descent step on a batch; returns the loss before the update.
+    /// <see cref="UpdateOrder.Simultaneous"/>: backward, then update every layer.
+    /// <see cref="UpdateOrder.Sequential"/>: update the last layer, then back-propagate through its
+    /// updated weights to the layer before, and so on (the seed's order).
+    /// </summary>
+    public double TrainStep(ReadOnlySpan<T> x, ReadOnlySpan<T> targets, int rows, T learningRate,
+        UpdateOrder order = UpdateOrder.Simultaneous)
+    {
+        Forward(x, rows);
+        double loss = ComputeLoss(targets);
+        if (order == UpdateOrder.Simultaneous)
+        {
+            Backward(targets);
+            ApplyGradientDescent(learningRate);
+            return loss;
+        }
+        OutputDelta(targets);
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            _layers[l].ComputeGradients(LayerInput(l), _delta[l], Rows);
+            _layers[l].ApplyGradientDescent(learningRate);
+            if (l > 0)
+                PropagateDelta(l);
+        }
+        return loss;
+    }
+
+    /// <summary>An independent copy (parameters only) in element type <typeparamref name="TOut"/>.</summary>
+    public Network<TOut> Convert<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut> =>
+        new(Inputs, _layers.Select(l => l.Convert<TOut>()), Loss);
+
+    /// <summary>An independent copy of the parameters.</summary>
+    public Network<T> Clone() => Convert<T>();
+
+    private ReadOnlySpan<T> LayerInput(int l) =>
+        l == 0 ? _input.AsSpan(0, Rows * Inputs) : _a[l - 1].AsSpan(0, Rows * _layers[l - 1].Units);
+
+    private void OutputDelta(ReadOnlySpan<T> targets)
+    {
+        int last = _layers.Length - 1;
+        Losses.OutputDelta(Loss, _layers[last].Activation, PreActivations(last), Activations(last), targets,
+            _delta[last], Rows, Outputs);
+    }
+
+    /// <summary>delta[l-1] = (delta[l] * W[l]) .* f'(z[l-1]), with layer l's weights as they are now.</summary>
+    private void PropagateDelta(int l)
+    {
+        var prev = _layers[l - 1];
+        int n = Rows * prev.Units;
+        var dA = _scratch.AsSpan(0, n);
+        _layers[l].BackwardInput(_delta[l], Rows, dA);
+        Nn.Activations.Backward(prev.Activation, PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
+    }
+
+    private void RequireForward(ReadOnlySpan<T> targets)
+    {
+        if (Rows == 0)
+            throw new InvalidOperationException("Run Forward before asking for the loss or gradients.");
+        if (targets.Length != Rows * Outputs)
+            throw new ArgumentException($"Targets hold {targets.Length} values; {Rows} rows of {Outputs} outputs need {Rows * Outputs}.", nameof(targets));
+    }
+
+    private void EnsureCapacity(int rows)
+    {
+        if (rows <= _capacity)
+            return;
+        _input = new T[rows * Inputs];
+        _z = _layers.Select(l => new T[rows * l.Units]).ToArray();
+        _a = _layers.Select(l => new T[rows * l.Units]).ToArray();
+        _delta = _layers.Select(l => new T[rows * l.Units]).ToArray();
+        _scratch = new T[rows * _layers.Max(l => l.Units)];
+        _capacity = rows;
+    }
+}
