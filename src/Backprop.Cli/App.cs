@@ -26,6 +26,8 @@ public static class App
         foreach (var option in demo.Options)
             root.Options.Add(option);
         root.Action = demo.Action;
+        root.Subcommands.Add(InfoCommand.Create(output, error));
+        root.Subcommands.Add(GradcheckCommand.Create(output, error));
         return root;
     }
 

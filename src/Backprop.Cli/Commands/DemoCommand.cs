@@ -48,14 +48,14 @@ public static class DemoCommand
 
         o.WriteLine("Backprop demo: the seed network, 2 inputs -> 3 sigmoid hidden -> 2 sigmoid outputs,");
         o.WriteLine("one shared bias per layer (b1, b2), loss E = 1/2 ((Y1-O1)^2 + (Y2-O2)^2).");
-        o.WriteLine($"Sample X = ({F(x[0])}, {F(x[1])}), target Y = ({F(y[0])}, {F(y[1])}), learning rate eta = {F(eta)}.");
+        o.WriteLine($"Sample X = ({P(x[0])}, {P(x[1])}), target Y = ({P(y[0])}, {P(y[1])}), learning rate eta = {F(eta)}.");
         o.WriteLine();
         o.WriteLine("Parameters");
         for (int i = 1; i <= 2; i++)
-            o.WriteLine("  " + string.Join("   ", Enumerable.Range(1, 3).Select(j => $"V{i}{j} = {F(SeedNetwork.V(net, i, j))}")));
+            o.WriteLine("  " + string.Join("   ", Enumerable.Range(1, 3).Select(j => $"V{i}{j} = {P(SeedNetwork.V(net, i, j))}")));
         for (int i = 1; i <= 3; i++)
-            o.WriteLine("  " + string.Join("   ", Enumerable.Range(1, 2).Select(j => $"W{i}{j} = {F(SeedNetwork.W(net, i, j))}")));
-        o.WriteLine($"  b1 = {F(SeedNetwork.B1(net))}   b2 = {F(SeedNetwork.B2(net))}");
+            o.WriteLine("  " + string.Join("   ", Enumerable.Range(1, 2).Select(j => $"W{i}{j} = {P(SeedNetwork.W(net, i, j))}")));
+        o.WriteLine($"  b1  = {P(SeedNetwork.B1(net))}   b2  = {P(SeedNetwork.B2(net))}");
         o.WriteLine();
 
         net.Forward(x, 1);
@@ -99,9 +99,10 @@ public static class DemoCommand
         o.WriteLine();
         o.WriteLine("Final outputs against the targets");
         for (int j = 1; j <= 2; j++)
-            o.WriteLine($"  O{j} = {F(SeedNetwork.O(net, j))}   Y{j} = {F(y[j - 1])}");
+            o.WriteLine($"  O{j} = {SeedNetwork.O(net, j).ToString("0.000000", CultureInfo.InvariantCulture)}   Y{j} = {P(y[j - 1])}");
     }
 
+    private static string P(double v) => v.ToString("0.00########", CultureInfo.InvariantCulture);
     private static string F(double v) => v.ToString("0.##########", CultureInfo.InvariantCulture);
     private static string G(double v) => v.ToString("0.000000000E+00", CultureInfo.InvariantCulture);
 }
