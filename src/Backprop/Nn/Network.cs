@@ -99,6 +99,42 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         return current;
     }
 
+    /// <summary>
+    /// Runs <paramref name="rows"/> samples forward into <paramref name="output"/> (rows x outputs) without touching
+    /// this network's buffers: every call works in pooled scratch of its own. Safe to call from many threads at
+    /// once on one network, as long as nothing changes the parameters meanwhile (no training step, no optimizer,
+    /// no writes to <see cref="Dense{T}.Weights"/>). <see cref="Forward"/> is the single-threaded version that
+    /// keeps every layer's values for inspection.
+    /// </summary>
+    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (x.Length != rows * Inputs)
+            throw new ArgumentException($"Input holds {x.Length} values; {rows} rows of {Inputs} inputs need {rows * Inputs}.", nameof(x));
+        if (output.Length < rows * Outputs)
+            throw new ArgumentException($"Output holds {output.Length} values; {rows} rows of {Outputs} outputs need {rows * Outputs}.", nameof(output));
+        int width = rows * _layers.Max(l => l.Units);
+        var pool = System.Buffers.ArrayPool<T>.Shared;
+        T[] z = pool.Rent(width), a = pool.Rent(width), b = pool.Rent(width);
+        try
+        {
+            ReadOnlySpan<T> current = x;
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                var dest = l % 2 == 0 ? a : b;
+                _layers[l].Forward(current, rows, z, dest);
+                current = dest.AsSpan(0, rows * _layers[l].Units);
+            }
+            current.CopyTo(output);
+        }
+        finally
+        {
+            pool.Return(z);
+            pool.Return(a);
+            pool.Return(b);
+        }
+    }
+
     /// <summary>The loss of the last forward pass against <paramref name="targets"/> (rows x outputs).</summary>
     public double ComputeLoss(ReadOnlySpan<T> targets)
     {
