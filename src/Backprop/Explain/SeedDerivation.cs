@@ -231,8 +231,8 @@ internal sealed class SeedDerivation
         for (int j = 1; j <= SeedNetwork.HiddenCount; j++)
             Add("A2", [DeltaH(j), DE($"H{j}"), G(WBack(j, 1) * DeltaO(1) + WBack(j, 2) * DeltaO(2)) * P(j) * G(1 - P(j))], 2,
                 _r.DeltaHidden[j - 1], ValueSource.Engine);
-        Add("A3", [DE("Wij"), S("δOj") * S("Pi")], null, null, ValueSource.Engine);
-        Add("A4", [DE("Vij"), S("δHj") * S("Xi")], null, null, ValueSource.Engine);
+        Add("A3", [DE("Wij"), S("δOj", "\\delta_{Oj}") * S("Pi")], null, null, ValueSource.Engine);
+        Add("A4", [DE("Vij"), S("δHj", "\\delta_{Hj}") * S("Xi")], null, null, ValueSource.Engine);
         Add("A5", [DE("b2", _r.GradB2), D(S("Q1"), "b2", 1) * DeltaO(1) + D(S("Q2"), "b2", 1) * DeltaO(2), DeltaO(1) + DeltaO(2)], 2,
             _r.GradB2, ValueSource.Engine, EquationStatus.Added, "bias-b2");
         Add("A6", [DE("b1", _r.GradB1), DeltaH(1) + DeltaH(2) + DeltaH(3)], 1, _r.GradB1, ValueSource.Engine, EquationStatus.Added, "bias-b1");

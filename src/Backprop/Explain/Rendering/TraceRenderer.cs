@@ -31,7 +31,7 @@ public static class TraceRenderer
     public static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
     {
         w.Title(trace.IsSeed ? t.TitleSeed : t.TitleModel);
-        if (w is MarkdownDocumentWriter && trace.IsSeed)
+        if (w is MarkdownDocumentWriter && IsDefaultSeed(trace))
             w.Paragraph($"*{t.Regenerate}*");
         Header(trace, t, w);
         if (trace.IsSeed)
@@ -43,6 +43,21 @@ public static class TraceRenderer
         if (trace.Comparison is { } c)
             Comparison(c, t, w);
         History(trace, t, w);
+    }
+
+    /// <summary>True for the seed network with its documented defaults: the trace that docs/derivation*.md hold.</summary>
+    private static bool IsDefaultSeed(ExplainTrace trace)
+    {
+        if (!trace.IsSeed)
+            return false;
+        var s = trace.Settings;
+        var d = ExplainSettings.SeedDefault;
+        if (!s.Input.SequenceEqual(d.Input) || !s.Target.SequenceEqual(d.Target) || s.LearningRate != d.LearningRate
+            || s.Order != d.Order || s.Steps != d.Steps)
+            return false;
+        var seed = SeedNetwork.Create<double>();
+        return trace.Layers.All(l => l.Weights.SequenceEqual(seed.Layers[l.Index].Weights.ToArray())
+            && l.Biases.SequenceEqual(seed.Layers[l.Index].Biases.ToArray()));
     }
 
     private static void Header(ExplainTrace trace, ExplainText t, DocumentWriter w)
