@@ -116,7 +116,7 @@ public static class ExplainCommand
     public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => format switch
     {
         Format.Markdown => TraceRenderer.Markdown(trace, language),
-        Format.Json => JsonTraceRenderer.Render(trace, language),
+        Format.Json => ExplainJson.Serialize(trace, language),
         _ => TraceRenderer.Text(trace, language),
     };
 

@@ -48,6 +48,7 @@ public sealed class ExplainText
     public required string Equation { get; init; }
     public required string TableHeading { get; init; }
     public required string TableIntro { get; init; }
+    public required string TableIntroSequential { get; init; }
     public required string ColumnParameter { get; init; }
     public required string ColumnValue { get; init; }
     public required string ColumnGradient { get; init; }
@@ -151,6 +152,7 @@ public sealed class ExplainText
         Equation = "eq.",
         TableHeading = "Every parameter: gradient and update",
         TableIntro = "Gradient from the engine's backward pass, checked against a central finite difference; updated value p - η dE_total/dp.",
+        TableIntroSequential = "Sequential order: the gradients of the hidden layer (V, b1) are the ones taken through the updated W, so they differ from the finite differences, which measure the true gradient at the starting point.",
         ColumnParameter = "parameter",
         ColumnValue = "value",
         ColumnGradient = "dE_total/dp",
@@ -253,6 +255,7 @@ public sealed class ExplainText
         Equation = "公式",
         TableHeading = "所有参数的梯度和更新",
         TableIntro = "梯度来自引擎的反向传播，并用中心有限差分校验；更新后的值为 p - η dE_total/dp。",
+        TableIntroSequential = "依次更新：隐藏层的梯度（V、b1）是经过更新后的 W 求得的，所以与有限差分不同；有限差分给出的是起点处真正的梯度。",
         ColumnParameter = "参数",
         ColumnValue = "数值",
         ColumnGradient = "dE_total/dp",

@@ -5,7 +5,7 @@ namespace Backprop.Explain.Rendering;
 
 /// <summary>
 /// Says what a trace shows, in which order, in one language; a <see cref="DocumentWriter"/> decides the look
-/// (terminal text or markdown). The JSON form is <see cref="JsonTraceRenderer"/>.
+/// (terminal text or markdown). The JSON form is Backprop.IO.ExplainJson.
 /// </summary>
 public static class TraceRenderer
 {
@@ -158,6 +158,8 @@ public static class TraceRenderer
     {
         w.Heading(t.TableHeading);
         w.Paragraph(t.TableIntro);
+        if (trace.Settings.Order == UpdateOrder.Sequential && trace.Layers.Count > 1)
+            w.Paragraph(t.TableIntroSequential, TraceStyle.Slip);
         bool fd = trace.Parameters.Any(p => p.FiniteDifference is not null);
         var columns = new List<Column> { new(t.ColumnParameter), new(t.ColumnValue, true), new(t.ColumnGradient, true) };
         if (fd)

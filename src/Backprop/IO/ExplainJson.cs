@@ -1,21 +1,23 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Backprop.IO;
+using Backprop.Explain;
+using Backprop.Explain.Rendering;
 using Backprop.Nn;
 
-namespace Backprop.Explain.Rendering;
+namespace Backprop.IO;
 
 /// <summary>
-/// The trace as JSON for programs (schema: docs/explain-format.md). Every number is written in its shortest
-/// round-trip form, so a reader gets back exactly the double the engine computed.
+/// An <see cref="ExplainTrace"/> as JSON for programs (schema: docs/explain-format.md). Every number is written
+/// in its shortest round-trip form, so a reader gets back exactly the double the engine computed. It lives in IO,
+/// below Explain, because it embeds the updated model in the model-file format.
 /// </summary>
-public static class JsonTraceRenderer
+public static class ExplainJson
 {
     public const string FormatName = "backprop-explain";
     public const int Version = 1;
 
-    public static string Render(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
+    public static string Serialize(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
     {
         var t = ExplainText.For(language);
         using var stream = new MemoryStream();
