@@ -125,6 +125,10 @@ public sealed record OrderComparison(IReadOnlyList<OrderDifference> Parameters, 
 }
 
 /// <summary>One layer in the first traced pass: every number the engine computed for it (batch of one sample).</summary>
+/// <remarks>
+/// Weights are <c>[unit * Inputs + input]</c>. <see cref="BackpropWeights"/> are the next layer's weights as the
+/// error came back through them: before the update (simultaneous) or after it (sequential); empty for the last layer.
+/// </remarks>
 public sealed record LayerTrace(int Index, int Inputs, int Units, Activation Activation, BiasMode Bias, bool TrainableBias,
     double[] Input, double[] Weights, double[] Biases, double[] Z, double[] A, double[] Delta,
     double[] WeightGradients, double[] BiasGradients, double[] WeightsAfter, double[] BiasesAfter,

@@ -6,7 +6,8 @@ namespace Backprop.Explain;
 /// Builds the seed's equations (1)-(35), in its numbering and spelling, from the numbers the engine computed:
 /// every value that the engine has (H, P, Q, O, E, every gradient, every updated parameter) is read from it;
 /// the intermediate factors of a chain (such as -(Y1 - O1)) are the equation's right-hand side at those values.
-/// The only formula evaluated that the engine does not compute is the document's wrong eq. (35), as proof of the slip.
+/// The only formulas evaluated that the engine does not compute are the document's own slips as written
+/// ((18)/(19) without 1/2, the product of (35)), shown with their values as proof.
 /// </summary>
 internal sealed class SeedDerivation
 {

@@ -104,4 +104,22 @@ public sealed class ExplainCommandTests : IDisposable
             Assert.Contains("(E)", text);
         }
     }
+
+    [Fact]
+    public void ASeedShapedModelFileGetsTheSeedsDerivationWithItsOwnNumbers()
+    {
+        // The model file written by a first explain (the "updated" model) explained again: a second step.
+        var (_, json, _) = CliRunner.Run("explain", "--format", "json");
+        using var doc = JsonDocument.Parse(json);
+        string path = Path.Combine(_dir, "after-one-step.json");
+        File.WriteAllText(path, doc.RootElement.GetProperty("updated").GetRawText());
+        var (code, text, error) = CliRunner.Run("explain", "--model", path);
+        Assert.True(code == 0, error);
+        Assert.Contains("(35)  ∂E_total/∂V11", text);
+        var s = SeedScalar.Default();
+        s.StepSimultaneous(0.5);
+        s.Forward();
+        Assert.Contains($"W11 = {s.W11:G10}", text);       // the parameters the file holds
+        Assert.Contains($"= {s.E:G10}", text);             // eq. (10) at the new point
+    }
 }

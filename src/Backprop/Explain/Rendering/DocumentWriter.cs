@@ -163,13 +163,19 @@ public sealed class MarkdownDocumentWriter(ITraceSink sink, ExplainText text) : 
     public override void Title(string s) => Block("# " + s);
     public override void Heading(string s) => Block("## " + s);
     public override void Paragraph(string s, TraceStyle style = TraceStyle.Plain) =>
-        Block(style == TraceStyle.Slip ? $"**{s}**" : s);
+        Block(style switch
+        {
+            TraceStyle.Slip => $"**{s}**",
+            TraceStyle.Heading => $"### {s}",
+            _ => s,
+        });
 
     public override void Lines(IReadOnlyList<string> lines) => Block(string.Join("  \n", lines));
 
     public override void Equation(Equation e, string? tag, TraceStyle tagStyle)
     {
-        string label = tag is null ? e.Label : $"{e.Label}, \\text{{{tag}}}";
+        string number = e.Label.Replace("δ", "\\delta", StringComparison.Ordinal);
+        string label = tag is null ? number : $"{number}, \\text{{{tag}}}";
         string lhs = ExprFormatter.Latex(e.Forms[0], values: false);
         string chain = string.Join(" = ", e.Forms.Select(f => ExprFormatter.Latex(f, values: false)));
         Block($"$${chain} \\quad ({label})$$");
