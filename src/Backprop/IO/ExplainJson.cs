@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -195,36 +196,31 @@ public static class ExplainJson
 
     private static void Array(Utf8JsonWriter w, string name, IEnumerable<double> values)
     {
-        w.WriteStartArray(name);
-        foreach (var v in values)
-        {
-            if (double.IsFinite(v))
-                w.WriteNumberValue(v);
-            else
-                w.WriteNullValue();
-        }
-        w.WriteEndArray();
+        w.WritePropertyName(name);
+        w.WriteRawValue(Row(values), skipInputValidation: true);
     }
 
-    /// <summary><c>[unit][input]</c> rows from the row-major <paramref name="values"/>.</summary>
+    /// <summary>
+    /// <c>[unit][input]</c> rows from the row-major <paramref name="values"/>, one row per line as in the model file.
+    /// Matrices sit at one depth only (a property of a layer), hence the fixed indentation.
+    /// </summary>
     private static void Matrix(Utf8JsonWriter w, string name, double[] values, int rows, int columns)
     {
-        w.WriteStartArray(name);
+        const string rowIndent = "        ", closeIndent = "      ";
+        var sb = new StringBuilder("[\n");
         for (int r = 0; r < rows; r++)
         {
-            w.WriteStartArray();
-            for (int c = 0; c < columns; c++)
-            {
-                double v = values[r * columns + c];
-                if (double.IsFinite(v))
-                    w.WriteNumberValue(v);
-                else
-                    w.WriteNullValue();
-            }
-            w.WriteEndArray();
+            sb.Append(rowIndent).Append(Row(values.Skip(r * columns).Take(columns)));
+            sb.Append(r < rows - 1 ? ",\n" : "\n");
         }
-        w.WriteEndArray();
+        sb.Append(closeIndent).Append(']');
+        w.WritePropertyName(name);
+        w.WriteRawValue(sb.ToString(), skipInputValidation: true);
     }
+
+    /// <summary>A compact <c>[a, b, c]</c> of shortest round-trip numbers (null where not finite).</summary>
+    private static string Row(IEnumerable<double> values) =>
+        "[" + string.Join(", ", values.Select(v => double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null")) + "]";
 
     private static string Snake(string pascal)
     {

@@ -28,6 +28,9 @@ public static class TraceRenderer
 
     private static string N(double v) => ExprFormatter.Number(v);
 
+    /// <summary>Final outputs beyond this many are in the JSON only.</summary>
+    private const int MaxOutputRows = 50;
+
     public static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
     {
         w.Title(trace.IsSeed ? t.TitleSeed : t.TitleModel);
@@ -73,12 +76,18 @@ public static class TraceRenderer
             lines.Add(t.LossLine(Names.Of(trace.Loss)));
             w.Lines(lines);
         }
-        string xs = string.Join(", ", s.Input.Select((v, i) => $"{InputName(trace, i)} = {N(v)}"));
-        string ys = string.Join(", ", s.Target.Select((v, i) => $"{TargetName(trace, i)} = {N(v)}"));
+        string xs = Abbreviate(s.Input.Select((v, i) => $"{InputName(trace, i)} = {N(v)}").ToList());
+        string ys = Abbreviate(s.Target.Select((v, i) => $"{TargetName(trace, i)} = {N(v)}").ToList());
         w.Paragraph(t.SampleLine(xs, ys, N(s.LearningRate)));
         w.Paragraph(s.Order == UpdateOrder.Simultaneous ? t.OrderSimultaneous : t.OrderSequential);
         w.Paragraph(trace.IsSeed ? t.EngineNote : t.EngineNoteModel);
     }
+
+    /// <summary>A list, or its first few items and the count when it is too long to read.</summary>
+    private static string Abbreviate(IReadOnlyList<string> items) =>
+        items.Count <= Explainer.DetailLimit
+            ? string.Join(", ", items)
+            : $"{string.Join(", ", items.Take(4))}, ..., {items[^1]} ({items.Count})";
 
     private static string InputName(ExplainTrace trace, int i) => trace.IsSeed ? $"X{i + 1}" : $"x[{i + 1}]";
     private static string TargetName(ExplainTrace trace, int i) => trace.IsSeed ? $"Y{i + 1}" : $"y[{i + 1}]";
@@ -239,6 +248,6 @@ public static class TraceRenderer
             [.. trace.LossHistory.Select((v, i) => new[] { i.ToString(CultureInfo.InvariantCulture), N(v) })]);
         w.Heading(t.FinalHeading);
         w.Table([new(t.ColumnOutput), new(t.ColumnValue, true), new(t.ColumnTarget, true)],
-            [.. trace.FinalOutput.Select((v, i) => new[] { OutputName(trace, i), N(v), N(trace.Settings.Target[i]) })]);
+            [.. trace.FinalOutput.Take(MaxOutputRows).Select((v, i) => new[] { OutputName(trace, i), N(v), N(trace.Settings.Target[i]) })]);
     }
 }
