@@ -42,6 +42,9 @@ public static class ExplainCommand
         var command = new Command("explain",
             "Show one forward pass, backward pass and update as a derivation: the seed document's equations (1)-(35) " +
             "with the engine's numbers, its slips proved by finite differences, every gradient; or any model file per layer.");
+        (model.HelpName, input.HelpName, target.HelpName, lr.HelpName) = ("FILE", "X1,X2,...", "Y1,Y2,...", "ETA");
+        (order.HelpName, steps.HelpName, format.HelpName, lang.HelpName, outFile.HelpName) =
+            ("simultaneous|sequential", "N", "text|markdown|json", "en|zh", "FILE");
         foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile })
             command.Options.Add(o);
         command.SetAction(parse => App.Guard(error, () =>
