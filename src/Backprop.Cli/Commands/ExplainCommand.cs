@@ -23,7 +23,8 @@ public static class ExplainCommand
     }
 
     /// <summary>The parsed options.</summary>
-    public sealed record Options(string? Model, ExplainSettings Settings, Format Format, ExplainLanguage Language, string? Out);
+    public sealed record Options(string? Model, ExplainSettings Settings, Format Format, ExplainLanguage Language, string? Out,
+        string? Svg = null, bool SvgAfter = false);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -39,18 +40,28 @@ public static class ExplainCommand
         var format = new Option<string?>("--format") { Description = "text (default), markdown or json." };
         var lang = new Option<string?>("--lang") { Description = "en (default) or zh." };
         var outFile = new Option<string?>("--out") { Description = "Write to this file (atomically) instead of the terminal." };
+        var svg = new Option<string?>("--svg")
+        {
+            Description = "Also draw the network as an SVG picture: neurons with their values, every connection labelled with its weight, coloured and sized by its gradient.",
+            HelpName = "FILE",
+        };
+        var svgAfter = new Option<bool>("--svg-after") { Description = "Draw the network after the update(s) instead of before." };
         var command = new Command("explain",
             "Show one forward pass, backward pass and update as a derivation: the seed document's equations (1)-(35) " +
             "with the engine's numbers, its slips proved by finite differences, every gradient; or any model file per layer.");
         (model.HelpName, input.HelpName, target.HelpName, lr.HelpName) = ("FILE", "X1,X2,...", "Y1,Y2,...", "ETA");
         (order.HelpName, steps.HelpName, format.HelpName, lang.HelpName, outFile.HelpName) =
             ("simultaneous|sequential", "N", "text|markdown|json", "en|zh", "FILE");
-        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile })
+        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile, svg, svgAfter })
             command.Options.Add(o);
         command.SetAction(parse => App.Guard(error, () =>
         {
             var options = Parse(parse.GetValue(model), parse.GetValue(input), parse.GetValue(target), parse.GetValue(lr),
                 parse.GetValue(order), parse.GetValue(steps), parse.GetValue(format), parse.GetValue(lang), parse.GetValue(outFile));
+            string? svgFile = parse.GetValue(svg);
+            if (svgFile is not null && string.IsNullOrWhiteSpace(svgFile))
+                throw new BackpropException("--svg: expected a file name.");
+            options = options with { Svg = svgFile, SvgAfter = parse.GetValue(svgAfter) };
             Run(options, output);
             return 0;
         }));
@@ -61,9 +72,9 @@ public static class ExplainCommand
     public static Options Parse(string? model, string? input, string? target, string? lr, string? order, string? steps,
         string? format, string? lang, string? outFile)
     {
-        double[] x = input is null ? [.. SeedNetwork.DefaultInput] : Numbers("--input", input);
-        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : Numbers("--target", target);
-        double eta = lr is null ? SeedNetwork.DefaultLearningRate : Number("--lr", lr);
+        double[] x = input is null ? [.. SeedNetwork.DefaultInput] : CliValues.List("--input", input);
+        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : CliValues.List("--target", target);
+        double eta = lr is null ? SeedNetwork.DefaultLearningRate : CliValues.List("--lr", lr, 1)[0];
         if (!(eta > 0) || !double.IsFinite(eta))
             throw new BackpropException($"--lr: expected a positive number, got '{lr}'.");
         var updateOrder = UpdateOrder.Simultaneous;
@@ -100,6 +111,8 @@ public static class ExplainCommand
             throw new BackpropException($"--input: {what} takes {network.Inputs} input(s), but {s.Input.Count} value(s) were given.");
         if (s.Target.Count != network.Outputs)
             throw new BackpropException($"--target: {what} has {network.Outputs} output(s), but {s.Target.Count} value(s) were given.");
+        if (options.Svg is not null)
+            WriteDiagram(network.Clone(), options);
         var trace = Explainer.Run(network, s);
 
         if (options.Out is not null)
@@ -116,27 +129,30 @@ public static class ExplainCommand
         output.Write(Render(trace, options.Format, options.Language));
     }
 
+    /// <summary>
+    /// Draws the network for the sample: before the update with this step's gradients, or (with --svg-after)
+    /// after the update(s) with the gradients of the next step.
+    /// </summary>
+    private static void WriteDiagram(Network<double> network, Options options)
+    {
+        var s = options.Settings;
+        double[] x = [.. s.Input], y = [.. s.Target];
+        if (options.SvgAfter)
+            for (int k = 0; k < s.Steps; k++)
+                network.TrainStep(x, y, 1, s.LearningRate, s.Order);
+        network.Forward(x, 1);
+        network.Backward(y);
+        string when = options.SvgAfter ? $"after {s.Steps} update(s) (colours: the next step's gradients)" : "before the update (colours: this step's gradients)";
+        string name = options.Model is null ? "The seed network" : Path.GetFileName(options.Model);
+        AtomicFile.WriteAllText(options.Svg!, NetworkDiagram.ToSvg(network, new DiagramOptions { Title = $"{name}, {when}" }));
+    }
+
     public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => format switch
     {
         Format.Markdown => TraceRenderer.Markdown(trace, language),
         Format.Json => ExplainJson.Serialize(trace, language),
         _ => TraceRenderer.Text(trace, language),
     };
-
-    private static double[] Numbers(string option, string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.Length == 0 || parts.Any(p => p.Length == 0))
-            throw new BackpropException($"{option}: expected comma-separated numbers such as 0.05,0.10, got '{text}'.");
-        return [.. parts.Select(p => Number(option, p))];
-    }
-
-    private static double Number(string option, string text)
-    {
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-            throw new BackpropException($"{option}: '{text}' is not a number.");
-        return v;
-    }
 
     /// <summary>Colour only on a terminal that Spectre.Console finds able to show it, never when redirected or NO_COLOR is set.</summary>
     private static bool ColourSupported() =>

@@ -62,3 +62,33 @@ public sealed class NetworkDiagramTests
         Assert.Empty(WithClass(doc, "edge-label"));
     }
 }
+
+public sealed class ExplainSvgOptionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("backprop-svg-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void ExplainSvgDrawsTheStateBeforeOrAfterTheUpdate()
+    {
+        string before = Path.Combine(_dir, "before.svg"), after = Path.Combine(_dir, "after.svg");
+        var (code, _, err) = Backprop.Tests.Cli.CliTests.Run("explain", "--svg", before);
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        (code, _, _) = Backprop.Tests.Cli.CliTests.Run("explain", "--svg", after, "--svg-after");
+        Assert.Equal(0, code);
+
+        static double V11(string path) => double.Parse(
+            (string)System.Xml.Linq.XDocument.Load(path).Descendants()
+                .Single(e => (string?)e.Attribute("data-name") == "V11" && (string?)e.Attribute("class") == "edge")
+                .Attribute("data-weight")!, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(0.15, V11(before));
+        // After one simultaneous update: V11 - eta * dE/dV11, with the gradient from the engine.
+        var net = SeedNetwork.Create<double>();
+        net.Forward([0.05, 0.10], 1);
+        net.Backward([0.01, 0.99]);
+        Assert.Equal(0.15 - 0.5 * SeedNetwork.GradV(net, 1, 1), V11(after), 1e-15);
+    }
+}
