@@ -221,7 +221,8 @@ public static class CsvDataset
                 var fields = new string[row.ColCount];
                 for (int c = 0; c < fields.Length; c++)
                     fields[c] = row[c].ToString();
-                rows.Add(new Row(row.LineNumberFrom, fields));
+                // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
+                rows.Add(new Row(row.RowIndex == 0 ? 1 : row.LineNumberFrom, fields));
             }
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException)
