@@ -13,7 +13,9 @@ namespace Backprop.Tests.IO;
 /// </summary>
 public sealed class ReaderFuzzTests
 {
-    private const long Iterations = 1500;
+    /// <summary>Cases per property: 1,500 in the unit suite; env BACKPROP_FUZZ_ITERATIONS sets more for a long run.</summary>
+    private static readonly long Iterations =
+        long.TryParse(Environment.GetEnvironmentVariable("BACKPROP_FUZZ_ITERATIONS"), out long n) && n > 0 ? n : 1500;
 
     private const string CsvAlphabet = "0123456789.,,,;\t\n\n\r\"\"-+eE aAbxNI?";
 
@@ -250,5 +252,5 @@ public sealed class ReaderFuzzTests
             {
                 Assert.StartsWith("fuzz.json", e.Message);
             }
-        }, iter: 3000);
+        }, iter: 2 * Iterations);
 }
