@@ -122,7 +122,7 @@ public static class ModelFile
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

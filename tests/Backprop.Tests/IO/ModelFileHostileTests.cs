@@ -22,4 +22,15 @@ public sealed class ModelFileHostileTests
         var e = Assert.ThrowsAny<BackpropException>(() => ModelFile.Deserialize<double>(text.Replace(from, to), "big.json"));
         Assert.StartsWith("big.json: field 'layers[0].weights", e.Message);
     }
+
+    [Theory]
+    [InlineData("\"loss\": \"half-sse\",", "\"loss\": \"half-sse\",\n  \"loss\": \"mse\",")]
+    [InlineData("\"format\"", "\"extra\": {\"a\": 1, \"a\": 2},\n  \"format\"")]
+    public void DuplicateKeysAreRejected(string from, string to)
+    {
+        string text = Text();
+        Assert.Contains(from, text);
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<double>(text.Replace(from, to), "dup.json"));
+        Assert.StartsWith("dup.json: not valid JSON", e.Message);
+    }
 }

@@ -210,7 +210,9 @@ public sealed class ReaderFuzzTests
         var small = Network<double>.Create(2, [new LayerSpec(3, Activation.Sigmoid, BiasMode.Shared), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
         var other = Network<double>.Create(3, [new LayerSpec(2, Activation.Relu, BiasMode.None), new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 2);
         var sections = new System.Text.Json.Nodes.JsonObject();
-        Preprocessing.Fit(new Dataset([1, 2, 3, 4, 5, 9], 2, 3, TaskKind.Regression, [], [0, 1], []), PreprocessingKind.Standardize).WriteTo(sections);
+        var data = new Dataset([1, 2, 3, 4, 5, 9], 2, 3, TaskKind.Classification, [0, 1], [], ["no", "yes"], ["x", "y", "z"], "t");
+        Preprocessing.Fit(data, PreprocessingKind.Standardize).WriteTo(sections);
+        DataSchema.Of(data).WriteTo(sections);
         return [ModelFile.Serialize(small), ModelFile.Serialize(other, sections)];
     }
 
@@ -247,6 +249,8 @@ public sealed class ReaderFuzzTests
                 Assert.True(model.Network.ParameterCount > 0);
                 if (model.Sections.ContainsKey(Preprocessing.SectionName))
                     _ = Preprocessing.ReadFrom(model.Sections, "fuzz.json");
+                if (model.Sections.ContainsKey(DataSchema.SectionName))
+                    _ = DataSchema.ReadFrom(model.Sections, "fuzz.json");
             }
             catch (BackpropException e)
             {
