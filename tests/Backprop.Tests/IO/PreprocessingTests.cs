@@ -93,6 +93,19 @@ public sealed class PreprocessingTests
     }
 
     [Fact]
+    public void IrisStandardisationMatchesPublishedSummaryStatistics()
+    {
+        // UCI iris.names, "Summary Statistics": means 5.84, 3.05, 3.76, 1.20; SDs 0.83, 0.43, 1.76, 0.76.
+        var p = Preprocessing.Fit(CsvDataset.Read(TestData.Require("iris", "iris.data")), PreprocessingKind.Standardize);
+        double[] mean = [5.84, 3.05, 3.76, 1.20], sd = [0.83, 0.43, 1.76, 0.76];
+        for (int j = 0; j < 4; j++)
+        {
+            Assert.Equal(mean[j], p.Offset[j], 0.0051);
+            Assert.Equal(sd[j], p.Scale[j], 0.0051);
+        }
+    }
+
+    [Fact]
     public void ModelWithoutSectionHasNoPreprocessing() =>
         Assert.Null(Preprocessing.ReadFrom(new System.Text.Json.Nodes.JsonObject()));
 }
