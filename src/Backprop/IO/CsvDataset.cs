@@ -24,19 +24,20 @@ namespace Backprop.IO;
 /// </summary>
 public static class CsvDataset
 {
-    /// <summary>Reads <paramref name="path"/>; any problem with the file is a <see cref="BackpropException"/>.</summary>
+    /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
     public static Dataset Read(string path, CsvOptions? options = null)
     {
-        string text;
+        options ??= new CsvOptions();
         try
         {
-            text = File.ReadAllText(path);
+            char delimiter = options.Delimiter ?? DetectDelimiter(ReadFirstLines(path));
+            using var reader = ReaderOptions(delimiter, path).FromFile(path);
+            return Load(reader, options, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
         }
-        return Parse(text, options, path);
     }
 
     /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
@@ -44,30 +45,140 @@ public static class CsvDataset
     {
         options ??= new CsvOptions();
         char delimiter = options.Delimiter ?? DetectDelimiter(text);
+        using var reader = ReaderOptions(delimiter, source).FromText(text);
+        return Load(reader, options, source);
+    }
+
+    private static SepReaderOptions ReaderOptions(char delimiter, string source)
+    {
         if (delimiter is '"' or '\r' or '\n' || char.IsWhiteSpace(delimiter) && delimiter != '\t')
             throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter.");
+        return Sep.New(delimiter).Reader(o => o with
+        {
+            HasHeader = false,
+            DisableColCountCheck = true,
+            Unescape = true,
+            Trim = SepTrim.All,
+            CultureInfo = CultureInfo.InvariantCulture,
+        });
+    }
 
-        var rows = ReadRows(text, delimiter, source);
-        if (rows.Count == 0)
-            throw new BackpropException($"{source}: the file is empty (no rows).");
+    /// <summary>The start of a file, enough for <see cref="DetectDelimiter"/> (the first non-blank line, up to 1 MiB).</summary>
+    private static string ReadFirstLines(string path)
+    {
+        using var r = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var buffer = new char[1 << 20];
+        int n = r.ReadBlock(buffer, 0, buffer.Length);
+        return new string(buffer, 0, n);
+    }
 
-        int width = rows[0].Fields.Length;
-        foreach (var row in rows)
-            if (row.Fields.Length != width)
+    /// <summary>
+    /// One pass over the rows: the first two non-blank rows are kept as text to decide the header and the columns,
+    /// every later row is parsed straight from Sep's spans into the feature array. Labels are kept once per
+    /// distinct text (with the first line it appears on), each row holding only its label's number.
+    /// </summary>
+    private static Dataset Load(SepReader reader, CsvOptions options, string source)
+    {
+        var pending = new List<(int Line, string[] Fields)>(2);
+        Layout? layout = null;
+        var features = new List<double>();
+        var labels = new Labels();
+        int rows = 0;
+        try
+        {
+            foreach (var row in reader)
+            {
+                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
+                    continue;
+                // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
+                int line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
+                if (layout is null)
+                {
+                    var fields = new string[row.ColCount];
+                    for (int c = 0; c < fields.Length; c++)
+                        fields[c] = row[c].ToString();
+                    pending.Add((line, fields));
+                    if (pending.Count < 2)
+                        continue;
+                    layout = Decide(pending, options, source);
+                    foreach (var (l, f) in pending.Skip(layout.Header ? 1 : 0))
+                    {
+                        layout.CheckWidth(f.Length, l);
+                        foreach (int c in layout.FeatureColumns)
+                            features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
+                        if (layout.Label >= 0)
+                            labels.Add(f[layout.Label], l);
+                        rows++;
+                    }
+                    continue;
+                }
+                layout.CheckWidth(row.ColCount, line);
+                foreach (int c in layout.FeatureColumns)
+                {
+                    // Sep's fast parser first (correctly rounded, as double.Parse); the BCL's for errors.
+                    var col = row[c];
+                    features.Add(col.TryParse<double>() is double v && double.IsFinite(v)
+                        ? v
+                        : ParseNumber(col.Span, source, line, c, layout.Names, "feature"));
+                }
+                if (layout.Label >= 0)
+                    labels.Add(row[layout.Label].Span, line);
+                rows++;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            throw new BackpropException($"{source}: cannot be read as delimited text ({e.Message}).", e);
+        }
+        if (layout is null)
+        {
+            if (pending.Count == 0)
+                throw new BackpropException($"{source}: the file is empty (no rows).");
+            layout = Decide(pending, options, source);
+            if (!layout.Header)
+            {
+                var (l, f) = pending[0];
+                foreach (int c in layout.FeatureColumns)
+                    features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
+                if (layout.Label >= 0)
+                    labels.Add(f[layout.Label], l);
+                rows++;
+            }
+        }
+        if (rows == 0)
+            throw new BackpropException($"{source}: the file has a header but no data rows.");
+        return Build(features.ToArray(), rows, layout, labels, options, source);
+    }
+
+    /// <summary>What the first rows decide: header or not, the width, the label and feature columns.</summary>
+    private sealed class Layout(bool header, string[]? names, int width, int firstLine, int label, int[] featureColumns, string source)
+    {
+        public bool Header => header;
+        public string[]? Names => names;
+        public int Label => label;
+        public int[] FeatureColumns => featureColumns;
+
+        public void CheckWidth(int fields, int line)
+        {
+            if (fields != width)
                 throw new BackpropException(
-                    $"{source}: line {row.Line}: found {row.Fields.Length} fields, expected {width} as on line {rows[0].Line} (ragged rows).");
+                    $"{source}: line {line}: found {fields} fields, expected {width} as on line {firstLine} (ragged rows).");
+        }
+    }
 
+    private static Layout Decide(List<(int Line, string[] Fields)> first, CsvOptions options, string source)
+    {
+        int width = first[0].Fields.Length;
+        if (first.Count > 1 && first[1].Fields.Length != width)
+            throw new BackpropException(
+                $"{source}: line {first[1].Line}: found {first[1].Fields.Length} fields, expected {width} as on line {first[0].Line} (ragged rows).");
         bool header = options.Header switch
         {
             HeaderMode.Yes => true,
             HeaderMode.No => false,
-            _ => DetectHeader(rows),
+            _ => first.Count > 1 && DetectHeader(first[0].Fields, first[1].Fields),
         };
-        string[]? names = header ? rows[0].Fields : null;
-        int first = header ? 1 : 0;
-        if (rows.Count - first == 0)
-            throw new BackpropException($"{source}: the file has a header but no data rows.");
-
+        string[]? names = header ? first[0].Fields : null;
         int label = ResolveLabel(options.LabelColumn, width, names, source);
         var drop = new bool[width];
         foreach (string d in options.DropColumns)
@@ -80,70 +191,89 @@ public static class CsvDataset
         var featureColumns = Enumerable.Range(0, width).Where(c => c != label && !drop[c]).ToArray();
         if (featureColumns.Length == 0)
             throw new BackpropException($"{source}: no feature columns are left (the file has {width} column(s)).");
+        return new Layout(header, names, width, first[0].Line, label, featureColumns, source);
+    }
 
-        int n = rows.Count - first;
-        int m = featureColumns.Length;
-        var features = new double[(long)n * m];
-        for (int r = 0; r < n; r++)
+    /// <summary>Each row's label as the index of its distinct text, with the first line each text appears on.</summary>
+    private sealed class Labels
+    {
+        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+        public List<string> Distinct { get; } = [];
+        public List<int> FirstLine { get; } = [];
+        public List<int> Rows { get; } = [];
+
+        public void Add(ReadOnlySpan<char> text, int line)
         {
-            var row = rows[first + r];
-            for (int j = 0; j < m; j++)
-            {
-                int c = featureColumns[j];
-                features[(long)r * m + j] = ParseNumber(row.Fields[c], source, row.Line, c, names, "feature");
-            }
+            var lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.TryGetValue(text, out int id))
+                id = New(text.ToString(), line);
+            Rows.Add(id);
         }
-        var featureNames = names is null ? null : featureColumns.Select(c => names[c]).ToArray();
-        string? targetName = names is not null && label >= 0 ? names[label] : null;
 
+        public void Add(string text, int line)
+        {
+            if (!_ids.TryGetValue(text, out int id))
+                id = New(text, line);
+            Rows.Add(id);
+        }
+
+        private int New(string text, int line)
+        {
+            int id = Distinct.Count;
+            _ids.Add(text, id);
+            Distinct.Add(text);
+            FirstLine.Add(line);
+            return id;
+        }
+    }
+
+    private static Dataset Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
+    {
+        int m = layout.FeatureColumns.Length;
+        var names = layout.Names;
+        var featureNames = names is null ? null : layout.FeatureColumns.Select(c => names[c]).ToArray();
+        int label = layout.Label;
         if (label < 0)
         {
             var task0 = options.Task == TaskMode.Regression ? TaskKind.Regression : TaskKind.Classification;
             var classes0 = task0 == TaskKind.Classification ? options.Classes ?? [] : [];
             return new Dataset(features, n, m, task0, [], [], classes0, featureNames, null, source);
         }
-
-        var task = DecideTask(options, rows, first, label);
+        string? targetName = names?[label];
+        var task = DecideTask(options, labels.Distinct);
         if (task == TaskKind.Regression)
         {
+            var distinctValues = new double[labels.Distinct.Count];
+            for (int i = 0; i < distinctValues.Length; i++)
+                distinctValues[i] = ParseNumber(labels.Distinct[i], source, labels.FirstLine[i], label, names, "target");
             var values = new double[n];
             for (int r = 0; r < n; r++)
-            {
-                var row = rows[first + r];
-                values[r] = ParseNumber(row.Fields[label], source, row.Line, label, names, "target");
-            }
+                values[r] = distinctValues[labels.Rows[r]];
             return new Dataset(features, n, m, task, [], values, [], featureNames, targetName, source);
         }
 
-        var keys = new string[n];
-        for (int r = 0; r < n; r++)
+        var keys = new string[labels.Distinct.Count];
+        for (int i = 0; i < keys.Length; i++)
         {
-            var row = rows[first + r];
-            string raw = row.Fields[label];
-            if (raw.Length == 0)
-                throw new BackpropException($"{source}: line {row.Line}, {Column(label, names)}: the label is missing.");
-            keys[r] = ClassKey(raw);
+            if (labels.Distinct[i].Length == 0)
+                throw new BackpropException($"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: the label is missing.");
+            keys[i] = ClassKey(labels.Distinct[i]);
         }
-        IReadOnlyList<string> classes;
-        if (options.Classes is { } given)
-        {
-            classes = given;
-        }
-        else
-        {
-            classes = OrderClasses(keys.Distinct(StringComparer.Ordinal));
-        }
+        IReadOnlyList<string> classes = options.Classes ?? OrderClasses(keys.Distinct(StringComparer.Ordinal));
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < classes.Count; i++)
             index.TryAdd(ClassKey(classes[i]), i);
-        var labels = new int[n];
-        for (int r = 0; r < n; r++)
+        var classOf = new int[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
         {
-            if (!index.TryGetValue(keys[r], out labels[r]))
+            if (!index.TryGetValue(keys[i], out classOf[i]))
                 throw new BackpropException(
-                    $"{source}: line {rows[first + r].Line}, {Column(label, names)}: label \"{Shorten(keys[r])}\" is not one of the classes ({Shorten(string.Join(", ", classes))}).");
+                    $"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: label \"{Shorten(keys[i])}\" is not one of the classes ({Shorten(string.Join(", ", classes))}).");
         }
-        return new Dataset(features, n, m, task, labels, [], classes, featureNames, targetName, source);
+        var y = new int[n];
+        for (int r = 0; r < n; r++)
+            y[r] = classOf[labels.Rows[r]];
+        return new Dataset(features, n, m, task, y, [], classes, featureNames, targetName, source);
     }
 
     /// <summary>The canonical form of a class label: whole numbers as plain integers ("01", "1.0" -> "1"), other text trimmed.</summary>
@@ -199,45 +329,8 @@ public static class CsvDataset
         return ',';
     }
 
-    private sealed record Row(int Line, string[] Fields);
-
-    private static List<Row> ReadRows(string text, char delimiter, string source)
+    private static bool DetectHeader(string[] a, string[] b)
     {
-        var rows = new List<Row>();
-        try
-        {
-            using var reader = Sep.New(delimiter).Reader(o => o with
-            {
-                HasHeader = false,
-                DisableColCountCheck = true,
-                Unescape = true,
-                Trim = SepTrim.All,
-                CultureInfo = CultureInfo.InvariantCulture,
-            }).FromText(text);
-            foreach (var row in reader)
-            {
-                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
-                    continue;
-                var fields = new string[row.ColCount];
-                for (int c = 0; c < fields.Length; c++)
-                    fields[c] = row[c].ToString();
-                // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
-                rows.Add(new Row(row.RowIndex == 0 ? 1 : row.LineNumberFrom, fields));
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException)
-        {
-            throw new BackpropException($"{source}: cannot be read as delimited text ({e.Message}).", e);
-        }
-        return rows;
-    }
-
-    private static bool DetectHeader(List<Row> rows)
-    {
-        if (rows.Count < 2)
-            return false;
-        var a = rows[0].Fields;
-        var b = rows[1].Fields;
         for (int c = 0; c < a.Length; c++)
             if (!IsNumber(a[c]) && a[c].Length > 0 && IsNumber(b[c]))
                 return true;
@@ -287,16 +380,15 @@ public static class CsvDataset
         return found;
     }
 
-    private static TaskKind DecideTask(CsvOptions options, List<Row> rows, int first, int label)
+    private static TaskKind DecideTask(CsvOptions options, List<string> distinctLabels)
     {
         if (options.Classes is not null || options.Task == TaskMode.Classification)
             return TaskKind.Classification;
         if (options.Task == TaskMode.Regression)
             return TaskKind.Regression;
         var distinct = new HashSet<double>();
-        for (int r = first; r < rows.Count; r++)
+        foreach (string s in distinctLabels)
         {
-            string s = rows[r].Fields[label];
             if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
                 return TaskKind.Classification;
             if (v != Math.Floor(v) || Math.Abs(v) >= 1e15)
@@ -306,17 +398,17 @@ public static class CsvDataset
         return distinct.Count <= CsvOptions.MaxAutoClasses ? TaskKind.Classification : TaskKind.Regression;
     }
 
-    private static double ParseNumber(string s, string source, int line, int column, string[]? names, string what)
+    private static double ParseNumber(ReadOnlySpan<char> s, string source, int line, int column, string[]? names, string what)
     {
         if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
         {
             if (double.IsFinite(v))
                 return v;
-            throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} is \"{Shorten(s)}\"; expected a finite number.");
+            throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} is \"{Shorten(s.ToString())}\"; expected a finite number.");
         }
         if (s.Length == 0 || s is "?" or "NA" or "N/A" or "na" or "n/a" or "null" or "NULL")
             throw new BackpropException($"{source}: line {line}, {Column(column, names)}: missing value{(s.Length == 0 ? "" : $" \"{s}\"")}; expected a number (fill or drop missing values first).");
-        throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} \"{Shorten(s)}\" is not a number.");
+        throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} \"{Shorten(s.ToString())}\" is not a number.");
     }
 
     private static string Column(int c, string[]? names) =>

@@ -86,6 +86,28 @@ public sealed class ReaderFuzzTests
             Assert.Equal(t.Features, d.Features);
         }, iter: 500);
 
+    [Fact]
+    public void FeatureNumbersFollowInvariantDoubleParsing() =>
+        // The reader parses with Sep's fast parser and falls back to the BCL for errors; either way a field must be
+        // accepted exactly when double.TryParse (invariant, NumberStyles.Float) gives a finite value, and give that value.
+        Gen.String[Gen.Char["0123456789..eE+-  infINFaNy"], 0, 14].Sample(field =>
+        {
+            bool ok = double.TryParse(field.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double expected) && double.IsFinite(expected);
+            // Two rows, so that the field is read by the streaming path as well as the first-rows path.
+            string text = $"0,1\n{field},1\n{field},1\n";
+            if (ok)
+            {
+                var d = CsvDataset.Parse(text, new CsvOptions { Header = HeaderMode.No }, "n.csv");
+                Assert.Equal(expected, d.Features[1]);
+                Assert.Equal(expected, d.Features[2]);
+            }
+            else
+            {
+                var e = Assert.ThrowsAny<BackpropException>(() => CsvDataset.Parse(text, new CsvOptions { Header = HeaderMode.No }, "n.csv"));
+                Assert.Contains("line 2, column 0", e.Message);
+            }
+        }, iter: Iterations);
+
     /// <summary>Byte-level mutations: delete, insert, replace or duplicate a span; applied a few times.</summary>
     private static string Mutate(string text, int seed)
     {
