@@ -232,6 +232,20 @@ public sealed class CsvDatasetTests
     }
 
     [Fact]
+    public void FilesWithByteOrderMarkAndCrLfAreReadLikeText()
+    {
+        string path = Path.Combine(TestData.TempFolder(), "bom.tsv");
+        File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\t4\tb\r\n", new System.Text.UTF8Encoding(true));
+        var d = CsvDataset.Read(path, new CsvOptions { LabelColumn = "kind" });
+        Assert.Equal(["x", "y"], d.FeatureNames!);
+        Assert.Equal([1.0, 2, 3, 4], d.Features);
+        Assert.Equal(path, d.Source);
+        File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\tq\tb\r\n");
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Read(path));
+        Assert.Equal($"{path}: line 4, column 1 (\"y\"): the feature \"q\" is not a number.", e.Message);
+    }
+
+    [Fact]
     public void MissingFileIsReported()
     {
         string path = Path.Combine(TestData.TempFolder(), "nope.csv");
