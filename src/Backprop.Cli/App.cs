@@ -23,6 +23,7 @@ public static class App
         root.Options.Add(new VersionOption());
         var demo = DemoCommand.Create(output, error);
         root.Subcommands.Add(demo);
+        root.Subcommands.Add(ExportCommand.Create(output, error));
         foreach (var option in demo.Options)
             root.Options.Add(option);
         root.Action = demo.Action;
