@@ -53,7 +53,16 @@ public static class CsvDataset
     {
         if (delimiter is '"' or '\r' or '\n' || char.IsWhiteSpace(delimiter) && delimiter != '\t')
             throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter.");
-        return Sep.New(delimiter).Reader(o => o with
+        Sep sep;
+        try
+        {
+            sep = Sep.New(delimiter);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter ({e.Message}).", e);
+        }
+        return sep.Reader(o => o with
         {
             HasHeader = false,
             DisableColCountCheck = true,

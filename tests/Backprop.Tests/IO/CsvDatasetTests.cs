@@ -136,6 +136,23 @@ public sealed class CsvDatasetTests
         Assert.Equal(["3", "6"], d.Classes);
     }
 
+    [Theory]
+    [InlineData('"')]
+    [InlineData('\n')]
+    [InlineData(' ')]
+    public void ImpossibleDelimitersAreRejected(char delimiter) =>
+        Assert.Contains("cannot be the delimiter", Fails("1,2\n", new CsvOptions { Delimiter = delimiter }).Message);
+
+    [Fact]
+    public void ExplicitDelimiterWins()
+    {
+        var d = CsvDataset.Parse("1|2.5|a,b\n3|4|c\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }, "t.csv");
+        Assert.Equal([1.0, 2.5, 3, 4], d.Features);
+        Assert.Equal(["a,b", "c"], d.Classes);
+        // A decimal comma is not a number, whatever the delimiter.
+        Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+    }
+
     [Fact]
     public void DecimalCommaInSemicolonFileIsNotADelimiter()
     {
