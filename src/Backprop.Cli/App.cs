@@ -24,6 +24,7 @@ public static class App
         var demo = DemoCommand.Create(output, error);
         root.Subcommands.Add(demo);
         root.Subcommands.Add(ExplainCommand.Create(output, error));
+        root.Subcommands.Add(ExportCommand.Create(output, error));
         foreach (var option in demo.Options)
             root.Options.Add(option);
         root.Action = demo.Action;

@@ -122,7 +122,7 @@ public static class ModelFile
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
+            doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -170,16 +170,23 @@ public static class ModelFile
                 }
                 if (activation == Activation.Softmax && index < layersElement.GetArrayLength() - 1)
                     throw r.Error($"{at}.activation", "softmax is only supported on the last layer");
-                var layer = new Dense<T>(fanIn, units, activation, bias, trainable);
                 var w = r.Property(le, "weights", JsonValueKind.Array, at);
                 if (w.GetArrayLength() != units)
                     throw r.Error($"{at}.weights", $"expected {units} rows (one per unit), found {w.GetArrayLength()}");
+                // Check every row's length before allocating units x inputs weights: sizes the header claims are
+                // then bounded by the numbers actually present in the text.
+                int check = 0;
+                foreach (var row in w.EnumerateArray())
+                {
+                    if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != fanIn)
+                        throw r.Error($"{at}.weights[{check}]", $"expected an array of {fanIn} numbers (one per input of the layer)");
+                    check++;
+                }
+                var layer = new Dense<T>(fanIn, units, activation, bias, trainable);
                 int u = 0;
                 foreach (var row in w.EnumerateArray())
                 {
                     string rowAt = $"{at}.weights[{u}]";
-                    if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != fanIn)
-                        throw r.Error(rowAt, $"expected an array of {fanIn} numbers (one per input of the layer)");
                     int i = 0;
                     foreach (var v in row.EnumerateArray())
                     {

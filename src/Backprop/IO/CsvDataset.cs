@@ -1,0 +1,436 @@
+using System.Globalization;
+using System.Text;
+using nietras.SeparatedValues;
+
+namespace Backprop.IO;
+
+/// <summary>
+/// Reads CSV / TSV files into a <see cref="Dataset"/> (parsing by Sep). The rules (docs/data.md):
+/// <list type="bullet">
+/// <item>Delimiter: unless given, the one of comma, semicolon and tab that occurs most often (outside quotes) in the
+/// first non-blank line; ties go to comma, then semicolon, then tab; none of them means one column.</item>
+/// <item>Header (auto): the first non-blank row is a header when some column holds a non-number there and a
+/// number in the next non-blank row. A file whose columns are all text needs <see cref="HeaderMode.Yes"/>.</item>
+/// <item>Blank lines (empty or only spaces) are skipped anywhere, e.g. a trailing one. Fields are trimmed; quoted fields
+/// (RFC 4180, "" for a quote) may hold the delimiter.</item>
+/// <item>Every row must have as many fields as the first. Every feature must be a finite number in invariant
+/// culture (1.5, -2e-3); empty, ?, NA are missing values, and those, NaN, Inf and text are errors naming the line and column.</item>
+/// <item>Task (auto): classification when some label is not a number, or every label is a whole number and there are
+/// at most <see cref="CsvOptions.MaxAutoClasses"/> distinct labels; otherwise regression.</item>
+/// <item>Classes: whole-number labels are written canonically ("01" and "1.0" are class "1") and ordered by value;
+/// other labels are ordered by ordinal string comparison.</item>
+/// </list>
+/// Column numbers in options and messages are 0-based indices into the file's columns as they are.
+/// </summary>
+public static class CsvDataset
+{
+    /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
+    public static Dataset Read(string path, CsvOptions? options = null)
+    {
+        options ??= new CsvOptions();
+        try
+        {
+            char delimiter = options.Delimiter ?? DetectDelimiter(ReadFirstLines(path));
+            using var reader = ReaderOptions(delimiter, path).FromFile(path);
+            return Load(reader, options, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
+    public static Dataset Parse(string text, CsvOptions? options = null, string source = "data")
+    {
+        options ??= new CsvOptions();
+        char delimiter = options.Delimiter ?? DetectDelimiter(text);
+        using var reader = ReaderOptions(delimiter, source).FromText(text);
+        return Load(reader, options, source);
+    }
+
+    private static SepReaderOptions ReaderOptions(char delimiter, string source)
+    {
+        if (delimiter is '"' or '\r' or '\n' || char.IsWhiteSpace(delimiter) && delimiter != '\t')
+            throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter.");
+        Sep sep;
+        try
+        {
+            sep = Sep.New(delimiter);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter ({e.Message}).", e);
+        }
+        return sep.Reader(o => o with
+        {
+            HasHeader = false,
+            DisableColCountCheck = true,
+            Unescape = true,
+            Trim = SepTrim.All,
+            CultureInfo = CultureInfo.InvariantCulture,
+        });
+    }
+
+    /// <summary>The start of a file, enough for <see cref="DetectDelimiter"/> (the first non-blank line, up to 1 MiB).</summary>
+    private static string ReadFirstLines(string path)
+    {
+        using var r = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var buffer = new char[1 << 20];
+        int n = r.ReadBlock(buffer, 0, buffer.Length);
+        return new string(buffer, 0, n);
+    }
+
+    /// <summary>
+    /// One pass over the rows: the first two non-blank rows are kept as text to decide the header and the columns,
+    /// every later row is parsed straight from Sep's spans into the feature array. Labels are kept once per
+    /// distinct text (with the first line it appears on), each row holding only its label's number.
+    /// </summary>
+    private static Dataset Load(SepReader reader, CsvOptions options, string source)
+    {
+        var pending = new List<(int Line, string[] Fields)>(2);
+        Layout? layout = null;
+        var features = new List<double>();
+        var labels = new Labels();
+        int rows = 0;
+        try
+        {
+            foreach (var row in reader)
+            {
+                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
+                    continue;
+                // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
+                int line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
+                if (layout is null)
+                {
+                    var fields = new string[row.ColCount];
+                    for (int c = 0; c < fields.Length; c++)
+                        fields[c] = row[c].ToString();
+                    pending.Add((line, fields));
+                    if (pending.Count < 2)
+                        continue;
+                    layout = Decide(pending, options, source);
+                    foreach (var (l, f) in pending.Skip(layout.Header ? 1 : 0))
+                    {
+                        layout.CheckWidth(f.Length, l);
+                        foreach (int c in layout.FeatureColumns)
+                            features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
+                        if (layout.Label >= 0)
+                            labels.Add(f[layout.Label], l);
+                        rows++;
+                    }
+                    continue;
+                }
+                layout.CheckWidth(row.ColCount, line);
+                foreach (int c in layout.FeatureColumns)
+                {
+                    // Sep's fast parser first (correctly rounded, as double.Parse); the BCL's for errors.
+                    var col = row[c];
+                    features.Add(col.TryParse<double>() is double v && double.IsFinite(v)
+                        ? v
+                        : ParseNumber(col.Span, source, line, c, layout.Names, "feature"));
+                }
+                if (layout.Label >= 0)
+                    labels.Add(row[layout.Label].Span, line);
+                rows++;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            throw new BackpropException($"{source}: cannot be read as delimited text ({e.Message}).", e);
+        }
+        if (layout is null)
+        {
+            if (pending.Count == 0)
+                throw new BackpropException($"{source}: the file is empty (no rows).");
+            layout = Decide(pending, options, source);
+            if (!layout.Header)
+            {
+                var (l, f) = pending[0];
+                foreach (int c in layout.FeatureColumns)
+                    features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
+                if (layout.Label >= 0)
+                    labels.Add(f[layout.Label], l);
+                rows++;
+            }
+        }
+        if (rows == 0)
+            throw new BackpropException($"{source}: the file has a header but no data rows.");
+        return Build(features.ToArray(), rows, layout, labels, options, source);
+    }
+
+    /// <summary>What the first rows decide: header or not, the width, the label and feature columns.</summary>
+    private sealed class Layout(bool header, string[]? names, int width, int firstLine, int label, int[] featureColumns, string source)
+    {
+        public bool Header => header;
+        public string[]? Names => names;
+        public int Label => label;
+        public int[] FeatureColumns => featureColumns;
+
+        public void CheckWidth(int fields, int line)
+        {
+            if (fields != width)
+                throw new BackpropException(
+                    $"{source}: line {line}: found {fields} fields, expected {width} as on line {firstLine} (ragged rows).");
+        }
+    }
+
+    private static Layout Decide(List<(int Line, string[] Fields)> first, CsvOptions options, string source)
+    {
+        int width = first[0].Fields.Length;
+        if (first.Count > 1 && first[1].Fields.Length != width)
+            throw new BackpropException(
+                $"{source}: line {first[1].Line}: found {first[1].Fields.Length} fields, expected {width} as on line {first[0].Line} (ragged rows).");
+        bool header = options.Header switch
+        {
+            HeaderMode.Yes => true,
+            HeaderMode.No => false,
+            _ => first.Count > 1 && DetectHeader(first[0].Fields, first[1].Fields),
+        };
+        string[]? names = header ? first[0].Fields : null;
+        int label = ResolveLabel(options.LabelColumn, width, names, source);
+        var drop = new bool[width];
+        foreach (string d in options.DropColumns)
+        {
+            int c = ResolveColumn(d, width, names, source, "--drop-columns");
+            if (c == label)
+                throw new BackpropException($"{source}: column {c} is the label column and cannot be dropped.");
+            drop[c] = true;
+        }
+        var featureColumns = Enumerable.Range(0, width).Where(c => c != label && !drop[c]).ToArray();
+        if (featureColumns.Length == 0)
+            throw new BackpropException($"{source}: no feature columns are left (the file has {width} column(s)).");
+        return new Layout(header, names, width, first[0].Line, label, featureColumns, source);
+    }
+
+    /// <summary>Each row's label as the index of its distinct text, with the first line each text appears on.</summary>
+    private sealed class Labels
+    {
+        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+        public List<string> Distinct { get; } = [];
+        public List<int> FirstLine { get; } = [];
+        public List<int> Rows { get; } = [];
+
+        public void Add(ReadOnlySpan<char> text, int line)
+        {
+            var lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.TryGetValue(text, out int id))
+                id = New(text.ToString(), line);
+            Rows.Add(id);
+        }
+
+        public void Add(string text, int line)
+        {
+            if (!_ids.TryGetValue(text, out int id))
+                id = New(text, line);
+            Rows.Add(id);
+        }
+
+        private int New(string text, int line)
+        {
+            int id = Distinct.Count;
+            _ids.Add(text, id);
+            Distinct.Add(text);
+            FirstLine.Add(line);
+            return id;
+        }
+    }
+
+    private static Dataset Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
+    {
+        int m = layout.FeatureColumns.Length;
+        var names = layout.Names;
+        var featureNames = names is null ? null : layout.FeatureColumns.Select(c => names[c]).ToArray();
+        int label = layout.Label;
+        if (label < 0)
+        {
+            var task0 = options.Task == TaskMode.Regression ? TaskKind.Regression : TaskKind.Classification;
+            var classes0 = task0 == TaskKind.Classification ? options.Classes ?? [] : [];
+            return new Dataset(features, n, m, task0, [], [], classes0, featureNames, null, source);
+        }
+        string? targetName = names?[label];
+        var task = DecideTask(options, labels.Distinct);
+        if (task == TaskKind.Regression)
+        {
+            var distinctValues = new double[labels.Distinct.Count];
+            for (int i = 0; i < distinctValues.Length; i++)
+                distinctValues[i] = ParseNumber(labels.Distinct[i], source, labels.FirstLine[i], label, names, "target");
+            var values = new double[n];
+            for (int r = 0; r < n; r++)
+                values[r] = distinctValues[labels.Rows[r]];
+            return new Dataset(features, n, m, task, [], values, [], featureNames, targetName, source);
+        }
+
+        var keys = new string[labels.Distinct.Count];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (labels.Distinct[i].Length == 0)
+                throw new BackpropException($"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: the label is missing.");
+            keys[i] = ClassKey(labels.Distinct[i]);
+        }
+        IReadOnlyList<string> classes = options.Classes ?? OrderClasses(keys.Distinct(StringComparer.Ordinal));
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < classes.Count; i++)
+            index.TryAdd(ClassKey(classes[i]), i);
+        var classOf = new int[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (!index.TryGetValue(keys[i], out classOf[i]))
+                throw new BackpropException(
+                    $"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: label \"{Shorten(keys[i])}\" is not one of the classes ({Shorten(string.Join(", ", classes))}).");
+        }
+        var y = new int[n];
+        for (int r = 0; r < n; r++)
+            y[r] = classOf[labels.Rows[r]];
+        return new Dataset(features, n, m, task, y, [], classes, featureNames, targetName, source);
+    }
+
+    /// <summary>The canonical form of a class label: whole numbers as plain integers ("01", "1.0" -> "1"), other text trimmed.</summary>
+    public static string ClassKey(string label)
+    {
+        string t = label.Trim();
+        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
+            && double.IsFinite(v) && v == Math.Floor(v) && Math.Abs(v) < 1e15)
+            return ((long)v).ToString(CultureInfo.InvariantCulture);
+        return t;
+    }
+
+    /// <summary>Sorts class keys: by value when all are whole numbers, otherwise ordinally.</summary>
+    public static string[] OrderClasses(IEnumerable<string> keys)
+    {
+        var list = keys.ToArray();
+        if (list.All(k => long.TryParse(k, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
+            return list.OrderBy(k => long.Parse(k, CultureInfo.InvariantCulture)).ToArray();
+        return list.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Comma, semicolon or tab: whichever occurs most often outside quotes in the first non-blank line.</summary>
+    public static char DetectDelimiter(string text)
+    {
+        int start = 0;
+        while (start < text.Length)
+        {
+            int end = text.IndexOf('\n', start);
+            if (end < 0)
+                end = text.Length;
+            var line = text.AsSpan(start, end - start);
+            if (!line.IsWhiteSpace())
+            {
+                int comma = 0, semicolon = 0, tab = 0;
+                bool quoted = false;
+                foreach (char ch in line)
+                {
+                    if (ch == '"')
+                        quoted = !quoted;
+                    else if (!quoted)
+                    {
+                        if (ch == ',') comma++;
+                        else if (ch == ';') semicolon++;
+                        else if (ch == '\t') tab++;
+                    }
+                }
+                if (comma >= semicolon && comma >= tab)
+                    return ',';
+                return semicolon >= tab ? ';' : '\t';
+            }
+            start = end + 1;
+        }
+        return ',';
+    }
+
+    private static bool DetectHeader(string[] a, string[] b)
+    {
+        for (int c = 0; c < a.Length; c++)
+            if (!IsNumber(a[c]) && a[c].Length > 0 && IsNumber(b[c]))
+                return true;
+        return false;
+    }
+
+    private static bool IsNumber(string s) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v);
+
+    private static int ResolveLabel(string spec, int width, string[]? names, string source)
+    {
+        string s = spec.Trim();
+        if (s.Equals("last", StringComparison.OrdinalIgnoreCase))
+            return width - 1;
+        if (s.Equals("first", StringComparison.OrdinalIgnoreCase))
+            return 0;
+        if (s.Equals("none", StringComparison.OrdinalIgnoreCase))
+            return -1;
+        return ResolveColumn(s, width, names, source, "--label-column");
+    }
+
+    private static int ResolveColumn(string spec, int width, string[]? names, string source, string option)
+    {
+        string s = spec.Trim();
+        if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int index))
+        {
+            if (index < 0 || index >= width)
+                throw new BackpropException(
+                    $"{source}: {option} {index}: no such column; the file has {width} column(s), numbered 0 to {width - 1}.");
+            return index;
+        }
+        if (names is null)
+            throw new BackpropException(
+                $"{source}: {option} \"{Shorten(s)}\": a column name needs a header row, and this file has none (use a 0-based index, or --header yes).");
+        int found = -1;
+        for (int c = 0; c < names.Length; c++)
+        {
+            if (!string.Equals(names[c], s, StringComparison.Ordinal))
+                continue;
+            if (found >= 0)
+                throw new BackpropException($"{source}: {option} \"{Shorten(s)}\": the header names columns {found} and {c} alike; use an index.");
+            found = c;
+        }
+        if (found < 0)
+            throw new BackpropException(
+                $"{source}: {option} \"{Shorten(s)}\": no such column; the header has {Shorten(string.Join(", ", names))}.");
+        return found;
+    }
+
+    private static TaskKind DecideTask(CsvOptions options, List<string> distinctLabels)
+    {
+        if (options.Classes is not null || options.Task == TaskMode.Classification)
+            return TaskKind.Classification;
+        if (options.Task == TaskMode.Regression)
+            return TaskKind.Regression;
+        var distinct = new HashSet<double>();
+        foreach (string s in distinctLabels)
+        {
+            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                return TaskKind.Classification;
+            if (v != Math.Floor(v) || Math.Abs(v) >= 1e15)
+                return TaskKind.Regression;
+            distinct.Add(v);
+        }
+        return distinct.Count <= CsvOptions.MaxAutoClasses ? TaskKind.Classification : TaskKind.Regression;
+    }
+
+    private static double ParseNumber(ReadOnlySpan<char> s, string source, int line, int column, string[]? names, string what)
+    {
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+        {
+            if (double.IsFinite(v))
+                return v;
+            throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} is \"{Shorten(s.ToString())}\"; expected a finite number.");
+        }
+        if (s.Length == 0 || s is "?" or "NA" or "N/A" or "na" or "n/a" or "null" or "NULL")
+            throw new BackpropException($"{source}: line {line}, {Column(column, names)}: missing value{(s.Length == 0 ? "" : $" \"{s}\"")}; expected a number (fill or drop missing values first).");
+        throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} \"{Shorten(s.ToString())}\" is not a number.");
+    }
+
+    private static string Column(int c, string[]? names) =>
+        names is null ? $"column {c}" : $"column {c} (\"{Shorten(names[c])}\")";
+
+    /// <summary>Text for messages: at most 60 characters, control characters shown as '?'.</summary>
+    internal static string Shorten(string s)
+    {
+        var sb = new StringBuilder(Math.Min(s.Length, 64));
+        foreach (char ch in s.Length > 60 ? s[..57] : s)
+            sb.Append(char.IsControl(ch) ? '?' : ch);
+        if (s.Length > 60)
+            sb.Append("...");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,50 @@
+namespace Backprop.IO;
+
+/// <summary>Whether the first row of a CSV file holds column names.</summary>
+public enum HeaderMode
+{
+    /// <summary>Detect it: see <see cref="CsvDataset"/> for the rule.</summary>
+    Auto,
+    Yes,
+    No,
+}
+
+/// <summary>Which kind of target to read from the label column.</summary>
+public enum TaskMode
+{
+    /// <summary>Decide from the label column's values: see <see cref="CsvDataset"/> for the rule.</summary>
+    Auto,
+    Classification,
+    Regression,
+}
+
+/// <summary>How to read a CSV/TSV file into a <see cref="Dataset"/> (the CLI's --header, --label-column, ... options).</summary>
+public sealed record CsvOptions
+{
+    /// <summary>Whether the first row is a header.</summary>
+    public HeaderMode Header { get; init; } = HeaderMode.Auto;
+
+    /// <summary>The field separator, or null to detect comma, semicolon or tab from the first row.</summary>
+    public char? Delimiter { get; init; }
+
+    /// <summary>
+    /// The target column: <c>first</c>, <c>last</c> (default), a 0-based INDEX into the file's columns as they
+    /// are (before any is dropped), a column NAME from the header, or <c>none</c> for unlabelled data.
+    /// </summary>
+    public string LabelColumn { get; init; } = "last";
+
+    /// <summary>Columns to ignore: 0-based indices into the file's columns, or header names. A whole number is an index.</summary>
+    public IReadOnlyList<string> DropColumns { get; init; } = [];
+
+    /// <summary>Classification, regression, or decided from the data.</summary>
+    public TaskMode Task { get; init; } = TaskMode.Auto;
+
+    /// <summary>
+    /// The classes to map labels onto (e.g. a model's classes when reading its test data), or null to take
+    /// them from the file. With classes given the task is classification and an unknown label is an error.
+    /// </summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
+    /// <summary>Auto task rule: numeric labels that are all whole numbers with at most this many distinct values are classes.</summary>
+    public const int MaxAutoClasses = 20;
+}

@@ -1,0 +1,240 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+
+namespace Backprop.IO;
+
+/// <summary>An IDX array (the MNIST file format) of unsigned bytes: its dimensions and its data, row-major.</summary>
+public sealed class IdxArray
+{
+    internal IdxArray(int[] dimensions, byte[] data)
+    {
+        Dimensions = dimensions;
+        Data = data;
+    }
+
+    /// <summary>The dimensions as the header gives them; the first is the number of items.</summary>
+    public IReadOnlyList<int> Dimensions { get; }
+
+    /// <summary>All items, row-major.</summary>
+    public byte[] Data { get; }
+
+    /// <summary>Number of items (the first dimension).</summary>
+    public int Count => Dimensions[0];
+
+    /// <summary>Values per item (the product of the other dimensions; 1 for a labels file).</summary>
+    public int ItemSize => Count == 0 ? 0 : Data.Length / Count;
+}
+
+/// <summary>
+/// Reads IDX files (MNIST's format), plain or gzipped (told apart by the gzip magic bytes 1F 8B).
+/// Header: two zero bytes, a type byte (only 0x08, unsigned byte, is read), the number of dimensions,
+/// then each dimension as a big-endian int32; then the data. The header is checked before any data is
+/// held, sizes are bounded by <see cref="MaxBytes"/>, and a truncated or over-long file is an error.
+/// </summary>
+public static class IdxDataset
+{
+    /// <summary>The largest data part accepted (1 GiB); a header that claims more is rejected before reading.</summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>Reads one IDX file.</summary>
+    public static IdxArray ReadArray(string path)
+    {
+        Stream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
+        }
+        using (file)
+            return ParseArray(file, path);
+    }
+
+    /// <summary>Parses one IDX file's bytes (plain or gzipped).</summary>
+    public static IdxArray ParseArray(byte[] bytes, string source = "idx")
+    {
+        using var ms = new MemoryStream(bytes, writable: false);
+        return ParseArray(ms, source);
+    }
+
+    /// <summary>Parses one IDX stream (plain or gzipped).</summary>
+    public static IdxArray ParseArray(Stream stream, string source = "idx")
+    {
+        try
+        {
+            var magic = new byte[4];
+            int got = ReadFully(stream, magic);
+            if (got == 0)
+                throw new BackpropException($"{source}: the file is empty; expected an IDX file.");
+            if (got >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+            {
+                var rest = new MemoryStream(magic, 0, got, writable: false);
+                using var gz = new GZipStream(new ConcatStream(rest, stream), CompressionMode.Decompress, leaveOpen: true);
+                return ParsePlain(gz, source, gzipped: true, prefix: null);
+            }
+            return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray());
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BackpropException($"{source}: the gzip data is corrupt ({e.Message}).", e);
+        }
+        catch (IOException e)
+        {
+            throw new BackpropException($"{source}: cannot read the file ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads an images file and a labels file into a classification dataset of raw pixel values (0..255; scale them
+    /// with <see cref="PreprocessingKind.Pixels"/>). Classes are the label values present, ordered by value, unless
+    /// <paramref name="classes"/> gives them.
+    /// </summary>
+    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
+        ToDataset(ReadArray(imagesPath), ReadArray(labelsPath), imagesPath, labelsPath, classes);
+
+    /// <summary>Reads an images file alone (no targets), e.g. for prediction.</summary>
+    public static Dataset ReadImages(string imagesPath) => ToDataset(ReadArray(imagesPath), null, imagesPath, null, null);
+
+    /// <summary>Builds a dataset from parsed images and (optionally) labels, checking that they agree.</summary>
+    public static Dataset ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
+        string? labelsSource = "labels", IReadOnlyList<string>? classes = null)
+    {
+        if (images.Dimensions.Count < 2)
+            throw new BackpropException($"{imagesSource}: an images file needs at least 2 dimensions (count, pixels...), found {images.Dimensions.Count}.");
+        if (images.Count == 0)
+            throw new BackpropException($"{imagesSource}: the file holds no images.");
+        if (images.ItemSize == 0)
+            throw new BackpropException($"{imagesSource}: each image has 0 pixels.");
+        int n = images.Count;
+        int m = images.ItemSize;
+        var features = new double[images.Data.Length];
+        for (int i = 0; i < features.Length; i++)
+            features[i] = images.Data[i];
+        if (labels is null)
+            return new Dataset(features, n, m, TaskKind.Classification, [], [], classes ?? [], source: imagesSource);
+
+        if (labels.Dimensions.Count != 1)
+            throw new BackpropException($"{labelsSource}: a labels file has 1 dimension, found {labels.Dimensions.Count}.");
+        if (labels.Count != n)
+            throw new BackpropException($"{labelsSource}: {labels.Count} labels, but {imagesSource} holds {n} images; the counts must agree.");
+        var keys = new string[256];
+        for (int v = 0; v < 256; v++)
+            keys[v] = v.ToString(CultureInfo.InvariantCulture);
+        IReadOnlyList<string> cls = classes ?? labels.Data.Distinct().Order().Select(b => keys[b]).ToArray();
+        var index = new int[256];
+        Array.Fill(index, -1);
+        for (int i = 0; i < cls.Count; i++)
+        {
+            string k = CsvDataset.ClassKey(cls[i]);
+            if (int.TryParse(k, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v < 256 && index[v] < 0)
+                index[v] = i;
+        }
+        var y = new int[n];
+        for (int r = 0; r < n; r++)
+        {
+            int l = index[labels.Data[r]];
+            if (l < 0)
+                throw new BackpropException($"{labelsSource}: label {labels.Data[r]} of item {r} is not one of the classes ({CsvDataset.Shorten(string.Join(", ", cls))}).");
+            y[r] = l;
+        }
+        return new Dataset(features, n, m, TaskKind.Classification, y, [], cls, source: imagesSource);
+    }
+
+    private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix)
+    {
+        Span<byte> head = stackalloc byte[4];
+        if (prefix is null)
+        {
+            var tmp = new byte[4];
+            int got = ReadFully(s, tmp);
+            if (got < 4)
+                throw new BackpropException($"{source}: truncated: {got} byte(s) of the 4-byte IDX magic number.");
+            tmp.CopyTo(head);
+        }
+        else
+        {
+            if (prefix.Length < 4)
+                throw new BackpropException($"{source}: truncated: {prefix.Length} byte(s) of the 4-byte IDX magic number.");
+            prefix.CopyTo(head);
+        }
+        string what = gzipped ? "gzipped IDX" : "IDX";
+        if (head[0] != 0 || head[1] != 0)
+            throw new BackpropException(
+                $"{source}: not an {what} file: the magic number starts {head[0]:X2} {head[1]:X2}, expected 00 00 (or a gzip file, 1F 8B).");
+        if (head[2] != 0x08)
+            throw new BackpropException(
+                $"{source}: IDX data type 0x{head[2]:X2} is not supported; expected 0x08 (unsigned bytes, as MNIST uses).");
+        int rank = head[3];
+        if (rank < 1 || rank > 4)
+            throw new BackpropException($"{source}: the IDX header gives {rank} dimensions; expected 1 to 4.");
+        var dimBytes = new byte[4 * rank];
+        int read = ReadFully(s, dimBytes);
+        if (read < dimBytes.Length)
+            throw new BackpropException($"{source}: truncated header: {read} of the {dimBytes.Length} bytes of dimensions.");
+        var dims = new int[rank];
+        long total = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            int v = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * d));
+            if (v < 0)
+                throw new BackpropException($"{source}: dimension {d} is {v}; expected a size >= 0.");
+            dims[d] = v;
+            total = total * v;
+            if (total > MaxBytes)
+                throw new BackpropException(
+                    $"{source}: the header claims {string.Join(" x ", dimBytes.Chunk(4).Select(c => BinaryPrimitives.ReadInt32BigEndian(c)))} values, more than the {MaxBytes} this reader accepts.");
+        }
+        // Grow the buffer with the data actually present, never to the claimed size up front.
+        var data = new byte[(int)Math.Min(total, 1 << 20)];
+        int filled = 0;
+        while (filled < total)
+        {
+            if (filled == data.Length)
+                Array.Resize(ref data, (int)Math.Min(total, (long)data.Length * 2));
+            int got = s.Read(data, filled, data.Length - filled);
+            if (got == 0)
+                throw new BackpropException(
+                    $"{source}: truncated: the header ({string.Join(" x ", dims)}) needs {total} data bytes, the file holds {filled}.");
+            filled += got;
+        }
+        if (s.ReadByte() >= 0)
+            throw new BackpropException($"{source}: more data than the header ({string.Join(" x ", dims)}) describes; the file may be corrupt.");
+        return new IdxArray(dims, data);
+    }
+
+    private static int ReadFully(Stream s, byte[] buffer)
+    {
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int got = s.Read(buffer, filled, buffer.Length - filled);
+            if (got == 0)
+                break;
+            filled += got;
+        }
+        return filled;
+    }
+
+    /// <summary>Reads one stream, then another (to give back bytes already read while sniffing the format).</summary>
+    private sealed class ConcatStream(Stream first, Stream second) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int got = first.Read(buffer, offset, count);
+            return got > 0 ? got : second.Read(buffer, offset, count);
+        }
+    }
+}
