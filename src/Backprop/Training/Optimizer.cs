@@ -21,8 +21,8 @@ public abstract class Optimizer
 
     protected Optimizer(double learningRate, double weightDecay)
     {
-        RequireNonNegativeFinite(learningRate, nameof(LearningRate));
-        RequireNonNegativeFinite(weightDecay, nameof(WeightDecay));
+        RequireNonNegativeFinite(learningRate, "learning rate");
+        RequireNonNegativeFinite(weightDecay, "weight decay");
         LearningRate = learningRate;
         WeightDecay = weightDecay;
     }

@@ -306,7 +306,9 @@ internal sealed class TrainingSession<T> where T : unmanaged, IFloatingPointIeee
             string evidence = stepFailed
                 ? "one step of the optimizer turned finite weights into non-finite ones"
                 : double.IsFinite(relStep) && relStep > 0.5
-                    ? string.Create(inv, $"the last step changed the weights by {relStep:P0} of their size")
+                    ? relStep >= 2
+                        ? string.Create(inv, $"the last step changed the weights by {relStep:G3} times their own size")
+                        : string.Create(inv, $"the last step changed the weights by {relStep:P0} of their size")
                     : "";
             if (lossGrew)
                 evidence += (evidence.Length > 0 ? ", and " : "")
