@@ -59,7 +59,7 @@ public sealed record ClassificationMetrics(double Loss, int Rows, double Accurac
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(inv, $"loss {Loss:G4}, accuracy {Accuracy:P2} ({Correct}/{Rows})\n");
+        sb.Append(inv, $"loss {Loss:G4}, accuracy {100 * Accuracy:F2}% ({Correct}/{Rows})\n");
         int w = Math.Max(5, ClassNames.Max(n => n.Length));
         sb.Append("class".PadRight(w)).Append("  precision  recall     f1  support\n");
         for (int c = 0; c < ClassNames.Count; c++)

@@ -68,11 +68,11 @@ public sealed record EpochResult(int Epoch, double TrainingLoss, double? Trainin
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var s = string.Create(inv, $"epoch {Epoch,4}  loss {TrainingLoss:F6}");
         if (TrainingAccuracy is { } a)
-            s += string.Create(inv, $"  accuracy {a:P1}");
+            s += string.Create(inv, $"  accuracy {100 * a:F1}%");
         if (ValidationLoss is { } vl)
             s += string.Create(inv, $"  validation loss {vl:F6}");
         if (ValidationAccuracy is { } va)
-            s += string.Create(inv, $"  validation accuracy {va:P1}");
+            s += string.Create(inv, $"  validation accuracy {100 * va:F1}%");
         return s + string.Create(inv, $"  lr {LearningRate:G4}") + (IsBest ? "  *" : "");
     }
 }
