@@ -276,3 +276,41 @@ public sealed class TrainerTests
         Assert.Equal([0.8, 0.8, 0.4, 0.4, 0.2], rates);
     }
 }
+
+public sealed class DivergenceTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A first step so large that float weights overflow: the step is undone, the weights are the initial ones.</summary>
+    [Fact]
+    public void AStepThatOverflowsIsUndone()
+    {
+        var sine = SyntheticData.NoisySine(32, 0.1, seed: 1);
+        var data = Dataset.Regression(sine.Features.ToArray(), 1, sine.Targets.ToArray().Select(v => 100 * v).ToArray());
+        var model = Model.Regressor(1).Dense(4, Activation.Tanh).Build(seed: 1);
+        var initial = model.Network.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
+        var e = Assert.Throws<TrainingDivergedException>(() => model.Fit(data,
+            new TrainingOptions { Epochs = 3, BatchSize = 32, Optimizer = new Sgd(1e38), Shuffle = false }, Ct));
+        Assert.Equal((1, 1), (e.Epoch, e.Batch));
+        Assert.Contains("from before that step", e.Message);
+        Assert.Contains(DivergenceCause.LearningRateTooLarge, e.Causes);
+        var now = model.Network.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
+        Assert.Equal(initial, now);
+    }
+
+    /// <summary>8 of 10 ReLU units start with a bias of -100, so they never fire; a huge rate then makes the loss overflow.</summary>
+    [Fact]
+    public void DeadReluUnitsAreCounted()
+    {
+        var hidden = new Dense<double>(1, 10, Activation.Relu);
+        var output = new Dense<double>(10, 1, Activation.Identity);
+        var net = new Network<double>(1, [hidden, output], Loss.Mse);
+        WeightInit.Apply(net, seed: 1);
+        for (int u = 0; u < 8; u++)
+            hidden.Biases[u] = -100;
+        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(net, SyntheticData.NoisySine(32, 0.1, seed: 2),
+            new TrainingOptions { Epochs = 100, BatchSize = 8, Optimizer = new Sgd(1e3) }, cancellationToken: Ct));
+        Assert.Contains(DivergenceCause.DeadReluUnits, e.Causes);
+        Assert.Matches(@"layer 0 \(relu\): (8|9|10) of 10 units are dead", e.Message); // the 8, and maybe the others after the huge steps
+    }
+}
