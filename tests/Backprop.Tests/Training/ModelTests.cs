@@ -72,9 +72,9 @@ public sealed class ModelTests
     [Fact]
     public void RegressorFitsTheNoisySine()
     {
-        var data = SyntheticData.NoisySine(200, 0.05, seed: 1);
+        var data = SyntheticData.NoisySine(100, 0.05, seed: 1);
         var model = Model.Regressor(1).Dense(16, Activation.Tanh).Dense(16, Activation.Tanh).Build(seed: 1);
-        model.Fit(data, new TrainingOptions { Epochs = 200, BatchSize = 20, Optimizer = new Adam(0.01) }, Ct);
+        model.Fit(data, new TrainingOptions { Epochs = 120, BatchSize = 10, Optimizer = new Adam(0.01) }, Ct);
         var m = Assert.IsType<RegressionMetrics>(model.Evaluate(data));
         Assert.True(m.RSquared > 0.95, m.ToString());
         Assert.True(m.RootMeanSquaredError < 0.15, m.ToString());
