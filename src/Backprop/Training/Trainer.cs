@@ -146,8 +146,6 @@ internal sealed class TrainingSession<T> where T : unmanaged, IFloatingPointIeee
             throw new BackpropException($"The gradient clipping norm must be > 0, got {clip}.");
         if (options.ValidationData is not null && options.ValidationFraction != 0)
             throw new BackpropException("Give either a validation set or a validation fraction, not both.");
-        if (options.EarlyStopping is { } es && es.Patience < 1)
-            throw new BackpropException($"Early stopping patience must be at least 1 epoch, got {es.Patience}.");
 
         _net = network;
         _options = options;

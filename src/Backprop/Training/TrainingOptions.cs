@@ -53,7 +53,26 @@ public sealed class TrainingOptions
 /// not fall below the best so far by more than <see cref="MinDelta"/>; then (by default) restore the weights
 /// of the best epoch. When training ends without stopping early, the best epoch's weights are restored too.
 /// </summary>
-public sealed record EarlyStopping(int Patience = 10, double MinDelta = 0, bool RestoreBestWeights = true);
+public sealed record EarlyStopping
+{
+    /// <param name="patience">Epochs in a row without improvement before stopping (at least 1).</param>
+    /// <param name="minDelta">How much the validation loss must fall to count as an improvement (&gt;= 0).</param>
+    /// <param name="restoreBestWeights">Put the best epoch's weights back at the end.</param>
+    public EarlyStopping(int patience = 10, double minDelta = 0, bool restoreBestWeights = true)
+    {
+        if (patience < 1)
+            throw new BackpropException($"Early stopping patience must be at least 1 epoch, got {patience}.");
+        if (!(minDelta >= 0) || !double.IsFinite(minDelta))
+            throw new BackpropException($"Early stopping's minimum improvement must be a finite number >= 0, got {minDelta}.");
+        Patience = patience;
+        MinDelta = minDelta;
+        RestoreBestWeights = restoreBestWeights;
+    }
+
+    public int Patience { get; }
+    public double MinDelta { get; }
+    public bool RestoreBestWeights { get; }
+}
 
 /// <summary>One mini-batch's result: its loss (before the update), epoch and batch numbers from 1.</summary>
 public readonly record struct BatchResult(int Epoch, int Batch, int Batches, int Rows, double Loss, double LearningRate);

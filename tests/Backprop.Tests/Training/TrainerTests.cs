@@ -107,7 +107,7 @@ public sealed class TrainerTests
         var report = model.Fit(train, new TrainingOptions
         {
             Epochs = 200, BatchSize = 10, Optimizer = new Adam(0.01), ValidationData = flipped,
-            EarlyStopping = new EarlyStopping(Patience: 4),
+            EarlyStopping = new EarlyStopping(patience: 4),
             Progress = new Sync<EpochResult>(r => snapshots[r.Epoch] = Parameters(model.Network)),
         }, Ct);
 
@@ -119,6 +119,26 @@ public sealed class TrainerTests
         Assert.Equal(best + 4, report.History.Count); // patience 4 epochs without improvement
         Assert.Equal(snapshots[best], Parameters(model.Network));
         Assert.NotEqual(snapshots[report.History.Count], Parameters(model.Network));
+    }
+
+    [Fact]
+    public void BestWeightsAreRestoredAlsoWhenTheEpochsRunOut()
+    {
+        var train = SyntheticData.Blobs(60, centers: 2, noise: 0.3, seed: 1);
+        var flipped = Dataset.Classification(train.Features.ToArray(), 2, train.Labels.ToArray().Select(l => 1 - l).ToArray(), 2);
+        var model = MoonsModel(3);
+        var snapshots = new Dictionary<int, double[]>();
+        var report = model.Fit(train, new TrainingOptions
+        {
+            Epochs = 6, BatchSize = 10, Optimizer = new Adam(0.01), ValidationData = flipped,
+            EarlyStopping = new EarlyStopping(patience: 100),
+            Progress = new Sync<EpochResult>(r => snapshots[r.Epoch] = Parameters(model.Network)),
+        }, Ct);
+        Assert.False(report.StoppedEarly);
+        Assert.Equal(6, report.History.Count);
+        Assert.True(report.BestEpoch < 6);
+        Assert.Equal(snapshots[report.BestEpoch!.Value], Parameters(model.Network));
+        Assert.Throws<BackpropException>(() => new EarlyStopping(patience: 0));
     }
 
     [Fact]
