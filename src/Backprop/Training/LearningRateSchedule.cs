@@ -46,6 +46,30 @@ public abstract class LearningRateSchedule
         return new CosineSchedule(period, minimumRate);
     }
 
+    /// <summary>
+    /// Parses a schedule as the command line writes it: <c>constant</c>, <c>step:EVERY[:GAMMA]</c> (gamma 0.1 by default),
+    /// <c>exponential:GAMMA</c> or <c>cosine:PERIOD[:MINIMUM]</c>.
+    /// </summary>
+    public static LearningRateSchedule Parse(string text)
+    {
+        var parts = (text ?? "").Trim().ToLowerInvariant().Split(':');
+        const string expected = "expected constant, step:EVERY[:GAMMA], exponential:GAMMA or cosine:PERIOD[:MINIMUM]";
+        int Int(int i) => int.TryParse(parts[i], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
+            ? v : throw new BackpropException($"Schedule '{text}': '{parts[i]}' is not a whole number; {expected}.");
+        double Real(int i) => double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)
+            ? v : throw new BackpropException($"Schedule '{text}': '{parts[i]}' is not a number; {expected}.");
+        return (parts[0], parts.Length) switch
+        {
+            ("constant", 1) => Constant,
+            ("step", 2) => Step(Int(1)),
+            ("step", 3) => Step(Int(1), Real(2)),
+            ("exponential", 2) => Exponential(Real(1)),
+            ("cosine", 2) => Cosine(Int(1)),
+            ("cosine", 3) => Cosine(Int(1), Real(2)),
+            _ => throw new BackpropException($"Unknown schedule '{text}'; {expected}."),
+        };
+    }
+
     private static void RequireGamma(double gamma)
     {
         if (!(gamma > 0 && gamma <= 1))

@@ -127,6 +127,18 @@ public sealed class ScheduleAndGradientTests
         Assert.Throws<BackpropException>(() => LearningRateSchedule.Exponential(1.5));
     }
 
+    [Fact]
+    public void SchedulesParseFromText()
+    {
+        Assert.Same(LearningRateSchedule.Constant, LearningRateSchedule.Parse("constant"));
+        Assert.Equal(0.25, LearningRateSchedule.Parse("step:3:0.5").RateAt(1, 6));
+        Assert.Equal(0.1, LearningRateSchedule.Parse("step:3").RateAt(1, 3), 1e-15);
+        Assert.Equal(0.81, LearningRateSchedule.Parse("exponential:0.9").RateAt(1, 2), 1e-15);
+        Assert.Equal(0.2, LearningRateSchedule.Parse("cosine:4:0.2").RateAt(1, 4));
+        Assert.Contains("expected constant", Assert.Throws<BackpropException>(() => LearningRateSchedule.Parse("linear")).Message);
+        Assert.Contains("'x' is not a whole number", Assert.Throws<BackpropException>(() => LearningRateSchedule.Parse("step:x")).Message);
+    }
+
     private static Network<double> TwoLayer(bool frozenBias)
     {
         var a = new Dense<double>(1, 1, Activation.Identity);
