@@ -261,18 +261,9 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckTask(data);
         var x = Trainer.Convert<T>(data.Features);
         var y = Trainer.EncodeTargets(Network, data);
-        int outputs = Network.Outputs, chunk = Math.Min(data.Rows, 256);
-        double loss = 0;
-        var predictions = new double[data.Rows * outputs];
-        for (int start = 0; start < data.Rows; start += chunk)
-        {
-            int n = Math.Min(chunk, data.Rows - start);
-            var o = Network.Forward(x.AsSpan(start * data.Inputs, n * data.Inputs), n);
-            loss += Network.ComputeLoss(y.AsSpan(start * outputs, n * outputs)) * n;
-            for (int i = 0; i < o.Length; i++)
-                predictions[start * outputs + i] = double.CreateChecked(o[i]);
-        }
-        loss /= data.Rows;
+        int outputs = Network.Outputs;
+        double loss = Trainer.Measure(Network, x, y, [], data.Rows, Math.Min(data.Rows, 256)).Loss;
+        var predictions = PredictAll(data);
         if (Task == ModelTask.Regression)
             return RegressionMetrics.From(data.Targets, predictions, outputs, loss);
         var predicted = new int[data.Rows];
@@ -291,6 +282,38 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int i = 0; i < o.Length; i++)
             result[i] = double.CreateChecked(o[i]);
         return result;
+    }
+
+    /// <summary>The outputs for every row of <paramref name="data"/> (rows x outputs, row-major), computed in chunks.</summary>
+    public double[] PredictAll(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Inputs != Network.Inputs)
+            throw new BackpropException($"{data.Name}: rows have {data.Inputs} input(s) but the model takes {Network.Inputs}.");
+        var x = Trainer.Convert<T>(data.Features);
+        int outputs = Network.Outputs, chunk = Math.Min(data.Rows, 256);
+        var result = new double[data.Rows * outputs];
+        for (int start = 0; start < data.Rows; start += chunk)
+        {
+            int n = Math.Min(chunk, data.Rows - start);
+            var o = Network.Forward(x.AsSpan(start * data.Inputs, n * data.Inputs), n);
+            for (int i = 0; i < o.Length; i++)
+                result[start * outputs + i] = double.CreateChecked(o[i]);
+        }
+        return result;
+    }
+
+    /// <summary>The most likely class of every row of <paramref name="data"/>.</summary>
+    public int[] PredictClasses(Dataset data)
+    {
+        if (Task != ModelTask.Classification)
+            throw new BackpropException("PredictClasses needs a classifier; this model is a regressor (use PredictAll).");
+        var o = PredictAll(data);
+        int outputs = Network.Outputs;
+        var classes = new int[data.Rows];
+        for (int r = 0; r < classes.Length; r++)
+            classes[r] = Trainer.PredictedClass<double>(o.AsSpan(r * outputs, outputs));
+        return classes;
     }
 
     /// <summary>The most likely class for one sample.</summary>

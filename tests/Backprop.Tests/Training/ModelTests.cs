@@ -91,6 +91,22 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void BatchPredictionsAgreeWithOneAtATime()
+    {
+        var data = SyntheticData.Blobs(300, centers: 3, noise: 0.2, seed: 4); // more rows than one 256-row chunk
+        var model = Model.Classifier(2, 3).Dense(6, Activation.Tanh).Build<double>(seed: 2);
+        var all = model.PredictAll(data);
+        var classes = model.PredictClasses(data);
+        for (int r = 0; r < data.Rows; r += 37)
+        {
+            Assert.Equal(model.Predict(data.FeatureRow(r)), all.AsSpan(r * 3, 3).ToArray());
+            Assert.Equal(model.PredictClass(data.FeatureRow(r)), classes[r]);
+        }
+        var m = Assert.IsType<ClassificationMetrics>(model.Evaluate(data));
+        Assert.Equal(classes.Zip(data.Labels.ToArray()).Count(p => p.First == p.Second), m.Correct);
+    }
+
+    [Fact]
     public void MalformedTrainingSectionNamesTheField()
     {
         string path = Path.Combine(Path.GetTempPath(), $"backprop-bad-{Guid.NewGuid():N}.json");
