@@ -107,6 +107,28 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void TrainingResumesFromASavedModel()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"backprop-resume-{Guid.NewGuid():N}.json");
+        try
+        {
+            var data = SyntheticData.Spirals(90, classes: 3, noise: 0.1, seed: 1);
+            var model = Model.Classifier(2, 3).Dense(16, Activation.Tanh).Build<double>(seed: 5);
+            var first = model.Fit(data, new TrainingOptions { Epochs = 20, BatchSize = 9, Optimizer = new Adam(0.02) }, Ct);
+            model.Save(path);
+            var resumed = Model.Load<double>(path);
+            Assert.Equal(model.Evaluate(data).Loss, resumed.Evaluate(data).Loss); // same weights, same loss
+            var second = resumed.Fit(data, new TrainingOptions { Epochs = 20, BatchSize = 9, Optimizer = new Adam(0.02) }, Ct);
+            Assert.Equal(40, resumed.EpochsTrained);
+            Assert.True(second.Last!.TrainingLoss < first.Last!.TrainingLoss, $"{first.Last} then {second.Last}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void MalformedTrainingSectionNamesTheField()
     {
         string path = Path.Combine(Path.GetTempPath(), $"backprop-bad-{Guid.NewGuid():N}.json");
