@@ -231,8 +231,14 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private void EnsureCapacity(int rows)
     {
-        if (rows <= _capacity)
-            return;
+        if (rows > _capacity)
+            Grow(rows);
+    }
+
+    // Separate from EnsureCapacity: the lambdas below capture rows, and a method with a capturing lambda
+    // allocates its closure on every call, which would be one allocation per batch in the training loop.
+    private void Grow(int rows)
+    {
         _input = new T[rows * Inputs];
         _z = _layers.Select(l => new T[rows * l.Units]).ToArray();
         _a = _layers.Select(l => new T[rows * l.Units]).ToArray();

@@ -1,0 +1,89 @@
+using System.Numerics;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// Adam (Kingma and Ba, 2015) as torch.optim.Adam documents it (amsgrad off). Per parameter, at step t:
+/// <code>
+/// g = grad + lambda * theta                (when WeightDecay != 0: L2, not decoupled; see AdamW)
+/// m = beta1 * m + (1 - beta1) * g
+/// v = beta2 * v + (1 - beta2) * g^2
+/// m_hat = m / (1 - beta1^t);  v_hat = v / (1 - beta2^t)
+/// theta = theta - gamma * m_hat / (sqrt(v_hat) + eps)
+/// </code>
+/// </summary>
+public class Adam : Optimizer
+{
+    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+        : base(learningRate, weightDecay)
+    {
+        RequireFraction(beta1, "Adam beta1");
+        RequireFraction(beta2, "Adam beta2");
+        if (!(epsilon > 0))
+            throw new BackpropException($"Adam epsilon must be > 0, got {epsilon}.");
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Epsilon { get; }
+
+    public override string Name => "adam";
+
+    protected override int StateSlots => 2;
+
+    /// <summary>True when weight decay is applied to the parameters directly (AdamW) instead of to the gradient.</summary>
+    private protected virtual bool Decoupled => false;
+
+    public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
+    {
+        ["learning-rate"] = LearningRate, ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon, ["weight-decay"] = WeightDecay,
+    };
+
+    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, double[][] state, double lr, int t)
+    {
+        double[] m = state[0], v = state[1];
+        double b1 = Beta1, b2 = Beta2, lambda = WeightDecay;
+        double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
+        bool decoupled = Decoupled;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double theta = double.CreateChecked(p[i]);
+            double g = double.CreateChecked(grad[i]);
+            if (lambda != 0)
+            {
+                if (decoupled)
+                    theta -= lr * lambda * theta;
+                else
+                    g += lambda * theta;
+            }
+            m[i] = b1 * m[i] + (1 - b1) * g;
+            v[i] = b2 * v[i] + (1 - b2) * g * g;
+            double mHat = m[i] / c1, vHat = v[i] / c2;
+            p[i] = T.CreateChecked(theta - lr * mHat / (Math.Sqrt(vHat) + Epsilon));
+        }
+    }
+}
+
+/// <summary>
+/// AdamW (Loshchilov and Hutter, 2019) as torch.optim.AdamW documents it: Adam whose weight decay is
+/// decoupled from the gradient. Per parameter, at step t:
+/// <code>
+/// theta = theta - gamma * lambda * theta
+/// m = beta1 * m + (1 - beta1) * grad;  v = beta2 * v + (1 - beta2) * grad^2
+/// m_hat = m / (1 - beta1^t);  v_hat = v / (1 - beta2^t)
+/// theta = theta - gamma * m_hat / (sqrt(v_hat) + eps)
+/// </code>
+/// The default weight decay is torch's, 0.01.
+/// </summary>
+public sealed class AdamW : Adam
+{
+    public AdamW(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
+        : base(learningRate, beta1, beta2, epsilon, weightDecay) { }
+
+    public override string Name => "adamw";
+
+    private protected override bool Decoupled => true;
+}

@@ -1,0 +1,143 @@
+using System.Numerics;
+using Backprop.Nn;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// An update rule applied to every parameter of a <see cref="Network{T}"/> from the gradients of its last
+/// backward pass (<see cref="Dense{T}.WeightGradients"/>, <see cref="Dense{T}.BiasGradients"/>).
+/// A frozen bias (<see cref="Dense{T}.TrainableBias"/> false) is never changed.
+/// </summary>
+/// <remarks>
+/// Each subclass implements one rule exactly as torch.optim documents it. The per-parameter state
+/// (momentum, moment estimates) is kept in double, allocated on the first <see cref="Step{T}"/> and reused;
+/// the arithmetic of an update is done in double and rounded once to the network's element type.
+/// An optimizer belongs to one network shape; use a new one (or <see cref="Reset"/>) for another model.
+/// </remarks>
+public abstract class Optimizer
+{
+    private double[][][] _state = [];
+    private int[] _shape = [];
+
+    protected Optimizer(double learningRate, double weightDecay)
+    {
+        RequireNonNegativeFinite(learningRate, "learning rate");
+        RequireNonNegativeFinite(weightDecay, "weight decay");
+        LearningRate = learningRate;
+        WeightDecay = weightDecay;
+    }
+
+    /// <summary>The base learning rate gamma (a schedule may scale it per epoch).</summary>
+    public double LearningRate { get; }
+
+    /// <summary>lambda: for SGD, Adam and RMSprop an L2 term lambda * theta added to the gradient (torch's weight_decay); AdamW decouples it.</summary>
+    public double WeightDecay { get; }
+
+    /// <summary>How many steps have been taken (torch's t, 1 during the first step).</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>Short name for files and the command line: sgd, adam, adamw, rmsprop.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>How many state arrays one parameter tensor needs.</summary>
+    protected abstract int StateSlots { get; }
+
+    /// <summary>The hyper-parameters, for the saved model and for messages.</summary>
+    public abstract IReadOnlyDictionary<string, double> Settings { get; }
+
+    /// <summary>Forgets the state (momentum, moments, step count).</summary>
+    public void Reset()
+    {
+        _state = [];
+        _shape = [];
+        Steps = 0;
+    }
+
+    /// <summary>
+    /// One update of every trainable parameter of <paramref name="network"/> with learning rate
+    /// <paramref name="learningRate"/> (the base rate when null).
+    /// </summary>
+    public void Step<T>(Network<T> network, double? learningRate = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        double lr = learningRate ?? LearningRate;
+        RequireNonNegativeFinite(lr, "learning rate");
+        Bind(network);
+        Steps++;
+        int tensor = 0;
+        for (int li = 0; li < network.Layers.Count; li++)
+        {
+            var layer = network.Layers[li];
+            Update(layer.Weights, layer.WeightGradients, _state[tensor], lr, Steps);
+            if (layer.TrainableBias)
+                Update(layer.Biases, layer.BiasGradients, _state[tensor + 1], lr, Steps);
+            tensor += 2;
+        }
+    }
+
+    /// <summary>
+    /// Updates one parameter tensor <paramref name="p"/> in place from its gradient <paramref name="g"/>.
+    /// <paramref name="state"/> holds <see cref="StateSlots"/> arrays of p's length, zero before the first step;
+    /// <paramref name="t"/> is the step number (1 at the first step).
+    /// </summary>
+    protected abstract void Update<T>(Span<T> p, ReadOnlySpan<T> g, double[][] state, double lr, int t)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    private void Bind<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = network.Layers.Count * 2;
+        if (_shape.Length == n)
+        {
+            bool same = true;
+            for (int l = 0; l < network.Layers.Count; l++)
+                same &= _shape[2 * l] == network.Layers[l].Weights.Length && _shape[2 * l + 1] == network.Layers[l].Biases.Length;
+            if (same)
+                return;
+        }
+        if (_shape.Length != 0)
+            throw new BackpropException(
+                $"This {Name} optimizer holds state for a network of another shape; use a new optimizer (or call Reset) for each model.");
+        _shape = new int[n];
+        _state = new double[n][][];
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            _shape[2 * l] = network.Layers[l].Weights.Length;
+            _shape[2 * l + 1] = network.Layers[l].Biases.Length;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            _state[i] = new double[StateSlots][];
+            for (int s = 0; s < StateSlots; s++)
+                _state[i][s] = new double[_shape[i]];
+        }
+    }
+
+    private protected static void RequireNonNegativeFinite(double value, string what)
+    {
+        if (!(value >= 0) || !double.IsFinite(value))
+            throw new BackpropException($"The {what} must be a finite number >= 0, got {value}.");
+    }
+
+    private protected static void RequireFraction(double value, string what)
+    {
+        if (!(value >= 0 && value < 1))
+            throw new BackpropException($"{what} must be in [0, 1), got {value}.");
+    }
+
+    /// <summary>A one-line description, e.g. <c>adam(learning-rate=0.001, beta1=0.9, ...)</c>.</summary>
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", Settings.Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value:G6}")))})";
+
+    /// <summary>
+    /// Creates an optimizer by name (sgd, adam, adamw, rmsprop) with its default settings and
+    /// <paramref name="learningRate"/> (the rule's default when null).
+    /// </summary>
+    public static Optimizer Create(string name, double? learningRate = null) => (name ?? "").Trim().ToLowerInvariant() switch
+    {
+        "sgd" => new Sgd(learningRate ?? 0.01),
+        "adam" => new Adam(learningRate ?? 0.001),
+        "adamw" => new AdamW(learningRate ?? 0.001),
+        "rmsprop" => new RmsProp(learningRate ?? 0.01),
+        _ => throw new BackpropException($"Unknown optimizer '{name}'; expected one of: sgd, adam, adamw, rmsprop."),
+    };
+}

@@ -1,0 +1,73 @@
+using System.Numerics;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// RMSprop (Hinton's lecture 6e) as torch.optim.RMSprop documents it. Per parameter, at step t:
+/// <code>
+/// g = grad + lambda * theta                       (when WeightDecay != 0)
+/// v = alpha * v + (1 - alpha) * g^2
+/// v~ = v;  if centered: a = alpha * a + (1 - alpha) * g;  v~ = v - a^2
+/// if mu &gt; 0: b = mu * b + g / (sqrt(v~) + eps);  theta = theta - gamma * b
+/// else:      theta = theta - gamma * g / (sqrt(v~) + eps)
+/// </code>
+/// </summary>
+public sealed class RmsProp : Optimizer
+{
+    public RmsProp(double learningRate = 0.01, double alpha = 0.99, double epsilon = 1e-8, double weightDecay = 0,
+        double momentum = 0, bool centered = false)
+        : base(learningRate, weightDecay)
+    {
+        RequireFraction(alpha, "RMSprop alpha");
+        RequireFraction(momentum, "RMSprop momentum");
+        if (!(epsilon > 0))
+            throw new BackpropException($"RMSprop epsilon must be > 0, got {epsilon}.");
+        Alpha = alpha;
+        Epsilon = epsilon;
+        Momentum = momentum;
+        Centered = centered;
+    }
+
+    public double Alpha { get; }
+    public double Epsilon { get; }
+    public double Momentum { get; }
+    public bool Centered { get; }
+
+    public override string Name => "rmsprop";
+
+    /// <summary>Slot 0: v (square average); 1: b (momentum buffer); 2: a (gradient average, centered only).</summary>
+    protected override int StateSlots => 3;
+
+    public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
+    {
+        ["learning-rate"] = LearningRate, ["alpha"] = Alpha, ["epsilon"] = Epsilon, ["momentum"] = Momentum,
+        ["centered"] = Centered ? 1 : 0, ["weight-decay"] = WeightDecay,
+    };
+
+    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, double[][] state, double lr, int t)
+    {
+        double[] v = state[0], b = state[1], a = state[2];
+        double alpha = Alpha, mu = Momentum, lambda = WeightDecay;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double theta = double.CreateChecked(p[i]);
+            double g = double.CreateChecked(grad[i]);
+            if (lambda != 0)
+                g += lambda * theta;
+            v[i] = alpha * v[i] + (1 - alpha) * g * g;
+            double vTilde = v[i];
+            if (Centered)
+            {
+                a[i] = alpha * a[i] + (1 - alpha) * g;
+                vTilde -= a[i] * a[i];
+            }
+            double step = g / (Math.Sqrt(vTilde) + Epsilon);
+            if (mu > 0)
+            {
+                b[i] = mu * b[i] + step;
+                step = b[i];
+            }
+            p[i] = T.CreateChecked(theta - lr * step);
+        }
+    }
+}

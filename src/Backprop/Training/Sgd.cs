@@ -1,0 +1,67 @@
+using System.Numerics;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay,
+/// as torch.optim.SGD documents it. Per parameter, at step t:
+/// <code>
+/// g = grad + lambda * theta                      (when WeightDecay != 0)
+/// if mu != 0:
+///     b = (t &gt; 1) ? mu * b + (1 - tau) * g : g
+///     g = Nesterov ? g + mu * b : b
+/// theta = theta - gamma * g
+/// </code>
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    /// <param name="learningRate">gamma.</param>
+    /// <param name="momentum">mu (0 = plain SGD).</param>
+    /// <param name="weightDecay">lambda (L2 added to the gradient).</param>
+    /// <param name="dampening">tau.</param>
+    /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and no dampening.</param>
+    public Sgd(double learningRate = 0.01, double momentum = 0, double weightDecay = 0, double dampening = 0, bool nesterov = false)
+        : base(learningRate, weightDecay)
+    {
+        RequireFraction(momentum, "SGD momentum");
+        RequireFraction(dampening, "SGD dampening");
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new BackpropException("Nesterov momentum needs a momentum > 0 and zero dampening.");
+        Momentum = momentum;
+        Dampening = dampening;
+        Nesterov = nesterov;
+    }
+
+    public double Momentum { get; }
+    public double Dampening { get; }
+    public bool Nesterov { get; }
+
+    public override string Name => "sgd";
+
+    protected override int StateSlots => Momentum != 0 ? 1 : 0;
+
+    public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
+    {
+        ["learning-rate"] = LearningRate, ["momentum"] = Momentum, ["dampening"] = Dampening,
+        ["nesterov"] = Nesterov ? 1 : 0, ["weight-decay"] = WeightDecay,
+    };
+
+    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, double[][] state, double lr, int t)
+    {
+        double mu = Momentum, tau = Dampening, lambda = WeightDecay;
+        double[]? b = mu != 0 ? state[0] : null;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double theta = double.CreateChecked(p[i]);
+            double g = double.CreateChecked(grad[i]);
+            if (lambda != 0)
+                g += lambda * theta;
+            if (b is not null)
+            {
+                b[i] = t > 1 ? mu * b[i] + (1 - tau) * g : g;
+                g = Nesterov ? g + mu * b[i] : b[i];
+            }
+            p[i] = T.CreateChecked(theta - lr * g);
+        }
+    }
+}

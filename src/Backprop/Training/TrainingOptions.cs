@@ -1,0 +1,114 @@
+namespace Backprop.Training;
+
+/// <summary>How to train: epochs, batches, optimizer, schedule, regularisation, validation, progress.</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Passes over the training data (at most; early stopping may end sooner). Default 100.</summary>
+    public int Epochs { get; init; } = 100;
+
+    /// <summary>Rows per mini-batch, 1 to the whole dataset (larger values are clamped to the row count). Default 32.
+    /// The last batch of an epoch holds the remaining rows when the row count is not a multiple.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>The update rule; default <c>new Adam(learningRate: 0.01)</c>, created per training run.
+    /// An optimizer given here keeps its state across runs on the same model.</summary>
+    public Optimizer? Optimizer { get; init; }
+
+    /// <summary>The learning rate per epoch as a function of the optimizer's rate. Default constant.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>
+    /// L2 regularisation strength lambda: the loss gains (lambda / 2) * sum of squared weights (biases excluded)
+    /// and each weight's gradient gains lambda * w. Reported losses include the penalty. Default 0.
+    /// </summary>
+    public double L2 { get; init; }
+
+    /// <summary>When set, gradients are clipped to this global L2 norm before each step (torch's clip_grad_norm_).</summary>
+    public double? ClipNorm { get; init; }
+
+    /// <summary>Shuffle the rows every epoch (seeded). Default true.</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Seed for shuffling and the validation split; default: the model's seed.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Fraction of the training rows held out for validation (stratified by class for classification). Default 0.</summary>
+    public double ValidationFraction { get; init; }
+
+    /// <summary>A separate validation set (instead of <see cref="ValidationFraction"/>).</summary>
+    public Dataset? ValidationData { get; init; }
+
+    /// <summary>Stop when the validation loss stops improving; needs validation data.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>Told after every epoch.</summary>
+    public IProgress<EpochResult>? Progress { get; init; }
+
+    /// <summary>Told after every batch (the values are structs, so reporting allocates nothing by itself).</summary>
+    public IProgress<BatchResult>? BatchProgress { get; init; }
+}
+
+/// <summary>
+/// Early stopping on the validation loss: stop after <see cref="Patience"/> epochs in a row in which it did
+/// not fall below the best so far by more than <see cref="MinDelta"/>; then (by default) restore the weights
+/// of the best epoch. When training ends without stopping early, the best epoch's weights are restored too.
+/// </summary>
+public sealed record EarlyStopping
+{
+    /// <param name="patience">Epochs in a row without improvement before stopping (at least 1).</param>
+    /// <param name="minDelta">How much the validation loss must fall to count as an improvement (&gt;= 0).</param>
+    /// <param name="restoreBestWeights">Put the best epoch's weights back at the end.</param>
+    public EarlyStopping(int patience = 10, double minDelta = 0, bool restoreBestWeights = true)
+    {
+        if (patience < 1)
+            throw new BackpropException($"Early stopping patience must be at least 1 epoch, got {patience}.");
+        if (!(minDelta >= 0) || !double.IsFinite(minDelta))
+            throw new BackpropException($"Early stopping's minimum improvement must be a finite number >= 0, got {minDelta}.");
+        Patience = patience;
+        MinDelta = minDelta;
+        RestoreBestWeights = restoreBestWeights;
+    }
+
+    public int Patience { get; }
+    public double MinDelta { get; }
+    public bool RestoreBestWeights { get; }
+}
+
+/// <summary>One mini-batch's result: its loss (before the update), epoch and batch numbers from 1.</summary>
+public readonly record struct BatchResult(int Epoch, int Batch, int Batches, int Rows, double Loss, double LearningRate);
+
+/// <summary>One epoch's result. Losses are means over rows; the training loss and accuracy are measured on each
+/// batch before its update (as Keras reports them), the validation ones after the epoch.</summary>
+public sealed record EpochResult(int Epoch, double TrainingLoss, double? TrainingAccuracy, double? ValidationLoss,
+    double? ValidationAccuracy, double LearningRate, int Batches, bool IsBest)
+{
+    public override string ToString()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var s = string.Create(inv, $"epoch {Epoch,4}  loss {TrainingLoss:F6}");
+        if (TrainingAccuracy is { } a)
+            s += string.Create(inv, $"  accuracy {100 * a:F1}%");
+        if (ValidationLoss is { } vl)
+            s += string.Create(inv, $"  validation loss {vl:F6}");
+        if (ValidationAccuracy is { } va)
+            s += string.Create(inv, $"  validation accuracy {100 * va:F1}%");
+        return s + string.Create(inv, $"  lr {LearningRate:G4}") + (IsBest ? "  *" : "");
+    }
+}
+
+/// <summary>The outcome of a training run.</summary>
+/// <param name="History">Every epoch's result, in order.</param>
+/// <param name="BestEpoch">The epoch with the lowest validation loss (null without validation).</param>
+/// <param name="StoppedEarly">True when early stopping ended the run before the last epoch.</param>
+/// <param name="RestoredBestWeights">True when the best epoch's weights were put back at the end.</param>
+/// <param name="Seed">The seed used for shuffling and the validation split.</param>
+public sealed record TrainingReport(IReadOnlyList<EpochResult> History, int? BestEpoch, bool StoppedEarly,
+    bool RestoredBestWeights, long Seed)
+{
+    public EpochResult? Last => History.Count == 0 ? null : History[^1];
+
+    public override string ToString() =>
+        $"{History.Count} epoch(s)" + (Last is { } l ? $", last: {l}" : "")
+        + (BestEpoch is { } b ? $", best epoch {b}" : "") + (StoppedEarly ? ", stopped early" : "")
+        + (RestoredBestWeights ? ", best weights restored" : "");
+}
