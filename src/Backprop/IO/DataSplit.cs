@@ -1,3 +1,4 @@
+using Backprop.Numerics;
 namespace Backprop.IO;
 
 /// <summary>Train/test splits of a <see cref="Dataset"/>, seeded so a seed gives the same split on every machine.</summary>

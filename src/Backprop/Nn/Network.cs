@@ -42,7 +42,10 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         Loss = loss;
     }
 
-    /// <summary>Builds a network from layer shapes, with weights drawn by <see cref="Initializer.Default"/> from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Builds a network from layer shapes, with weights drawn by each activation's default <see cref="WeightInit"/>
+    /// (<see cref="WeightInit.For"/>) from <paramref name="seed"/>, and zero biases.
+    /// </summary>
     public static Network<T> Create(int inputs, IEnumerable<LayerSpec> layers, Loss loss, int seed = 0)
     {
         var list = new List<Dense<T>>();
@@ -53,7 +56,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             fanIn = s.Units;
         }
         var net = new Network<T>(inputs, list, loss);
-        Initializer.Default(net, seed);
+        WeightInit.Apply(net, seed);
         return net;
     }
 

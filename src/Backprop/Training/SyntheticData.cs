@@ -1,3 +1,4 @@
+using Backprop.Numerics;
 namespace Backprop.Training;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Backprop.Numerics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Backprop.Nn;

@@ -1,3 +1,4 @@
+using Backprop.Numerics;
 using Backprop.IO;
 
 namespace Backprop.Tests.IO;
@@ -8,22 +9,22 @@ public sealed class DataSplitTests
     public void SplitMix64MatchesTheReferenceStream()
     {
         // splitmix64.c (Vigna) from state 0: the published first outputs.
-        var rng = new SplitMix64(0);
-        Assert.Equal(0xE220A8397B1DCDAFUL, rng.Next());
-        Assert.Equal(0x6E789E6AA1B965F4UL, rng.Next());
-        Assert.Equal(0x06C45D188009454FUL, rng.Next());
+        var rng = new SplitMix64(0UL);
+        Assert.Equal(0xE220A8397B1DCDAFUL, rng.NextUInt64());
+        Assert.Equal(0x6E789E6AA1B965F4UL, rng.NextUInt64());
+        Assert.Equal(0x06C45D188009454FUL, rng.NextUInt64());
     }
 
     [Fact]
-    public void NextBelowStaysInRangeAndCoversIt()
+    public void NextIntStaysInRangeAndCoversIt()
     {
-        var rng = new SplitMix64(42);
+        var rng = new SplitMix64(42UL);
         var seen = new int[7];
         for (int i = 0; i < 7000; i++)
-            seen[rng.NextBelow(7)]++;
+            seen[rng.NextInt(7)]++;
         // Each count is binomial(7000, 1/7): mean 1000, sd ~29; 850..1150 is > 5 sd.
         Assert.All(seen, c => Assert.InRange(c, 850, 1150));
-        Assert.Equal(0, new SplitMix64(1).NextBelow(1));
+        Assert.Equal(0, new SplitMix64(1).NextInt(1));
     }
 
     private static Dataset Labelled(int[] labels, int classes) =>

@@ -1,3 +1,4 @@
+using Backprop.Numerics;
 using Backprop.Nn;
 using Backprop.Training;
 

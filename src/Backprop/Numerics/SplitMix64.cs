@@ -1,4 +1,4 @@
-namespace Backprop.Training;
+namespace Backprop.Numerics;
 
 /// <summary>
 /// The SplitMix64 generator (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014),
@@ -21,6 +21,13 @@ public sealed class SplitMix64
 
     /// <summary>A generator whose first draw depends only on <paramref name="seed"/>.</summary>
     public SplitMix64(ulong seed) => _state = seed;
+
+    /// <summary>The current state: saving it and assigning it back later continues the stream exactly (checkpoints).</summary>
+    public ulong State
+    {
+        get => _state;
+        set => _state = value;
+    }
 
     /// <summary>A generator for a signed seed (the seed's two's-complement bits).</summary>
     public SplitMix64(long seed) : this(unchecked((ulong)seed)) { }

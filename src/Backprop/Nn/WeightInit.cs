@@ -1,7 +1,7 @@
 using System.Numerics;
-using Backprop.Nn;
+using Backprop.Numerics;
 
-namespace Backprop.Training;
+namespace Backprop.Nn;
 
 /// <summary>The family of a <see cref="WeightInit"/>.</summary>
 public enum WeightInitKind
