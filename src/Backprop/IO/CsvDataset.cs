@@ -5,7 +5,7 @@ using nietras.SeparatedValues;
 namespace Backprop.IO;
 
 /// <summary>
-/// Reads CSV / TSV files into a <see cref="Dataset"/> (parsing by Sep). The rules (docs/data.md):
+/// Reads CSV / TSV files into a <see cref="DataTable"/> (parsing by Sep). The rules (docs/data.md):
 /// <list type="bullet">
 /// <item>Delimiter: unless given, the one of comma, semicolon and tab that occurs most often (outside quotes) in the
 /// first non-blank line; ties go to comma, then semicolon, then tab; none of them means one column.</item>
@@ -25,7 +25,7 @@ namespace Backprop.IO;
 public static class CsvDataset
 {
     /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
-    public static Dataset Read(string path, CsvOptions? options = null)
+    public static DataTable Read(string path, CsvOptions? options = null)
     {
         options ??= new CsvOptions();
         try
@@ -41,7 +41,7 @@ public static class CsvDataset
     }
 
     /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
-    public static Dataset Parse(string text, CsvOptions? options = null, string source = "data")
+    public static DataTable Parse(string text, CsvOptions? options = null, string source = "data")
     {
         options ??= new CsvOptions();
         char delimiter = options.Delimiter ?? DetectDelimiter(text);
@@ -86,7 +86,7 @@ public static class CsvDataset
     /// every later row is parsed straight from Sep's spans into the feature array. Labels are kept once per
     /// distinct text (with the first line it appears on), each row holding only its label's number.
     /// </summary>
-    private static Dataset Load(SepReader reader, CsvOptions options, string source)
+    private static DataTable Load(SepReader reader, CsvOptions options, string source)
     {
         var pending = new List<(int Line, string[] Fields)>(2);
         Layout? layout = null;
@@ -236,7 +236,7 @@ public static class CsvDataset
         }
     }
 
-    private static Dataset Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
+    private static DataTable Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
     {
         int m = layout.FeatureColumns.Length;
         var names = layout.Names;
@@ -246,7 +246,7 @@ public static class CsvDataset
         {
             var task0 = options.Task == TaskMode.Regression ? TaskKind.Regression : TaskKind.Classification;
             var classes0 = task0 == TaskKind.Classification ? options.Classes ?? [] : [];
-            return new Dataset(features, n, m, task0, [], [], classes0, featureNames, null, source);
+            return new DataTable(features, n, m, task0, [], [], classes0, featureNames, null, source);
         }
         string? targetName = names?[label];
         var task = DecideTask(options, labels.Distinct);
@@ -258,7 +258,7 @@ public static class CsvDataset
             var values = new double[n];
             for (int r = 0; r < n; r++)
                 values[r] = distinctValues[labels.Rows[r]];
-            return new Dataset(features, n, m, task, [], values, [], featureNames, targetName, source);
+            return new DataTable(features, n, m, task, [], values, [], featureNames, targetName, source);
         }
 
         var keys = new string[labels.Distinct.Count];
@@ -282,7 +282,7 @@ public static class CsvDataset
         var y = new int[n];
         for (int r = 0; r < n; r++)
             y[r] = classOf[labels.Rows[r]];
-        return new Dataset(features, n, m, task, y, [], classes, featureNames, targetName, source);
+        return new DataTable(features, n, m, task, y, [], classes, featureNames, targetName, source);
     }
 
     /// <summary>The canonical form of a class label: whole numbers as plain integers ("01", "1.0" -> "1"), other text trimmed.</summary>

@@ -18,7 +18,7 @@ public enum TaskMode
     Regression,
 }
 
-/// <summary>How to read a CSV/TSV file into a <see cref="Dataset"/> (the CLI's --header, --label-column, ... options).</summary>
+/// <summary>How to read a CSV/TSV file into a <see cref="DataTable"/> (the CLI's --header, --label-column, ... options).</summary>
 public sealed record CsvOptions
 {
     /// <summary>Whether the first row is a header.</summary>

@@ -26,7 +26,7 @@ public static class DataFiles
     /// Reads a dataset: IDX images (+ labels) or CSV. <paramref name="csv"/> applies to CSV files; its
     /// <see cref="CsvOptions.Classes"/> are used for IDX labels too.
     /// </summary>
-    public static Dataset Read(string dataPath, string? labelsPath = null, CsvOptions? csv = null)
+    public static DataTable Read(string dataPath, string? labelsPath = null, CsvOptions? csv = null)
     {
         if (labelsPath is not null)
             return IdxDataset.Read(dataPath, labelsPath, csv?.Classes);

@@ -30,7 +30,7 @@ public sealed record DataSchema
     public string? Target { get; init; }
 
     /// <summary>The schema of a (training) dataset.</summary>
-    public static DataSchema Of(Dataset data) => new()
+    public static DataSchema Of(DataTable data) => new()
     {
         Task = data.Task,
         Classes = data.Classes.ToArray(),

@@ -1,23 +1,23 @@
 using Backprop.Numerics;
 namespace Backprop.IO;
 
-/// <summary>Train/test splits of a <see cref="Dataset"/>, seeded so a seed gives the same split on every machine.</summary>
+/// <summary>Train/test splits of a <see cref="DataTable"/>, seeded so a seed gives the same split on every machine.</summary>
 public static class DataSplit
 {
     /// <summary>
     /// A stratified split: within each class (for regression, within the whole set) the rows are shuffled with
-    /// <see cref="SplitMix64"/> seeded by <paramref name="seed"/> (one stream, classes in <see cref="Dataset.Classes"/>
+    /// <see cref="SplitMix64"/> seeded by <paramref name="seed"/> (one stream, classes in <see cref="DataTable.Classes"/>
     /// order) and the first round(count x fraction) go to the test set (halves round up). A class with at
     /// least two rows keeps at least one row on each side. Both sides keep the file's row order.
     /// </summary>
-    public static (Dataset Train, Dataset Test) Stratified(Dataset data, double testFraction, ulong seed)
+    public static (DataTable Train, DataTable Test) Stratified(DataTable data, double testFraction, ulong seed)
     {
         var (train, test) = StratifiedIndices(data, testFraction, seed);
         return (data.Subset(train), data.Subset(test));
     }
 
     /// <summary>The row indices of <see cref="Stratified"/>, each side in ascending order.</summary>
-    public static (int[] Train, int[] Test) StratifiedIndices(Dataset data, double testFraction, ulong seed)
+    public static (int[] Train, int[] Test) StratifiedIndices(DataTable data, double testFraction, ulong seed)
     {
         if (!(testFraction > 0 && testFraction < 1))
             throw new BackpropException($"The test fraction must be between 0 and 1 (exclusive), found {testFraction}.");

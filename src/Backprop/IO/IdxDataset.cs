@@ -92,14 +92,14 @@ public static class IdxDataset
     /// with <see cref="PreprocessingKind.Pixels"/>). Classes are the label values present, ordered by value, unless
     /// <paramref name="classes"/> gives them.
     /// </summary>
-    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
+    public static DataTable Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
         ToDataset(ReadArray(imagesPath), ReadArray(labelsPath), imagesPath, labelsPath, classes);
 
     /// <summary>Reads an images file alone (no targets), e.g. for prediction.</summary>
-    public static Dataset ReadImages(string imagesPath) => ToDataset(ReadArray(imagesPath), null, imagesPath, null, null);
+    public static DataTable ReadImages(string imagesPath) => ToDataset(ReadArray(imagesPath), null, imagesPath, null, null);
 
     /// <summary>Builds a dataset from parsed images and (optionally) labels, checking that they agree.</summary>
-    public static Dataset ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
+    public static DataTable ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
         string? labelsSource = "labels", IReadOnlyList<string>? classes = null)
     {
         if (images.Dimensions.Count < 2)
@@ -114,7 +114,7 @@ public static class IdxDataset
         for (int i = 0; i < features.Length; i++)
             features[i] = images.Data[i];
         if (labels is null)
-            return new Dataset(features, n, m, TaskKind.Classification, [], [], classes ?? [], source: imagesSource);
+            return new DataTable(features, n, m, TaskKind.Classification, [], [], classes ?? [], source: imagesSource);
 
         if (labels.Dimensions.Count != 1)
             throw new BackpropException($"{labelsSource}: a labels file has 1 dimension, found {labels.Dimensions.Count}.");
@@ -140,7 +140,7 @@ public static class IdxDataset
                 throw new BackpropException($"{labelsSource}: label {labels.Data[r]} of item {r} is not one of the classes ({CsvDataset.Shorten(string.Join(", ", cls))}).");
             y[r] = l;
         }
-        return new Dataset(features, n, m, TaskKind.Classification, y, [], cls, source: imagesSource);
+        return new DataTable(features, n, m, TaskKind.Classification, y, [], cls, source: imagesSource);
     }
 
     private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix)

@@ -70,7 +70,7 @@ public sealed class Preprocessing
     };
 
     /// <summary>Fits <paramref name="kind"/> on <paramref name="train"/> (the training data only).</summary>
-    public static Preprocessing Fit(Dataset train, PreprocessingKind kind)
+    public static Preprocessing Fit(DataTable train, PreprocessingKind kind)
     {
         int m = train.Columns;
         int n = train.Rows;
@@ -130,7 +130,7 @@ public sealed class Preprocessing
     }
 
     /// <summary>Scales <paramref name="data"/>'s features; targets and names are kept.</summary>
-    public Dataset Apply(Dataset data)
+    public DataTable Apply(DataTable data)
     {
         if (data.Columns != Features)
             throw new BackpropException(

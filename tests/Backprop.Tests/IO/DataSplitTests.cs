@@ -27,7 +27,7 @@ public sealed class DataSplitTests
         Assert.Equal(0, new SplitMix64(1).NextInt(1));
     }
 
-    private static Dataset Labelled(int[] labels, int classes) =>
+    private static DataTable Labelled(int[] labels, int classes) =>
         new(labels.Select(l => (double)l).ToArray(), labels.Length, 1, TaskKind.Classification, labels, [],
             Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray());
 
@@ -68,7 +68,7 @@ public sealed class DataSplitTests
     [Fact]
     public void RegressionSplitsTheWholeSet()
     {
-        var data = new Dataset(new double[10], 10, 1, TaskKind.Regression, [], Enumerable.Range(0, 10).Select(i => (double)i).ToArray(), []);
+        var data = new DataTable(new double[10], 10, 1, TaskKind.Regression, [], Enumerable.Range(0, 10).Select(i => (double)i).ToArray(), []);
         var (train, test) = DataSplit.Stratified(data, 0.2, 9);
         Assert.Equal(2, test.Rows);
         Assert.Equal(8, train.Rows);

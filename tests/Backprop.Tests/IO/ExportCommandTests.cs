@@ -91,7 +91,7 @@ public sealed class ExportCommandTests
         string model = Path.Combine(dir, "m.json");
         var net = Network<double>.Create(2, [new LayerSpec(1, Activation.Sigmoid)], Loss.Mse, seed: 1);
         var sections = new JsonObject();
-        Preprocessing.Fit(new Dataset([1, 2, 3], 1, 3, TaskKind.Regression, [], [0], []), PreprocessingKind.MinMax).WriteTo(sections);
+        Preprocessing.Fit(new DataTable([1, 2, 3], 1, 3, TaskKind.Regression, [], [0], []), PreprocessingKind.MinMax).WriteTo(sections);
         ModelFile.Save(net, model, sections);
         var r = Run("export", "--model", model, "--onnx", onnx);
         Assert.Equal(2, r.Code);

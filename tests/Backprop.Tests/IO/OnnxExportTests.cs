@@ -102,7 +102,7 @@ public sealed class OnnxExportTests
     {
         const int inputs = 3, rows = 6;
         var raw = RandomInputs(rows * inputs, seed: 8, scale: 50f).Select(v => (double)v + 100).ToArray();
-        var data = new Dataset(raw, rows, inputs, TaskKind.Regression, [], new double[rows], []);
+        var data = new DataTable(raw, rows, inputs, TaskKind.Regression, [], new double[rows], []);
         var pre = Preprocessing.Fit(data, kind);
         var net = Network<float>.Create(inputs, [new LayerSpec(4, Activation.Relu), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed: 2);
         var ours = net.Forward(pre.Apply(data).FeaturesAs<float>(), rows).ToArray();
@@ -167,7 +167,7 @@ public sealed class OnnxExportTests
     public void PreprocessingForOtherWidthIsRejected()
     {
         var net = Network<float>.Create(3, [new LayerSpec(1, Activation.Sigmoid)], Loss.Mse, seed: 1);
-        var pre = Preprocessing.Fit(new Dataset([1, 2], 1, 2, TaskKind.Regression, [], [0], []), PreprocessingKind.MinMax);
+        var pre = Preprocessing.Fit(new DataTable([1, 2], 1, 2, TaskKind.Regression, [], [0], []), PreprocessingKind.MinMax);
         Assert.Throws<BackpropException>(() => OnnxExport.ToBytes(net, pre));
     }
 }

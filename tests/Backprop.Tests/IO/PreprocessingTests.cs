@@ -6,7 +6,7 @@ namespace Backprop.Tests.IO;
 public sealed class PreprocessingTests
 {
     // Two features: [1, 2, 3, 4] and a constant 5.
-    private static Dataset Train() =>
+    private static DataTable Train() =>
         new([1, 5, 2, 5, 3, 5, 4, 5], 4, 2, TaskKind.Regression, [], [0, 1, 2, 3], []);
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class PreprocessingTests
         var t = mm.Apply(Train());
         Assert.Equal([0.0, 0, 1 / 3.0, 0, 2 / 3.0, 0, 1, 0], t.Features);
         var px = Preprocessing.Fit(Train(), PreprocessingKind.Pixels);
-        var img = new Dataset([0, 255, 51, 102], 2, 2, TaskKind.Classification, [], [], []);
+        var img = new DataTable([0, 255, 51, 102], 2, 2, TaskKind.Classification, [], [], []);
         Assert.Equal([0.0, 1, 0.2, 0.4], px.Apply(img).Features);
         var none = Preprocessing.Fit(Train(), PreprocessingKind.None);
         Assert.Equal(Train().Features, none.Apply(Train()).Features);
@@ -42,10 +42,10 @@ public sealed class PreprocessingTests
     public void FittedOnTrainingDataOnlyAppliesThoseStatisticsToNewData()
     {
         var p = Preprocessing.Fit(Train(), PreprocessingKind.MinMax);
-        var test = new Dataset([7, 5], 1, 2, TaskKind.Regression, [], [0], []);
+        var test = new DataTable([7, 5], 1, 2, TaskKind.Regression, [], [0], []);
         // (7 - 1) / (4 - 1) = 2: outside [0, 1] because the test row was not seen when fitting.
         Assert.Equal([2.0, 0], p.Apply(test).Features);
-        var wrong = new Dataset([1, 2, 3], 1, 3, TaskKind.Regression, [], [0], [], source: "new.csv");
+        var wrong = new DataTable([1, 2, 3], 1, 3, TaskKind.Regression, [], [0], [], source: "new.csv");
         var e = Assert.Throws<BackpropException>(() => p.Apply(wrong));
         Assert.Contains("new.csv: 3 feature column(s), but the model was trained on 2", e.Message);
     }
@@ -60,7 +60,7 @@ public sealed class PreprocessingTests
         var rng = new Random(5);
         int n = 37, m = 6;
         var x = Enumerable.Range(0, n * m).Select(_ => rng.NextDouble() * 1000 - 300 + 1e-7 * rng.NextDouble()).ToArray();
-        var data = new Dataset(x, n, m, TaskKind.Regression, [], new double[n], []);
+        var data = new DataTable(x, n, m, TaskKind.Regression, [], new double[n], []);
         var p = Preprocessing.Fit(data, kind);
         var net = Network<double>.Create(m, [new LayerSpec(3, Activation.Tanh), new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 1);
         var sections = new System.Text.Json.Nodes.JsonObject();

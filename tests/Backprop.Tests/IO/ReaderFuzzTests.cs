@@ -19,7 +19,7 @@ public sealed class ReaderFuzzTests
 
     private const string CsvAlphabet = "0123456789.,,,;\t\n\n\r\"\"-+eE aAbxNI?";
 
-    private static Dataset? LoadOrReject(Func<Dataset> load)
+    private static DataTable? LoadOrReject(Func<DataTable> load)
     {
         try
         {
@@ -232,7 +232,7 @@ public sealed class ReaderFuzzTests
         var small = Network<double>.Create(2, [new LayerSpec(3, Activation.Sigmoid, BiasMode.Shared), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
         var other = Network<double>.Create(3, [new LayerSpec(2, Activation.Relu, BiasMode.None), new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 2);
         var sections = new System.Text.Json.Nodes.JsonObject();
-        var data = new Dataset([1, 2, 3, 4, 5, 9], 2, 3, TaskKind.Classification, [0, 1], [], ["no", "yes"], ["x", "y", "z"], "t");
+        var data = new DataTable([1, 2, 3, 4, 5, 9], 2, 3, TaskKind.Classification, [0, 1], [], ["no", "yes"], ["x", "y", "z"], "t");
         Preprocessing.Fit(data, PreprocessingKind.Standardize).WriteTo(sections);
         DataSchema.Of(data).WriteTo(sections);
         return [ModelFile.Serialize(small), ModelFile.Serialize(other, sections)];

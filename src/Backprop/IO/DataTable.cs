@@ -5,7 +5,7 @@ namespace Backprop.IO;
 /// <summary>What a dataset's target column holds.</summary>
 public enum TaskKind
 {
-    /// <summary>Each row belongs to one of <see cref="Dataset.Classes"/>; targets are one-hot rows.</summary>
+    /// <summary>Each row belongs to one of <see cref="DataTable.Classes"/>; targets are one-hot rows.</summary>
     Classification,
     /// <summary>Each row has one real-valued target.</summary>
     Regression,
@@ -17,14 +17,14 @@ public enum TaskKind
 /// Readers (<see cref="CsvDataset"/>, <see cref="IdxDataset"/>) produce it; preprocessing and splits map it to new datasets.
 /// </summary>
 /// <remarks>Instances are not changed after construction by this library; treat the arrays as read-only.</remarks>
-public sealed class Dataset
+public sealed class DataTable
 {
     /// <summary>Builds a dataset and checks that the pieces fit together.</summary>
     /// <param name="features">Row-major, <paramref name="rows"/> x <paramref name="columns"/>, every value finite.</param>
     /// <param name="labels">Classification: the class index of each row. Empty for regression or unlabelled data.</param>
     /// <param name="values">Regression: the target of each row. Empty for classification or unlabelled data.</param>
     /// <param name="classes">Classification: the class names, in the order of the one-hot columns.</param>
-    public Dataset(double[] features, int rows, int columns, TaskKind task, int[] labels, double[] values,
+    public DataTable(double[] features, int rows, int columns, TaskKind task, int[] labels, double[] values,
         IReadOnlyList<string> classes, IReadOnlyList<string>? featureNames = null, string? targetName = null,
         string source = "data")
     {
@@ -143,7 +143,7 @@ public sealed class Dataset
     }
 
     /// <summary>A dataset of the given rows, in the given order (classes and names are kept).</summary>
-    public Dataset Subset(ReadOnlySpan<int> rows)
+    public DataTable Subset(ReadOnlySpan<int> rows)
     {
         var f = new double[rows.Length * Columns];
         var labels = Labels.Length == 0 ? [] : new int[rows.Length];
@@ -159,10 +159,24 @@ public sealed class Dataset
             if (values.Length != 0)
                 values[i] = Values[r];
         }
-        return new Dataset(f, rows.Length, Columns, Task, labels, values, Classes, FeatureNames, TargetName, Source);
+        return new DataTable(f, rows.Length, Columns, Task, labels, values, Classes, FeatureNames, TargetName, Source);
     }
 
     /// <summary>The same targets and names with other features (as preprocessing produces).</summary>
-    public Dataset WithFeatures(double[] features) =>
+    public DataTable WithFeatures(double[] features) =>
         new(features, Rows, Columns, Task, Labels, Values, Classes, FeatureNames, TargetName, Source);
+
+    /// <summary>
+    /// The labelled samples as a <see cref="Training.Dataset"/> to train or evaluate on: classification rows
+    /// keep their class indices and names, regression rows their values.
+    /// </summary>
+    public Training.Dataset ToDataset()
+    {
+        if (!HasTargets)
+            throw new BackpropException($"{Source}: the data has no targets (label column), so it cannot be trained or evaluated on.");
+        return Task == TaskKind.Classification
+            ? Training.Dataset.Classification(Features, Columns, Labels, Math.Max(Classes.Count, 2),
+                Classes.Count >= 2 ? Classes : [.. Classes, .. Enumerable.Range(Classes.Count, 2 - Classes.Count).Select(i => $"class {i}")], Source)
+            : Training.Dataset.Regression(Features, Columns, Values, 1, Source);
+    }
 }
