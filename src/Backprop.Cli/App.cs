@@ -28,6 +28,9 @@ public static class App
         foreach (var option in demo.Options)
             root.Options.Add(option);
         root.Action = demo.Action;
+        root.Subcommands.Add(TrainCommand.Create(output, error));
+        root.Subcommands.Add(EvaluateCommand.Create(output, error));
+        root.Subcommands.Add(PredictCommand.Create(output, error));
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
         return root;
