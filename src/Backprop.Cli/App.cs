@@ -31,6 +31,7 @@ public static class App
         root.Subcommands.Add(TrainCommand.Create(output, error));
         root.Subcommands.Add(EvaluateCommand.Create(output, error));
         root.Subcommands.Add(PredictCommand.Create(output, error));
+        root.Subcommands.Add(PlotCommand.Create(output, error));
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
         return root;

@@ -134,3 +134,34 @@ public sealed class TrainCommandTests : IDisposable
         Assert.StartsWith("Iris-virginica,", rows[2]);
     }
 }
+
+public sealed class PlotCommandTests : IDisposable
+{
+    private readonly string _dir = TestData.TempFolder();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void BoundaryOfATrainedMoonsModelIsAPng()
+    {
+        string model = Path.Combine(_dir, "m.json"), png = Path.Combine(_dir, "b.png");
+        Assert.Equal(0, CliTests.Run("train", "--dataset", "moons", "--hidden", "8", "--epochs", "20", "--save", model, "--quiet").Code);
+        var (code, output, err) = CliTests.Run("plot", "boundary", "--model", model, "--dataset", "moons", "--out", png, "--resolution", "40");
+        Assert.Equal(0, code);
+        Assert.Equal("", err);
+        Assert.Contains("Wrote", output);
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(png)[..4]);
+    }
+
+    [Fact]
+    public void BoundaryOfAModelWithoutTwoInputsIsAClearError()
+    {
+        string iris = TestData.Require("iris", "iris.data");
+        string model = Path.Combine(_dir, "iris.json");
+        Assert.Equal(0, CliTests.Run("train", "--data", iris, "--epochs", "5", "--save", model, "--quiet").Code);
+        var (code, _, err) = CliTests.Run("plot", "boundary", "--model", model, "--data", iris, "--out", Path.Combine(_dir, "x.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("2 inputs", err);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.png")));
+    }
+}
