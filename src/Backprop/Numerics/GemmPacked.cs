@@ -1,0 +1,260 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Backprop.Numerics;
+
+/// <summary>
+/// The packed-panel product (Goto/BLIS style): op(A) is copied into MR-row strips and op(B) into NR-column
+/// strips, both cut into KC-deep blocks, so the micro-kernel reads both operands contiguously whatever their
+/// stored layout (this is where the transposes are absorbed). C is then cut into tiles of whole strips and
+/// the tiles are shared among the threads.
+/// </summary>
+/// <remarks>
+/// Determinism: the micro-kernel continues each element's fused multiply-add chain from the value it left
+/// in C after the previous k block, so every element is one chain over k = 0, 1, ..., k-1, whatever the
+/// tiling, the block sizes or the number of threads. Threads only ever split C, never k.
+/// </remarks>
+internal static unsafe class GemmPacked<T, TKernel>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : struct, IMicroKernel<T>
+{
+    public static void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        int mStrips = (m + mr - 1) / mr, nStrips = (n + nr - 1) / nr;
+        long mp = (long)mStrips * mr, np = (long)nStrips * nr;
+        T* ws = GemmWorkspace<T>.Get((mp + np) * k);
+        var job = new Job
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Accumulate = accumulate,
+            MStrips = mStrips, NStrips = nStrips, Mp = mp, Np = np,
+            PackedA = ws, PackedB = ws + mp * k,
+        };
+        ChooseTiles(ref job, threads);
+        fixed (T* pa = a, pb = b, pc = c)
+        {
+            job.A = pa;
+            job.B = pb;
+            job.C = pc;
+            int tiles = job.MTiles * job.NTiles;
+            if (threads <= 1 || tiles == 1)
+            {
+                for (int s = 0; s < mStrips; s++)
+                    job.PackA(s);
+                for (int s = 0; s < nStrips; s++)
+                    job.PackB(s);
+                for (int t = 0; t < tiles; t++)
+                    job.Compute(t);
+                return;
+            }
+            var state = new JobBox(job);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+            Parallel.For(0, mStrips + nStrips, options, state.Pack);
+            Parallel.For(0, tiles, options, state.Compute);
+        }
+    }
+
+    /// <summary>Tiles of about 96 rows by 512 columns, split further until every thread has a few.</summary>
+    private static void ChooseTiles(ref Job job, int threads)
+    {
+        int msPer = Math.Max(1, Math.Min(job.MStrips, 96 / TKernel.MR));
+        int nsPer = Math.Max(1, Math.Min(job.NStrips, 512 / TKernel.NR));
+        while (threads > 1 && Tiles(job, msPer, nsPer) < 4 * threads && (msPer > 1 || nsPer > 1))
+        {
+            if (nsPer * TKernel.NR >= msPer * TKernel.MR && nsPer > 1)
+                nsPer = (nsPer + 1) / 2;
+            else if (msPer > 1)
+                msPer = (msPer + 1) / 2;
+            else
+                nsPer = (nsPer + 1) / 2;
+        }
+        job.MsPer = msPer;
+        job.NsPer = nsPer;
+        job.MTiles = (job.MStrips + msPer - 1) / msPer;
+        job.NTiles = (job.NStrips + nsPer - 1) / nsPer;
+    }
+
+    private static long Tiles(in Job job, int msPer, int nsPer) =>
+        (long)((job.MStrips + msPer - 1) / msPer) * ((job.NStrips + nsPer - 1) / nsPer);
+
+    private sealed class JobBox(Job job)
+    {
+        private readonly Job _job = job;
+        public void Pack(int i)
+        {
+            if (i < _job.MStrips)
+                _job.PackA(i);
+            else
+                _job.PackB(i - _job.MStrips);
+        }
+        public void Compute(int t) => _job.Compute(t);
+    }
+
+    private struct Job
+    {
+        public bool TransA, TransB, Accumulate;
+        public int M, N, K, MStrips, NStrips, MsPer, NsPer, MTiles, NTiles;
+        public long Mp, Np;
+        public T* A, B, C, PackedA, PackedB;
+
+        /// <summary>Strip s of op(A): for each k block, kc steps of MR values (rows past M are zero).</summary>
+        public readonly void PackA(int s)
+        {
+            int mr = TKernel.MR, kcMax = TKernel.KC;
+            int i0 = s * mr, rows = Math.Min(mr, M - i0);
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                T* dst = PackedA + k0 * Mp + (long)s * mr * kc;
+                if (TransA)
+                {
+                    // op(A)[i, p] = A[p * M + i]: each k step is a contiguous run of rows.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* src = A + (long)(k0 + p) * M + i0;
+                        T* d = dst + p * mr;
+                        int r = 0;
+                        for (; r < rows; r++)
+                            d[r] = src[r];
+                        for (; r < mr; r++)
+                            d[r] = T.Zero;
+                    }
+                }
+                else
+                {
+                    // op(A)[i, p] = A[i * K + p]: read each row contiguously, write with stride MR.
+                    for (int r = 0; r < mr; r++)
+                    {
+                        T* d = dst + r;
+                        if (r < rows)
+                        {
+                            T* src = A + (long)(i0 + r) * K + k0;
+                            for (int p = 0; p < kc; p++)
+                                d[p * mr] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++)
+                                d[p * mr] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Strip s of op(B): for each k block, kc steps of NR values (columns past N are zero).</summary>
+        public readonly void PackB(int s)
+        {
+            int nr = TKernel.NR, kcMax = TKernel.KC;
+            int j0 = s * nr, cols = Math.Min(nr, N - j0);
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                T* dst = PackedB + k0 * Np + (long)s * nr * kc;
+                if (!TransB)
+                {
+                    // op(B)[p, j] = B[p * N + j]: each k step is a contiguous run of columns.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* src = B + (long)(k0 + p) * N + j0;
+                        T* d = dst + p * nr;
+                        if (cols == nr)
+                        {
+                            Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(T)));
+                        }
+                        else
+                        {
+                            int j = 0;
+                            for (; j < cols; j++)
+                                d[j] = src[j];
+                            for (; j < nr; j++)
+                                d[j] = T.Zero;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(B)[p, j] = B[j * K + p]: read each stored row contiguously, write with stride NR.
+                    for (int j = 0; j < nr; j++)
+                    {
+                        T* d = dst + j;
+                        if (j < cols)
+                        {
+                            T* src = B + (long)(j0 + j) * K + k0;
+                            for (int p = 0; p < kc; p++)
+                                d[p * nr] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++)
+                                d[p * nr] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>One tile of C: every k block, every B strip, every A strip of the tile.</summary>
+        public readonly void Compute(int tile)
+        {
+            int mr = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC;
+            int tm = tile / NTiles, tn = tile % NTiles;
+            int s0 = tm * MsPer, s1 = Math.Min(MStrips, s0 + MsPer);
+            int t0 = tn * NsPer, t1 = Math.Min(NStrips, t0 + NsPer);
+            T* edge = stackalloc T[mr * nr];
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                bool load = Accumulate || k0 > 0;
+                for (int js = t0; js < t1; js++)
+                {
+                    T* bp = PackedB + k0 * Np + (long)js * nr * kc;
+                    int j0 = js * nr, cols = Math.Min(nr, N - j0);
+                    for (int s = s0; s < s1; s++)
+                    {
+                        T* ap = PackedA + k0 * Mp + (long)s * mr * kc;
+                        int i0 = s * mr, rows = Math.Min(mr, M - i0);
+                        T* cp = C + (long)i0 * N + j0;
+                        if (rows == mr && cols == nr)
+                        {
+                            TKernel.Run(kc, ap, bp, cp, N, load);
+                            continue;
+                        }
+                        // Edge tile: run the full kernel on a scratch tile, keep the part inside C.
+                        if (load)
+                            for (int r = 0; r < rows; r++)
+                                for (int j = 0; j < cols; j++)
+                                    edge[r * nr + j] = cp[(long)r * N + j];
+                        TKernel.Run(kc, ap, bp, edge, nr, load);
+                        for (int r = 0; r < rows; r++)
+                            for (int j = 0; j < cols; j++)
+                                cp[(long)r * N + j] = edge[r * nr + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The packing buffer of the calling thread: pinned, 64-byte aligned, grown on demand and then reused,
+/// so a training loop stops allocating after its first step.
+/// </summary>
+internal static unsafe class GemmWorkspace<T> where T : unmanaged
+{
+    [ThreadStatic] private static byte[]? t_buffer;
+
+    public static T* Get(long elements)
+    {
+        long bytes = elements * sizeof(T) + 64;
+        var buffer = t_buffer;
+        if (buffer is null || buffer.LongLength < bytes)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes, (buffer?.LongLength ?? 0) * 3 / 2)), pinned: true);
+            t_buffer = buffer;
+        }
+        nint p = (nint)Unsafe.AsPointer(ref buffer[0]);
+        return (T*)((p + 63) & ~(nint)63);
+    }
+}
