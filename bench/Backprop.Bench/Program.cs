@@ -23,6 +23,7 @@ for (int i = 0; i < args.Length; i++)
         case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
         case "--kernel": kernel = Enum.Parse<GemmKernel>(args[++i], ignoreCase: true); break;
         case "--rss-child": rssChild = true; break;
+        case "--verify": return Verify.Run();
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
 }
@@ -58,6 +59,8 @@ if (Want("W5"))
     Workloads.W5(threads);
 if (Want("memory"))
     Workloads.RssChild(threads);
+if (only.Contains("probe"))
+    Workloads.Probe(threads, kernel);
 return 0;
 
 internal static class Workloads
@@ -171,6 +174,31 @@ internal static class Workloads
         var big = new Data(784, 10, 1024, 2);
         double rate = Measure.Rate(() => net.Forward(big.X[i++ % big.X.Length], big.Rows)) * big.Rows;
         Measure.Emit("W5", "samples_per_s", rate, threads);
+    }
+
+    /// <summary>`--only probe`: GFLOP/s of each product the W2/W4/W5 steps make (diagnostics, not a standard figure).</summary>
+    public static void Probe(int threads, GemmKernel kernel)
+    {
+        (string name, bool ta, bool tb, int m, int n, int k)[] shapes =
+        [
+            ("W2-fwd1", false, true, 64, 128, 784), ("W2-dW1", true, false, 128, 784, 64),
+            ("W2-fwd2", false, true, 64, 10, 128), ("W2-dW2", true, false, 10, 128, 64), ("W2-dA2", false, false, 64, 128, 10),
+            ("W4-fwd1", false, true, 256, 1024, 784), ("W4-fwd2", false, true, 256, 1024, 1024), ("W4-dW2", true, false, 1024, 1024, 256),
+            ("W4-dA2", false, false, 256, 1024, 1024), ("W4-dW1", true, false, 1024, 784, 256),
+            ("W5-b1-l1", false, true, 1, 1024, 784), ("W5-b1-l2", false, true, 1, 1024, 1024),
+        ];
+        foreach (var (name, ta, tb, m, n, k) in shapes)
+        {
+            var a = new float[m * k];
+            var b = new float[k * n];
+            var c = new float[m * n];
+            new Random(1).NextBytes(new byte[1]);
+            for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+            for (int i = 0; i < b.Length; i++) b[i] = (i % 5) * 0.1f;
+            var options = new GemmOptions { Kernel = kernel, MaxThreads = threads };
+            double rate = Measure.Rate(() => Gemm.Multiply(options, ta, tb, m, n, k, a, b, c));
+            Measure.Emit("probe", "gflop_per_s", 2.0 * m * n * k * rate / 1e9, threads, extra: $"\"shape\":\"{name}\",\"us\":{1e6 / rate:F1}");
+        }
     }
 
     public static void RssChild(int threads)

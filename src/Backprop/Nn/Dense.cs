@@ -218,6 +218,12 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private static void Descend(Span<T> w, ReadOnlySpan<T> g, T learningRate)
     {
+        if (w.Length >= 32)
+        {
+            // w + g * (-lr) rounds exactly as w - lr * g (negation is exact; the product is not fused).
+            TensorPrimitives.MultiplyAdd(g, -learningRate, w, w);
+            return;
+        }
         for (int i = 0; i < w.Length && i < g.Length; i++)
             w[i] -= learningRate * g[i];
     }
