@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Numerics;
 
@@ -91,6 +92,46 @@ internal static unsafe class GemmPacked<T, TKernel>
         public void Compute(int t) => _job.Compute(t);
     }
 
+    /// <summary>
+    /// Writes the transpose of the 8 x 8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[p][j] = src[j][p]. A pure copy.
+    /// </summary>
+    private static void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(s3, s7, 0x31));
+    }
+
     private struct Job
     {
         public bool TransA, TransB, Accumulate;
@@ -123,20 +164,28 @@ internal static unsafe class GemmPacked<T, TKernel>
                 }
                 else
                 {
-                    // op(A)[i, p] = A[i * K + p]: read each row contiguously, write with stride MR.
-                    for (int r = 0; r < mr; r++)
+                    // op(A)[i, p] = A[i * K + p]: MR row streams read side by side, one contiguous write per k step.
+                    T* src = A + (long)i0 * K + k0;
+                    if (rows == mr)
                     {
-                        T* d = dst + r;
-                        if (r < rows)
+                        for (int p = 0; p < kc; p++)
                         {
-                            T* src = A + (long)(i0 + r) * K + k0;
-                            for (int p = 0; p < kc; p++)
-                                d[p * mr] = src[p];
+                            T* d = dst + p * mr;
+                            T* s0 = src + p;
+                            for (int r = 0; r < mr; r++)
+                                d[r] = s0[(long)r * K];
                         }
-                        else
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
                         {
-                            for (int p = 0; p < kc; p++)
-                                d[p * mr] = T.Zero;
+                            T* d = dst + p * mr;
+                            int r = 0;
+                            for (; r < rows; r++)
+                                d[r] = src[(long)r * K + p];
+                            for (; r < mr; r++)
+                                d[r] = T.Zero;
                         }
                     }
                 }
@@ -175,20 +224,36 @@ internal static unsafe class GemmPacked<T, TKernel>
                 }
                 else
                 {
-                    // op(B)[p, j] = B[j * K + p]: read each stored row contiguously, write with stride NR.
-                    for (int j = 0; j < nr; j++)
+                    // op(B)[p, j] = B[j * K + p]: NR row streams read side by side, one contiguous write per k step.
+                    T* src = B + (long)j0 * K + k0;
+                    if (cols == nr)
                     {
-                        T* d = dst + j;
-                        if (j < cols)
+                        int p0 = 0;
+                        if (typeof(T) == typeof(float) && Avx.IsSupported && nr % 8 == 0)
                         {
-                            T* src = B + (long)(j0 + j) * K + k0;
-                            for (int p = 0; p < kc; p++)
-                                d[p * nr] = src[p];
+                            // Eight k steps of eight rows at a time, transposed in registers.
+                            for (; p0 + 8 <= kc; p0 += 8)
+                                for (int j = 0; j < nr; j += 8)
+                                    Transpose8x8((float*)(src + (long)j * K + p0), K, (float*)(dst + p0 * nr + j), nr);
                         }
-                        else
+                        for (int p = p0; p < kc; p++)
                         {
-                            for (int p = 0; p < kc; p++)
-                                d[p * nr] = T.Zero;
+                            T* d = dst + p * nr;
+                            T* s0 = src + p;
+                            for (int j = 0; j < nr; j++)
+                                d[j] = s0[(long)j * K];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            T* d = dst + p * nr;
+                            int j = 0;
+                            for (; j < cols; j++)
+                                d[j] = src[(long)j * K + p];
+                            for (; j < nr; j++)
+                                d[j] = T.Zero;
                         }
                     }
                 }
