@@ -129,6 +129,18 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             // dW[u, i] = sum over rows of delta[r, u] * input[r, i], summed as Gemm's small path sums it.
             Span<T> g = _weightGradients;
+            if (rows == 1)
+            {
+                var x = input[..inputs];
+                for (int u = 0; u < delta.Length; u++)
+                {
+                    var gu = g.Slice(u * inputs, inputs);
+                    T du = delta[u];
+                    for (int i = 0; i < gu.Length && i < x.Length; i++)
+                        gu[i] = T.Zero + du * x[i];
+                }
+            }
+            else
             for (int u = 0; u < units; u++)
             {
                 var gu = g.Slice(u * inputs, inputs);
@@ -171,12 +183,20 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
                     // Summed in the same order as per-unit then across units, so a shared bias's
                     // gradient is exactly the sum of the per-unit terms the seed's notation implies.
                     T sum = T.Zero;
-                    for (int u = 0; u < Units; u++)
+                    if (rows == 1)
                     {
-                        T col = T.Zero;
-                        for (int r = 0; r < rows; r++)
-                            col += delta[r * Units + u];
-                        sum += col;
+                        for (int u = 0; u < delta.Length; u++)
+                            sum += T.Zero + delta[u];
+                    }
+                    else
+                    {
+                        for (int u = 0; u < units; u++)
+                        {
+                            T col = T.Zero;
+                            for (int r = 0; r < rows; r++)
+                                col += delta[r * units + u];
+                            sum += col;
+                        }
                     }
                     _biasGradients[0] = sum;
                     break;
