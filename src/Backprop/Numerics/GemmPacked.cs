@@ -49,10 +49,12 @@ internal static unsafe class GemmPacked<T, TKernel>
                     job.Compute(t);
                 return;
             }
-            var state = new JobBox(job);
-            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            Parallel.For(0, mStrips + nStrips, options, state.Pack);
-            Parallel.For(0, tiles, options, state.Compute);
+            var box = t_box ??= new JobBox();
+            box.Job = job;
+            box.Packing = true;
+            GemmPool.Shared.Run(box, mStrips + nStrips, threads);
+            box.Packing = false;
+            GemmPool.Shared.Run(box, tiles, threads);
         }
     }
 
@@ -79,17 +81,23 @@ internal static unsafe class GemmPacked<T, TKernel>
     private static long Tiles(in Job job, int msPer, int nsPer) =>
         (long)((job.MStrips + msPer - 1) / msPer) * ((job.NStrips + nsPer - 1) / nsPer);
 
-    private sealed class JobBox(Job job)
+    /// <summary>The calling thread's job holder, reused so a product allocates nothing.</summary>
+    [ThreadStatic] private static JobBox? t_box;
+
+    private sealed class JobBox : IGemmWork
     {
-        private readonly Job _job = job;
-        public void Pack(int i)
+        public Job Job;
+        public bool Packing;
+
+        public void Run(int i)
         {
-            if (i < _job.MStrips)
-                _job.PackA(i);
+            if (!Packing)
+                Job.Compute(i);
+            else if (i < Job.MStrips)
+                Job.PackA(i);
             else
-                _job.PackB(i - _job.MStrips);
+                Job.PackB(i - Job.MStrips);
         }
-        public void Compute(int t) => _job.Compute(t);
     }
 
     /// <summary>

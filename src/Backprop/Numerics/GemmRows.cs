@@ -43,15 +43,20 @@ internal static unsafe class GemmRows
                     job.Run(t);
                 return;
             }
-            var box = new Box<T>(job);
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, box.Run);
+            var box = Box<T>.Cached ??= new Box<T>();
+            box.Job = job;
+            GemmPool.Shared.Run(box, chunks, threads);
         }
     }
 
-    private sealed class Box<T>(Job<T> job) where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class Box<T> : IGemmWork where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly Job<T> _job = job;
-        public void Run(int chunk) => _job.Run(chunk);
+        /// <summary>The calling thread's holder, reused so a product allocates nothing.</summary>
+        [ThreadStatic] public static Box<T>? Cached;
+
+        public Job<T> Job;
+
+        public void Run(int chunk) => Job.Run(chunk);
     }
 
     /// <summary>

@@ -51,4 +51,32 @@ public sealed class GemmThreadingTests
         var untouched = Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 7);
         Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 128)));
     }
+
+    private sealed class CountingWork(int count) : IGemmWork
+    {
+        public readonly int[] Hits = new int[count];
+        public void Run(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    [Fact]
+    public async Task PoolRunsEveryItemExactlyOnceUnderConcurrentCallers()
+    {
+        // Two callers race for the pool thousands of times (the loser runs its job alone); every item of every
+        // job must run exactly once, or a product would skip or double a tile.
+        void Caller(int seed)
+        {
+            var rng = new Random(seed);
+            for (int job = 0; job < 3000; job++)
+            {
+                var work = new CountingWork(1 + rng.Next(17));
+                GemmPool.Shared.Run(work, work.Hits.Length, 1 + rng.Next(4));
+                for (int i = 0; i < work.Hits.Length; i++)
+                    if (work.Hits[i] != 1)
+                        throw new InvalidOperationException($"job {job}: item {i} ran {work.Hits[i]} times");
+            }
+        }
+        var other = Task.Run(() => Caller(2), TestContext.Current.CancellationToken);
+        Caller(1);
+        await other;
+    }
 }
