@@ -190,6 +190,19 @@ public static class TrainCommand
 
         var trainMetrics = model.Evaluate(train);
         Metrics? testMetrics = testSet.Rows > 0 ? model.Evaluate(testSet) : null;
+        var metricsSection = new System.Text.Json.Nodes.JsonObject { ["train_loss"] = trainMetrics.Loss, ["train_rows"] = train.Rows };
+        if (trainMetrics is ClassificationMetrics tc)
+            metricsSection["train_accuracy"] = tc.Accuracy;
+        if (testMetrics is not null)
+        {
+            metricsSection["test_loss"] = testMetrics.Loss;
+            metricsSection["test_rows"] = testSet.Rows;
+            if (testMetrics is ClassificationMetrics c)
+                metricsSection["test_accuracy"] = c.Accuracy;
+            if (testMetrics is RegressionMetrics r)
+                metricsSection["test_rmse"] = r.RootMeanSquaredError;
+        }
+        model.Sections["metrics"] = metricsSection;
         if (s.Save is not null)
             model.Save(s.Save);
         if (s.Plot is not null && model.History.Count > 0)
