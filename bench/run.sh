@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the standard workloads (shared/design/benchmarks.md) on Backprop and on TorchSharp, workload by
 # workload in turn (so both see the same machine load), and pairs the figures into ratios.
-# Usage: bench/run.sh [--seconds S] [--reps R] [--threads T] [--only G,W1,...]
+# Usage: [ROUNDS=3] bench/run.sh [--seconds S] [--threads T] [--only G,W1,...]
 # Output: the raw JSON lines in bench/results/{ours,peer}.jsonl and a table on stdout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,28 +34,45 @@ mkdir -p "$here/results"
 : >"$here/results/peer.jsonl"
 { echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cpus, threads $threads"; } | tee "$here/results/machine.txt" >&2
 IFS=',' read -ra workloads <<<"$only"
+rounds="${ROUNDS:-3}"
+# Each workload: Backprop, TorchSharp, Backprop, TorchSharp, ... (one repetition each), so both engines sample
+# the same machine load; the table reports the median of the rounds.
 for w in "${workloads[@]}"; do
   echo "# $w" >&2
-  $ours --only "$w" "${pass[@]}" 2>/dev/null | tee -a "$here/results/ours.jsonl" >&2
-  [ "$w" = peak ] && continue
-  $peer --only "$w" "${pass[@]}" 2>/dev/null | grep '^{' | tee -a "$here/results/peer.jsonl" >&2
+  for ((r = 1; r <= rounds; r++)); do
+    $ours --only "$w" "${pass[@]}" --reps 1 2>/dev/null | tee -a "$here/results/ours.jsonl" >&2
+    [ "$w" = peak ] && continue
+    $peer --only "$w" "${pass[@]}" --reps 1 2>/dev/null | grep '^{' | tee -a "$here/results/peer.jsonl" >&2
+  done
 done
 
-# Pair by (workload, metric, n). ratio = ours / peer (for latency, lower is better: peer / ours is the speed-up).
+# Pair by (workload, metric, n), medians over the rounds. ratio = Backprop / TorchSharp (for latency lower is
+# better, so a ratio below 1 is the good side there).
 awk '
   function field(line, key,   m) {
     if (match(line, "\"" key "\":\"?[^,\"}]*")) { m = substr(line, RSTART, RLENGTH); sub(/^"[^"]*":"?/, "", m); return m }
     return ""
   }
-  FNR == NR { k = field($0, "workload") "|" field($0, "metric") "|" field($0, "n"); peer[k] = field($0, "value"); next }
-  {
-    w = field($0, "workload"); m = field($0, "metric"); n = field($0, "n"); v = field($0, "value")
-    if (w == "peak") { peak = v; printf "%-8s %-18s %6s %14.1f %14s %8s\n", w, m, n, v, "-", "-"; next }
-    k = w "|" m "|" n
-    p = (k in peer) ? peer[k] : ""
-    ratio = (p == "" || p == 0) ? "-" : sprintf("%.2fx", v / p)
-    pct = (m == "gflop_per_s" && peak > 0) ? sprintf("  %.0f%% of peak (peer %.0f%%)", 100 * v / peak, 100 * p / peak) : ""
-    printf "%-8s %-18s %6s %14.1f %14.1f %8s%s\n", w, m, n, v, p, ratio, pct
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  BEGIN { printf "%-8s %-18s %6s %14s %14s %8s\n", "workload", "metric", "n", "Backprop", "TorchSharp", "ratio" }
-' "$here/results/peer.jsonl" "$here/results/ours.jsonl"
+  {
+    k = field($0, "workload") "|" field($0, "metric") "|" field($0, "n")
+    if (FILENAME ~ /peer/) peer[k] = peer[k] " " field($0, "value")
+    else { if (!(k in ours)) order[++count] = k; ours[k] = ours[k] " " field($0, "value") }
+  }
+  END {
+    printf "%-8s %-18s %6s %14s %14s %8s\n", "workload", "metric", "n", "Backprop", "TorchSharp", "ratio"
+    peak = ("peak|gflop_per_s|" in ours) ? median(ours["peak|gflop_per_s|"]) : 0
+    for (c = 1; c <= count; c++) {
+      k = order[c]; split(k, parts, "|"); v = median(ours[k])
+      if (parts[1] == "peak") { printf "%-8s %-18s %6s %14.1f %14s %8s\n", parts[1], parts[2], parts[3], v, "-", "-"; continue }
+      p = (k in peer) ? median(peer[k]) : 0
+      ratio = (p == 0) ? "-" : sprintf("%.2fx", v / p)
+      pct = (parts[2] == "gflop_per_s" && peak > 0 && p > 0) ? sprintf("  %.0f%% of peak (peer %.0f%%)", 100 * v / peak, 100 * p / peak) : ""
+      printf "%-8s %-18s %6s %14.1f %14.1f %8s%s\n", parts[1], parts[2], parts[3], v, p, ratio, pct
+    }
+  }
+' "$here/results/ours.jsonl" "$here/results/peer.jsonl"

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Backprop.Bench.Peers;
+using Backprop.Bench;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Numerics;
@@ -140,6 +141,49 @@ internal static unsafe class GemmPacked<T, TKernel>
         Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 
+    /// <summary>
+    /// Writes the transpose of the 6 x 8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// as 8 consecutive groups of 6 at <paramref name="dst"/>: dst[p * 6 + r] = src[r][p]. Each full-vector store
+    /// spills 2 lanes into the next group, which the next store overwrites; the last group is stored exactly,
+    /// so nothing is written past dst[47].
+    /// </summary>
+    private static void Transpose6x8(float* src, nint srcStride, float* dst)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Vector256<float>.Zero;
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r6);
+        var t7 = t6;
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + 6, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 12, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 18, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 30, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 36, Avx.Permute2x128(s2, s6, 0x31));
+        var last = Avx.Permute2x128(s3, s7, 0x31);
+        Sse.Store(dst + 42, last.GetLower());
+        Sse.StoreLow(dst + 46, last.GetUpper());
+    }
+
     private struct Job
     {
         public bool TransA, TransB, Accumulate;
@@ -176,7 +220,14 @@ internal static unsafe class GemmPacked<T, TKernel>
                     T* src = A + (long)i0 * K + k0;
                     if (rows == mr)
                     {
-                        for (int p = 0; p < kc; p++)
+                        int p0 = 0;
+                        if (typeof(T) == typeof(float) && Avx.IsSupported && mr == 6)
+                        {
+                            // Eight k steps of the six rows at a time, transposed in registers.
+                            for (; p0 + 8 <= kc; p0 += 8)
+                                Transpose6x8((float*)(src + p0), K, (float*)(dst + p0 * mr));
+                        }
+                        for (int p = p0; p < kc; p++)
                         {
                             T* d = dst + p * mr;
                             T* s0 = src + p;
