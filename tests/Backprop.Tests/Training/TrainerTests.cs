@@ -243,9 +243,11 @@ public sealed class TrainerTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Allocated(1); // warm up
-        long two = Allocated(2), twelve = Allocated(12);
         // 10 more epochs are 2000 more batches; one allocation per batch would add at least 48 000 bytes.
-        Assert.InRange(twelve - two, 0, 4000);
+        // The smallest of three differences: one-off runtime work (tiered JIT promotion running on this
+        // thread while the whole suite runs) can add a few KB to a single measurement, never to all three.
+        long extra = Enumerable.Range(0, 3).Min(_ => Allocated(12) - Allocated(2));
+        Assert.InRange(extra, 0, 4000);
     }
 
     [Fact]
