@@ -30,6 +30,7 @@ public static class App
         root.Action = demo.Action;
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
+        root.Subcommands.Add(PlaygroundCommand.Create(output, error));
         return root;
     }
 
