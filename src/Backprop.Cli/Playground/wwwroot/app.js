@@ -144,10 +144,11 @@ function renderDiagram() {
   const s = seed.state, r = seed.result;
   if (!s) return;
   const fwd = seed.shown !== 'none' && r, back = seed.shown === 'backward' && r;
-  const W = 720, H = 430;
+  const W = 800, H = 540, R = 40;
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'The seed network: inputs, hidden and output neurons, every weight on its edge' });
-  const X = { in: 80, hid: 360, out: 640 };
-  const pos = { X1: [X.in, 150], X2: [X.in, 300], H1: [X.hid, 95], H2: [X.hid, 225], H3: [X.hid, 355], O1: [X.out, 150], O2: [X.out, 300] };
+  const X = { in: 70, hid: 400, out: 730 };
+  // Spread so that the weight labels of edges leaving one neuron do not overlap (checked on the screenshots).
+  const pos = { X1: [X.in, 140], X2: [X.in, 400], H1: [X.hid, 100], H2: [X.hid, 270], H3: [X.hid, 440], O1: [X.out, 150], O2: [X.out, 400] };
   let gmax = 0;
   if (back) for (const p of PARAMS) gmax = Math.max(gmax, Math.abs(gradOf(r.gradients, p.name)));
   const edges = [];
@@ -160,14 +161,15 @@ function renderDiagram() {
     const g = el('g', { class: 'edge', tabindex: 0, 'data-syms': e.syms.join(' '), role: 'button', 'aria-label': `${e.name} = ${p.get(s)}; edit` }, svg);
     let stroke = '#9aa3ad', width = 1.5;
     if (back) { const gv = gradOf(r.gradients, e.name); stroke = gv > 0 ? '#c0392b' : gv < 0 ? '#2471a3' : '#9aa3ad'; width = 1 + 7 * (gmax > 0 ? Math.abs(gv) / gmax : 0); }
-    el('line', { x1: x1 + 32, y1, x2: x2 - 32, y2, stroke, 'stroke-width': width, 'stroke-linecap': 'round' }, g);
+    el('line', { x1: x1 + R, y1, x2: x2 - R, y2, stroke, 'stroke-width': width, 'stroke-linecap': 'round' }, g);
     // The label sits a third of the way along, so the labels of edges meeting at one neuron do not overlap.
-    const t = e.name[0] === 'V' ? 0.3 : 0.7, lx = x1 + 32 + (x2 - x1 - 64) * t, ly = y1 + (y2 - y1) * t;
-    const lg = el('g', { class: 'edge-label' }, labels);
+    const t = e.name[0] === 'V' ? 0.3 : 0.7, lx = x1 + R + (x2 - x1 - 2 * R) * t, ly = y1 + (y2 - y1) * t;
+    const lg = el('g', { class: 'edge-label', 'data-syms': e.syms.join(' ') }, labels);
+    lg.addEventListener('click', () => $('p-' + e.name).focus());
     const label = `${e.name} = ${fmt(p.get(s), 4)}`;
-    el('rect', { x: lx - 48, y: ly - 11, width: 96, height: back ? 32 : 18, rx: 4, fill: '#fff', stroke: '#d8dbe0' }, lg);
-    text(lg, lx, ly + 3, label, { 'font-size': 12 });
-    if (back) text(lg, lx, ly + 17, `∂ ${fmt(gradOf(r.gradients, e.name), 3)}`, { 'font-size': 11, fill: stroke });
+    el('rect', { x: lx - 70, y: ly - 13, width: 140, height: back ? 38 : 21, rx: 4, fill: '#fff', stroke: '#d8dbe0' }, lg);
+    text(lg, lx, ly + 3, label, { 'font-size': 14 });
+    if (back) text(lg, lx, ly + 20, `∂E/∂${e.name} = ${fmt(gradOf(r.gradients, e.name), 3)}`, { 'font-size': 13, fill: stroke });
     g.addEventListener('click', () => $('p-' + e.name).focus());
     g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); $('p-' + e.name).focus(); } });
   }
@@ -175,8 +177,8 @@ function renderDiagram() {
   const node = (id, lines, syms, fill) => {
     const [x, y] = pos[id];
     const g = el('g', { class: 'node', tabindex: 0, 'data-syms': syms.join(' '), 'aria-label': lines.join(', ') }, svg);
-    el('circle', { cx: x, cy: y, r: 32, fill, stroke: '#4a5563', 'stroke-width': 1.5 }, g);
-    lines.forEach((ln, k) => text(g, x, y + (k - (lines.length - 1) / 2) * 15 + 4, ln, { 'font-size': k === 0 ? 13 : 12, 'font-weight': k === 0 ? 600 : 400 }));
+    el('circle', { cx: x, cy: y, r: R, fill, stroke: '#4a5563', 'stroke-width': 1.5 }, g);
+    lines.forEach((ln, k) => text(g, x, y + (k - (lines.length - 1) / 2) * 16 + 4, ln, { 'font-size': 14, 'font-weight': k === 0 ? 600 : 400 }));
     return g;
   };
   for (let i = 1; i <= 2; i++) node(`X${i}`, [`X${i}`, fmt(s.input[i - 1], 4)], [`X${i}`], '#e8eef7');
@@ -184,22 +186,22 @@ function renderDiagram() {
   for (let j = 1; j <= 2; j++) {
     node(`O${j}`, fwd ? [`Q${j} ${fmt(r.forward.q[j - 1], 4)}`, `O${j} ${fmt(r.forward.o[j - 1], 4)}`] : [`Q${j}`, `O${j}`], [`Q${j}`, `O${j}`, `Y${j}`], '#e6f2e6');
     const [x, y] = pos[`O${j}`];
-    text(svg, x, y + 50, `target Y${j} = ${fmt(s.target[j - 1], 4)}`, { 'font-size': 12, fill: '#5a6472' });
+    text(svg, x, y + R + 18, `target Y${j} = ${fmt(s.target[j - 1], 4)}`, { 'font-size': 13, fill: '#5a6472' });
   }
   // The shared biases, one per layer, as in the document's figure.
   const bias = (name, x, y, value, grad) => {
     const g = el('g', { class: 'node', tabindex: 0, 'data-syms': name }, svg);
-    el('rect', { x: x - 50, y: y - 14, width: 100, height: back ? 34 : 22, rx: 11, fill: '#fff7e0', stroke: '#c9a227' }, g);
-    text(g, x, y + 2, `${name} = ${fmt(value, 4)}`, { 'font-size': 12 });
-    if (back) text(g, x, y + 16, `∂ ${fmt(grad, 3)}`, { 'font-size': 11 });
+    el('rect', { x: x - 66, y: y - 15, width: 132, height: back ? 36 : 22, rx: 11, fill: '#fff7e0', stroke: '#c9a227' }, g);
+    text(g, x, y + 2, `${name} = ${fmt(value, 4)} (shared)`, { 'font-size': 13 });
+    if (back) text(g, x, y + 17, `∂E/∂${name} = ${fmt(grad, 3)}`, { 'font-size': 12 });
     g.addEventListener('click', () => $('p-' + name).focus());
   };
-  bias('b1', 220, 30, s.b1, back ? r.gradients.b1 : 0);
-  bias('b2', 500, 30, s.b2, back ? r.gradients.b2 : 0);
-  text(svg, X.in, H - 12, 'input layer', { 'font-size': 12, fill: '#5a6472' });
-  text(svg, X.hid, H - 12, 'hidden layer (sigmoid)', { 'font-size': 12, fill: '#5a6472' });
-  text(svg, X.out, H - 12, 'output layer (sigmoid)', { 'font-size': 12, fill: '#5a6472' });
-  if (back) text(svg, W / 2, H - 32, 'edge colour and width: the gradient (red > 0, blue < 0)', { 'font-size': 11, fill: '#5a6472' });
+  bias('b1', 235, 28, s.b1, back ? r.gradients.b1 : 0);
+  bias('b2', 565, 28, s.b2, back ? r.gradients.b2 : 0);
+  text(svg, 8, H - 12, 'input layer', { 'font-size': 13, 'text-anchor': 'start', fill: '#5a6472' });
+  text(svg, X.hid, H - 12, 'hidden layer (sigmoid)', { 'font-size': 13, fill: '#5a6472' });
+  text(svg, W - 8, H - 12, 'output layer (sigmoid)', { 'font-size': 13, 'text-anchor': 'end', fill: '#5a6472' });
+  if (back) text(svg, W / 2, H - 34, 'edge colour and width: the gradient ∂E/∂weight (red > 0, blue < 0)', { 'font-size': 13, fill: '#5a6472' });
   for (const g of svg.querySelectorAll('[data-syms]')) {
     const syms = g.dataset.syms.split(' ');
     g.addEventListener('mouseenter', () => highlight(syms));
@@ -233,7 +235,8 @@ function highlight(syms) {
   for (const span of pre.children) {
     const on = syms.length > 0 && res.some(re => re.test(span.textContent));
     span.classList.toggle('hl', on);
-    if (on && !first) first = span;
+    // Scroll to the first equation that uses the symbol, not to the introduction's mention of it.
+    if (on && !first && /^\s*\((\d+|A\d+)\)/.test(span.textContent)) first = span;
   }
   if (first) pre.scrollTop = first.offsetTop - pre.offsetTop - 20;
 }
