@@ -14,12 +14,15 @@ namespace Backprop.Tests.Playground;
 
 /// <summary>
 /// The page in a real headless browser: Playwright for .NET driving Debian's Chromium (/usr/bin/chromium, which
-/// Playwright cannot download here) against the real Kestrel server. Skips, saying why, when Chromium is absent.
+/// Playwright cannot download here; BACKPROP_CHROMIUM names another) against the real Kestrel server. Skips, saying
+/// why, when Chromium is absent.
 /// With BACKPROP_SCREENSHOTS=1 it also writes docs/images/playground-derivation.png and playground-training.png.
 /// </summary>
 public sealed class PlaygroundBrowserTests : IAsyncLifetime
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>Debian's Chromium, or the browser named by BACKPROP_CHROMIUM.</summary>
+    private static readonly string ChromiumPath =
+        Environment.GetEnvironmentVariable("BACKPROP_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     private static readonly string[] ChromiumArgs =
     [
@@ -179,6 +182,12 @@ public sealed class PlaygroundBrowserTests : IAsyncLifetime
         var phone = await Open(390, 844);
         double overflow = await phone.EvaluateAsync<double>("() => document.documentElement.scrollWidth - window.innerWidth");
         Assert.True(overflow <= 0, $"the page is {overflow} px wider than a phone screen");
+        if (Screenshots)
+        {
+            await phone.ClickAsync("#btn-backward");
+            await phone.WaitForFunctionAsync("() => document.getElementById('grad-V11').dataset.value !== ''");
+            await phone.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "playground-phone.png"), FullPage = true });
+        }
         // Keyboard: arrow keys move between the tabs.
         await phone.FocusAsync("#tab-derivation");
         await phone.Keyboard.PressAsync("ArrowRight");
