@@ -262,11 +262,35 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Port_option_is_checked()
+    public async Task Deleting_an_unknown_run_is_404()
+    {
+        using var r = await _client.DeleteAsync("/api/train/nosuchrun", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Contains("nosuchrun", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public void Port_option_is_checked_and_a_busy_port_is_one_clear_error()
     {
         Assert.Equal(5077, Backprop.Cli.Commands.PlaygroundCommand.ParsePort(null));
         Assert.Equal(0, Backprop.Cli.Commands.PlaygroundCommand.ParsePort("0"));
-        var e = Assert.Throws<BackpropException>(() => Backprop.Cli.Commands.PlaygroundCommand.ParsePort("99999"));
-        Assert.Contains("--port", e.Message);
+        var (code, _, err) = CliRunner.Run("playground", "--port", "99999");
+        Assert.Equal(2, code);
+        Assert.Contains("--port: expected a port number from 0 to 65535", err);
+
+        var busy = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            int port = ((IPEndPoint)busy.LocalEndpoint).Port;
+            (code, _, err) = CliRunner.Run("playground", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(2, code);
+            Assert.Contains($"cannot listen on 127.0.0.1:{port}", err);
+        }
+        finally
+        {
+            busy.Stop();
+        }
     }
 }
