@@ -265,6 +265,13 @@ async function newRun() {
     training.run = r;
     training.losses = [[0, r.status.loss]];
     draw(r.status);
+    $('legend').replaceChildren(...Array.from({ length: r.classes }, (_, k) => {
+      // Colours set through the CSSOM: the page's policy forbids inline style attributes.
+      const item = document.createElement('span'), dot = document.createElement('i');
+      dot.style.background = `rgb(${COLORS[k % COLORS.length].join(',')})`;
+      item.append(dot, ` class ${k}`);
+      return item;
+    }));
     status('train-status', `${r.dataset}: ${r.points.length} points, ${r.classes} classes; network with ${r.parameters} parameters. Press Train.`);
   } catch (e) { status('train-status', e.message, true); }
 }
@@ -318,7 +325,9 @@ function drawLoss() {
   const c = $('loss'), ctx = c.getContext('2d'), L = training.losses.filter(p => p[1] !== null);
   ctx.clearRect(0, 0, c.width, c.height);
   const m = { l: 52, r: 12, t: 12, b: 36 }, w = c.width - m.l - m.r, h = c.height - m.t - m.b;
-  const xmax = Math.max(1, ...L.map(p => p[0])), ymax = Math.max(1e-9, ...L.map(p => p[1]));
+  // Axis ends at round numbers (1, 1.2, 1.6, 2, ... x 10^k, quarters of which are round too) so the tick labels read 0.25, 0.5, ... rather than 0.26, 0.51.
+  const nice = (v) => { const e = 10 ** Math.floor(Math.log10(v)); return [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10].map(m => m * e).find(c => c >= v * 0.999); };
+  const xmax = nice(Math.max(4, ...L.map(p => p[0]))), ymax = nice(Math.max(1e-6, ...L.map(p => p[1])));
   ctx.strokeStyle = '#5a6472'; ctx.lineWidth = 1;
   ctx.beginPath(); ctx.moveTo(m.l, m.t); ctx.lineTo(m.l, m.t + h); ctx.lineTo(m.l + w, m.t + h); ctx.stroke();
   ctx.fillStyle = '#1d232b'; ctx.font = '12px system-ui, sans-serif';
