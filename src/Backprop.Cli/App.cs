@@ -10,8 +10,18 @@ public static class App
     /// <summary>Exit code for a bad command line or bad input the user can fix.</summary>
     public const int UsageError = 2;
 
-    /// <summary>Exit code for a failure while running (I/O, diverged training, ...).</summary>
+    /// <summary>Exit code for a failure while running (I/O, diverged training) or an internal error.</summary>
     public const int Failure = 1;
+
+    /// <summary>`--verbose` on any command: an internal error also prints its stack trace.</summary>
+    public static Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On an internal error, also print the stack trace.",
+        Recursive = true,
+    };
+
+    [ThreadStatic]
+    private static bool t_verbose;
 
     public static Command BuildRoot(TextWriter output, TextWriter error)
     {
@@ -21,6 +31,7 @@ public static class App
             "With no command, runs the demo on the seed network.");
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
+        root.Options.Add(Verbose);
         var demo = DemoCommand.Create(output, error);
         root.Subcommands.Add(demo);
         root.Subcommands.Add(ExplainCommand.Create(output, error));
@@ -28,6 +39,10 @@ public static class App
         foreach (var option in demo.Options)
             root.Options.Add(option);
         root.Action = demo.Action;
+        root.Subcommands.Add(TrainCommand.Create(output, error));
+        root.Subcommands.Add(EvaluateCommand.Create(output, error));
+        root.Subcommands.Add(PredictCommand.Create(output, error));
+        root.Subcommands.Add(PlotCommand.Create(output, error));
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
         root.Subcommands.Add(PlaygroundCommand.Create(output, error));
@@ -47,6 +62,7 @@ public static class App
             error.WriteLine("Run 'backprop --help' for usage.");
             return UsageError;
         }
+        t_verbose = parse.GetValue(Verbose);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
@@ -65,6 +81,13 @@ public static class App
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");
+            return Failure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Not the user's fault: say so in one line; the stack trace only on request.
+            error.WriteLine($"internal error: {e.GetType().Name}: {e.Message}" +
+                            (t_verbose ? $"\n{e}" : " (run again with --verbose for the stack trace, and please report it)"));
             return Failure;
         }
     }

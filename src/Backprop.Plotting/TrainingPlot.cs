@@ -38,7 +38,8 @@ public static class TrainingPlot
         plot.Axes.Margins(0.02, 0.08);
         if (accuracy)
             plot.Axes.SetLimitsY(0, 1.02, plot.Axes.Right);
-        plot.ShowLegend(Alignment.UpperRight);
+        // Middle right: the loss falls to the bottom and the accuracy rises to the top, so the middle stays clear.
+        plot.ShowLegend(Alignment.MiddleRight);
         AtomicFile.Write(path, s => s.Write(plot.GetImageBytes(width, height, ImageFormat.Png)));
     }
 

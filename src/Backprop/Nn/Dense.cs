@@ -66,17 +66,50 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         _ => 0,
     };
 
+    /// <summary>Products up to this many multiply-adds run as plain loops here (no call into Gemm, no set-up).</summary>
+    private const long TinyWork = 256;
+
     /// <summary>z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples.</summary>
     internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a)
     {
-        z = z[..(rows * Units)];
-        Gemm.Multiply(false, true, rows, Units, Inputs, input, _weights, z);
+        int units = Units, inputs = Inputs;
+        z = z[..(rows * units)];
+        if ((long)rows * units * inputs <= TinyWork)
+        {
+            // The seed network's path: the same sums as Gemm's small path (increasing input order, then
+            // + b), fused with the bias so a step costs what a hand-written loop costs.
+            ReadOnlySpan<T> w = _weights;
+            ReadOnlySpan<T> bias = _biases;
+            bool perUnit = Bias == BiasMode.PerUnit;
+            T shared = Bias == BiasMode.Shared ? bias[0] : T.Zero;
+            bool addShared = Bias == BiasMode.Shared;
+            for (int r = 0; r < rows; r++)
+            {
+                var x = input.Slice(r * inputs, inputs);
+                var zr = z.Slice(r * units, units);
+                for (int u = 0; u < zr.Length; u++)
+                {
+                    var wu = w.Slice(u * inputs, inputs);
+                    T sum = T.Zero;
+                    for (int i = 0; i < wu.Length && i < x.Length; i++)
+                        sum += x[i] * wu[i];
+                    if (perUnit)
+                        sum += bias[u];
+                    else if (addShared)
+                        sum += shared;
+                    zr[u] = sum;
+                }
+            }
+            Activations.Forward(Activation, z, a, rows, units);
+            return;
+        }
+        Gemm.Multiply(false, true, rows, units, inputs, input, _weights, z);
         switch (Bias)
         {
             case BiasMode.PerUnit:
                 for (int r = 0; r < rows; r++)
                 {
-                    var zr = z.Slice(r * Units, Units);
+                    var zr = z.Slice(r * units, units);
                     TensorPrimitives.Add(zr, _biases, zr);
                 }
                 break;
@@ -84,32 +117,86 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
                 TensorPrimitives.Add(z, _biases[0], z);
                 break;
         }
-        Activations.Forward(Activation, z, a, rows, Units);
+        Activations.Forward(Activation, z, a, rows, units);
     }
 
     /// <summary>dE/dW = delta^T * input and dE/db (summed over the batch; for a shared bias over the units too).</summary>
     internal void ComputeGradients(ReadOnlySpan<T> input, ReadOnlySpan<T> delta, int rows)
     {
-        delta = delta[..(rows * Units)];
-        Gemm.Multiply(true, false, Units, Inputs, rows, delta, input, _weightGradients);
+        int units = Units, inputs = Inputs;
+        delta = delta[..(rows * units)];
+        if ((long)rows * units * inputs <= TinyWork)
+        {
+            // dW[u, i] = sum over rows of delta[r, u] * input[r, i], summed as Gemm's small path sums it.
+            Span<T> g = _weightGradients;
+            if (rows == 1)
+            {
+                var x = input[..inputs];
+                for (int u = 0; u < delta.Length; u++)
+                {
+                    var gu = g.Slice(u * inputs, inputs);
+                    T du = delta[u];
+                    for (int i = 0; i < gu.Length && i < x.Length; i++)
+                        gu[i] = T.Zero + du * x[i];
+                }
+            }
+            else
+            for (int u = 0; u < units; u++)
+            {
+                var gu = g.Slice(u * inputs, inputs);
+                for (int i = 0; i < gu.Length; i++)
+                {
+                    T sum = T.Zero;
+                    for (int r = 0; r < rows; r++)
+                        sum += delta[r * units + u] * input[r * inputs + i];
+                    gu[i] = sum;
+                }
+            }
+        }
+        else
+        {
+            Gemm.Multiply(true, false, units, inputs, rows, delta, input, _weightGradients);
+        }
         switch (Bias)
         {
             case BiasMode.PerUnit:
-                _biasGradients.AsSpan().Clear();
-                for (int r = 0; r < rows; r++)
-                    TensorPrimitives.Add(_biasGradients, delta.Slice(r * Units, Units), _biasGradients);
-                break;
+                {
+                    Span<T> bg = _biasGradients;
+                    bg.Clear();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var dr = delta.Slice(r * units, units);
+                        if (units < 16)
+                        {
+                            for (int u = 0; u < bg.Length && u < dr.Length; u++)
+                                bg[u] += dr[u];
+                        }
+                        else
+                        {
+                            TensorPrimitives.Add(bg, dr, bg);
+                        }
+                    }
+                    break;
+                }
             case BiasMode.Shared:
                 {
                     // Summed in the same order as per-unit then across units, so a shared bias's
                     // gradient is exactly the sum of the per-unit terms the seed's notation implies.
                     T sum = T.Zero;
-                    for (int u = 0; u < Units; u++)
+                    if (rows == 1)
                     {
-                        T col = T.Zero;
-                        for (int r = 0; r < rows; r++)
-                            col += delta[r * Units + u];
-                        sum += col;
+                        for (int u = 0; u < delta.Length; u++)
+                            sum += T.Zero + delta[u];
+                    }
+                    else
+                    {
+                        for (int u = 0; u < units; u++)
+                        {
+                            T col = T.Zero;
+                            for (int r = 0; r < rows; r++)
+                                col += delta[r * units + u];
+                            sum += col;
+                        }
                     }
                     _biasGradients[0] = sum;
                     break;
@@ -118,17 +205,47 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>dE/d(input) = delta * W, using the weights as they are now.</summary>
-    internal void BackwardInput(ReadOnlySpan<T> delta, int rows, Span<T> inputGradient) =>
-        Gemm.Multiply(false, false, rows, Inputs, Units, delta, _weights, inputGradient);
+    internal void BackwardInput(ReadOnlySpan<T> delta, int rows, Span<T> inputGradient)
+    {
+        int units = Units, inputs = Inputs;
+        if ((long)rows * units * inputs <= TinyWork)
+        {
+            ReadOnlySpan<T> w = _weights;
+            for (int r = 0; r < rows; r++)
+            {
+                var dr = delta.Slice(r * units, units);
+                var gr = inputGradient.Slice(r * inputs, inputs);
+                for (int i = 0; i < gr.Length; i++)
+                {
+                    T sum = T.Zero;
+                    for (int u = 0; u < dr.Length; u++)
+                        sum += dr[u] * w[u * inputs + i];
+                    gr[i] = sum;
+                }
+            }
+            return;
+        }
+        Gemm.Multiply(false, false, rows, inputs, units, delta, _weights, inputGradient);
+    }
 
     /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
     public void ApplyGradientDescent(T learningRate)
     {
-        for (int i = 0; i < _weights.Length; i++)
-            _weights[i] -= learningRate * _weightGradients[i];
+        Descend(_weights, _weightGradients, learningRate);
         if (TrainableBias)
-            for (int i = 0; i < _biases.Length; i++)
-                _biases[i] -= learningRate * _biasGradients[i];
+            Descend(_biases, _biasGradients, learningRate);
+    }
+
+    private static void Descend(Span<T> w, ReadOnlySpan<T> g, T learningRate)
+    {
+        if (w.Length >= 32)
+        {
+            // w + g * (-lr) rounds exactly as w - lr * g (negation is exact; the product is not fused).
+            TensorPrimitives.MultiplyAdd(g, -learningRate, w, w);
+            return;
+        }
+        for (int i = 0; i < w.Length && i < g.Length; i++)
+            w[i] -= learningRate * g[i];
     }
 
     /// <summary>A copy of this layer (parameters included, gradients not) in element type <typeparamref name="TOut"/>.</summary>

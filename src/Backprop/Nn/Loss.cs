@@ -102,6 +102,19 @@ public static class Losses
                     T scale = loss == Loss.HalfSse
                         ? T.One / T.CreateChecked(rows)
                         : T.CreateChecked(2) / T.CreateChecked(n);
+                    if (f == Activation.Sigmoid)
+                    {
+                        // The two steps below fused for the common case, rounded exactly as they round.
+                        var ai = a[..n];
+                        var yi = y[..n];
+                        var di = delta[..n];
+                        for (int i = 0; i < ai.Length && i < yi.Length && i < di.Length; i++)
+                        {
+                            T d = -(yi[i] - ai[i]) * scale;
+                            di[i] = d * (ai[i] * (T.One - ai[i]));
+                        }
+                        break;
+                    }
                     for (int i = 0; i < n; i++)
                         delta[i] = -(y[i] - a[i]) * scale;
                     Activations.Backward(f, z, a, delta, delta, rows, units);

@@ -234,19 +234,23 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private void EnsureCapacity(int rows)
     {
-        if (rows > _capacity)
-            Grow(rows);
-    }
-
-    // Separate from EnsureCapacity: the lambdas below capture rows, and a method with a capturing lambda
-    // allocates its closure on every call, which would be one allocation per batch in the training loop.
-    private void Grow(int rows)
-    {
+        if (rows <= _capacity)
+            return;
+        // Plain loops: a lambda capturing rows would allocate its closure on every call, early return or not.
         _input = new T[rows * Inputs];
-        _z = _layers.Select(l => new T[rows * l.Units]).ToArray();
-        _a = _layers.Select(l => new T[rows * l.Units]).ToArray();
-        _delta = _layers.Select(l => new T[rows * l.Units]).ToArray();
-        _scratch = new T[rows * _layers.Max(l => l.Units)];
+        _z = new T[_layers.Length][];
+        _a = new T[_layers.Length][];
+        _delta = new T[_layers.Length][];
+        int widest = 0;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            int n = rows * _layers[l].Units;
+            _z[l] = new T[n];
+            _a[l] = new T[n];
+            _delta[l] = new T[n];
+            widest = Math.Max(widest, _layers[l].Units);
+        }
+        _scratch = new T[rows * widest];
         _capacity = rows;
     }
 }

@@ -9,7 +9,7 @@ namespace Backprop.Numerics;
 /// </summary>
 public static class GemmReference
 {
-    /// <summary>Same contract as <see cref="Gemm.Multiply{T}"/>.</summary>
+    /// <summary>Same contract as <see cref="Gemm.Multiply{T}(bool, bool, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, bool)"/>.</summary>
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate = false)
         where T : unmanaged, IFloatingPointIeee754<T>

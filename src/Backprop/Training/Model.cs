@@ -14,7 +14,7 @@ public enum ModelTask
     Regression,
 }
 
-/// <summary>Entry points: start a model with <see cref="Classifier"/> or <see cref="Regressor"/>, or load one.</summary>
+/// <summary>Entry points: start a model with <see cref="Classifier(int, int)"/> or <see cref="Regressor"/>, or load one.</summary>
 /// <example>
 /// <code>
 /// var data = SyntheticData.TwoMoons(samples: 200, noise: 0.1, seed: 1);
@@ -31,6 +31,13 @@ public static class Model
         if (classes < 2)
             throw new BackpropException($"A classifier needs at least 2 classes, got {classes}.");
         return new ModelBuilder(inputs, ModelTask.Classification, classes, Activation.Softmax, Loss.CrossEntropy);
+    }
+
+    /// <summary>A classifier whose classes have names (printed by Evaluate and predict, stored in the model file).</summary>
+    public static ModelBuilder Classifier(int inputs, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        return Classifier(inputs, classNames.Count).WithClassNames(classNames);
     }
 
     /// <summary>A regressor: hidden layers you add, then an identity layer of <paramref name="outputs"/> units with mean squared error.</summary>
@@ -58,6 +65,7 @@ public sealed class ModelBuilder
     private Activation _outputActivation;
     private Loss _loss;
     private WeightInit? _outputInit;
+    private IReadOnlyList<string>? _classNames;
 
     internal ModelBuilder(int inputs, ModelTask task, int outputs, Activation outputActivation, Loss loss)
     {
@@ -68,6 +76,17 @@ public sealed class ModelBuilder
         _outputs = outputs;
         _outputActivation = outputActivation;
         _loss = loss;
+    }
+
+    /// <summary>Names the classes (one per class, in output order).</summary>
+    public ModelBuilder WithClassNames(IReadOnlyList<string> classNames)
+    {
+        if (_task != ModelTask.Classification)
+            throw new BackpropException("Only a classifier has class names.");
+        if (classNames.Count != _outputs)
+            throw new BackpropException($"{_outputs} classes need {_outputs} class names, got {classNames.Count}.");
+        _classNames = [.. classNames];
+        return this;
     }
 
     /// <summary>Adds a hidden dense layer. <paramref name="init"/> defaults to <see cref="WeightInit.For"/> its activation.</summary>
@@ -123,7 +142,7 @@ public sealed class ModelBuilder
         var inits = _hidden.Select(h => h.Init).Append(_outputInit).ToArray();
         WeightInit.Apply(network, seed, inits);
         var initNames = network.Layers.Select((l, i) => (inits[i] ?? WeightInit.For(l.Activation)).Name).ToArray();
-        return new Model<T>(network, _task, _task == ModelTask.Classification ? _outputs : 0, seed, null, initNames, null);
+        return new Model<T>(network, _task, _task == ModelTask.Classification ? _outputs : 0, seed, _classNames, initNames, null);
     }
 }
 
@@ -164,6 +183,12 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         int classes = task == ModelTask.Classification ? Math.Max(2, network.Outputs) : 0;
         return new Model<T>(network, task, classes, seed, classNames, [], null);
     }
+
+    /// <summary>
+    /// Model-file sections written with the model besides its own <c>training</c> section (e.g. the data's
+    /// <c>preprocessing</c> and <c>data</c> schema); those of a loaded file are kept here.
+    /// </summary>
+    public JsonObject Sections => _sections;
 
     /// <summary>The network itself (layers, weights, the engine's forward and backward passes).</summary>
     public Network<T> Network { get; }

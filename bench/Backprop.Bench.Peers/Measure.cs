@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Backprop.Bench.Peers;
+
+/// <summary>Timing and output shared by every workload: warm-up, repetitions, median, one JSON line per figure.</summary>
+internal static class Measure
+{
+    /// <summary>Seconds one repetition should last (benchmarks.md asks 3-10 s; the quick run uses less).</summary>
+    public static double Seconds { get; set; } = 1.0;
+
+    public static int Repetitions { get; set; } = 3;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> (one unit of work per call) enough times to last <see cref="Seconds"/>,
+    /// <see cref="Repetitions"/> times, and returns the median rate in units per second.
+    /// </summary>
+    public static double Rate(Action body)
+    {
+        // Warm-up (JIT tiers, buffers), then find how many calls fill the time.
+        var sw = Stopwatch.StartNew();
+        long calls = 0;
+        while (sw.Elapsed.TotalSeconds < Math.Min(0.5, Seconds / 2) || calls < 3)
+        {
+            body();
+            calls++;
+        }
+        double perCall = sw.Elapsed.TotalSeconds / calls;
+        long n = Math.Max(1, (long)(Seconds / perCall));
+        var rates = new List<double>();
+        for (int r = 0; r < Repetitions; r++)
+        {
+            sw.Restart();
+            for (long i = 0; i < n; i++)
+                body();
+            rates.Add(n / sw.Elapsed.TotalSeconds);
+        }
+        rates.Sort();
+        return rates[rates.Count / 2];
+    }
+
+    /// <summary>Median latency in microseconds of single calls (each timed on its own).</summary>
+    public static double MedianLatencyMicroseconds(Action body)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < Math.Min(0.5, Seconds / 2))
+            body();
+        var medians = new List<double>();
+        for (int r = 0; r < Repetitions; r++)
+        {
+            var samples = new List<double>();
+            var total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < Seconds || samples.Count < 10)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                body();
+                samples.Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+            }
+            samples.Sort();
+            medians.Add(samples[samples.Count / 2]);
+        }
+        medians.Sort();
+        return medians[medians.Count / 2];
+    }
+
+    public static void Emit(string workload, string metric, double value, int threads, int? n = null, string? extra = null)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{{\"workload\":\"{workload}\",\"metric\":\"{metric}\",\"value\":{value.ToString("R", CultureInfo.InvariantCulture)}");
+        if (n is { } nn)
+            sb.Append(CultureInfo.InvariantCulture, $",\"n\":{nn}");
+        sb.Append(CultureInfo.InvariantCulture, $",\"threads\":{threads}");
+        if (extra != null)
+            sb.Append(',').Append(extra);
+        sb.Append('}');
+        Console.WriteLine(sb.ToString());
+        Console.Out.Flush();
+    }
+}
+
+/// <summary>Pre-generated data: uniform inputs in [0, 1) and one-hot targets, fixed seed.</summary>
+internal sealed class Data
+{
+    public Data(int inputs, int outputs, int rows, int batches, int seed = 42)
+    {
+        var rng = new Random(seed);
+        X = new float[batches][];
+        Y = new float[batches][];
+        for (int b = 0; b < batches; b++)
+        {
+            X[b] = new float[rows * inputs];
+            Y[b] = new float[rows * outputs];
+            for (int i = 0; i < X[b].Length; i++)
+                X[b][i] = (float)rng.NextDouble();
+            for (int r = 0; r < rows; r++)
+                Y[b][r * outputs + rng.Next(outputs)] = 1;
+        }
+        Rows = rows;
+    }
+
+    public float[][] X { get; }
+    public float[][] Y { get; }
+    public int Rows { get; }
+}

@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using Backprop.Bench;
+using Backprop.Explain;
+using Backprop.Nn;
+using Backprop.Numerics;
+
+// The standard workloads of shared/design/benchmarks.md on the Backprop engine, one JSON line per figure.
+// Usage: Backprop.Bench [--only G,W1,...] [--seconds S] [--reps R] [--threads T] [--kernel Vector256|...]
+//        Backprop.Bench --rss-child   (runs W2 for 2000 steps and prints its peak RSS; used by the parent)
+var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+int threads = Environment.ProcessorCount;
+var kernel = GemmKernel.Auto;
+bool rssChild = false;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--only": foreach (var w in args[++i].Split(',')) only.Add(w); break;
+        case "--seconds": Measure.Seconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--reps": Measure.Repetitions = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--kernel": kernel = Enum.Parse<GemmKernel>(args[++i], ignoreCase: true); break;
+        case "--rss-child": rssChild = true; break;
+        case "--verify": return Verify.Run();
+        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+    }
+}
+Gemm.MaxThreads = threads;
+bool Want(string w) => only.Count == 0 || only.Contains(w);
+
+if (rssChild)
+{
+    var (net, data) = Workloads.W2Setup();
+    for (int s = 0; s < 2000; s++)
+        net.TrainStep(data.X[s % data.X.Length], data.Y[s % data.Y.Length], data.Rows, 0.1f);
+    Measure.Emit("memory", "peak_rss_mib", Workloads.PeakRssMiB(), threads, extra: "\"steps\":2000");
+    return 0;
+}
+
+Console.Error.WriteLine($"# Backprop.Bench: kernel {(kernel == GemmKernel.Auto ? Gemm.DefaultKernel : kernel)}, threads {threads}, " +
+    $"Vector512 accelerated {Vector512.IsHardwareAccelerated}, Vector256 accelerated {Vector256.IsHardwareAccelerated}");
+
+if (Want("peak"))
+    Workloads.Peak(threads);
+if (Want("G"))
+    foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
+        Workloads.Sgemm(n, threads, kernel);
+if (Want("W1"))
+    Workloads.W1(threads);
+if (Want("W2"))
+    Workloads.W2(threads);
+if (Want("W3"))
+    Workloads.W3(threads);
+if (Want("W4"))
+    Workloads.W4(threads);
+if (Want("W5"))
+    Workloads.W5(threads);
+if (Want("memory"))
+    Workloads.RssChild(threads);
+if (only.Contains("probe"))
+    Workloads.Probe(threads, kernel);
+return 0;
+
+internal static class Workloads
+{
+    public static void Peak(int threads)
+    {
+        // 12 independent FMA chains per thread on the widest accelerated vector, all threads at once.
+        bool wide = Vector512.IsHardwareAccelerated;
+        int lanes = wide ? Vector512<float>.Count : Vector256<float>.Count;
+        const long iters = 50_000_000;
+        double best = 0;
+        for (int r = 0; r < Measure.Repetitions + 1; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                float sink = wide ? PeakLoops.Chains512(iters) : PeakLoops.Chains256(iters);
+                if (sink == 42) Console.Error.Write("");
+            });
+            double gflops = threads * iters * 12.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9;
+            if (r > 0) best = Math.Max(best, gflops); // first round is the warm-up
+        }
+        Measure.Emit("peak", "gflop_per_s", best, threads, extra: $"\"bits\":{lanes * 32}");
+    }
+
+    public static void Sgemm(int n, int threads, GemmKernel kernel)
+    {
+        var rng = new Random(1);
+        var a = new float[n * n];
+        var b = new float[n * n];
+        var c = new float[n * n];
+        for (int i = 0; i < a.Length; i++) { a[i] = (float)rng.NextDouble(); b[i] = (float)rng.NextDouble(); }
+        var options = new GemmOptions { Kernel = kernel, MaxThreads = threads };
+        double rate = Measure.Rate(() => Gemm.Multiply(options, false, false, n, n, n, a, b, c));
+        Measure.Emit("G", "gflop_per_s", 2.0 * n * n * n * rate / 1e9, threads, n);
+    }
+
+    public static void W1(int threads)
+    {
+        var net = SeedNetwork.Create<float>();
+        float[] x = [0.05f, 0.10f], y = [0.01f, 0.99f];
+        double rate = Measure.Rate(() =>
+        {
+            for (int i = 0; i < 1000; i++)
+                net.TrainStep(x, y, 1, 0.5f);
+        }) * 1000;
+        Measure.Emit("W1", "steps_per_s", rate, threads);
+    }
+
+    public static (Network<float>, Data) W2Setup() =>
+        (Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 1),
+         new Data(784, 10, 64, 16));
+
+    public static void W2(int threads)
+    {
+        var (net, data) = W2Setup();
+        int step = 0;
+        double rate = Measure.Rate(() =>
+        {
+            int s = step++ % data.X.Length;
+            net.TrainStep(data.X[s], data.Y[s], data.Rows, 0.1f);
+        });
+        Measure.Emit("W2", "samples_per_s", rate * data.Rows, threads);
+    }
+
+    public static void W3(int threads)
+    {
+        var net = Network<float>.Create(784, [new LayerSpec(256, Activation.Relu), new LayerSpec(128, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
+        var data = new Data(784, 10, 128, 8);
+        var adam = new LocalAdam(net, 1e-3f);
+        int step = 0;
+        double rate = Measure.Rate(() =>
+        {
+            int s = step++ % data.X.Length;
+            net.Forward(data.X[s], data.Rows);
+            net.Backward(data.Y[s]);
+            adam.Step();
+        });
+        Measure.Emit("W3", "samples_per_s", rate * data.Rows, threads, extra: "\"optimizer\":\"local-adam\"");
+    }
+
+    private static Network<float> W4Network() =>
+        Network<float>.Create(784, [new LayerSpec(1024, Activation.Relu), new LayerSpec(1024, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
+
+    private const double W4Weights = 784 * 1024 + 1024 * 1024 + 1024 * 10;
+
+    public static void W4(int threads)
+    {
+        var net = W4Network();
+        var data = new Data(784, 10, 256, 4);
+        var sgd = new LocalMomentum(net, 0.01f, 0.9f);
+        int step = 0;
+        double rate = Measure.Rate(() =>
+        {
+            int s = step++ % data.X.Length;
+            net.Forward(data.X[s], data.Rows);
+            net.Backward(data.Y[s]);
+            sgd.Step();
+        }) * data.Rows;
+        Measure.Emit("W4", "samples_per_s", rate, threads, extra: "\"optimizer\":\"local-momentum\"");
+        Measure.Emit("W4", "gflop_per_s", 6 * W4Weights * rate / 1e9, threads);
+    }
+
+    public static void W5(int threads)
+    {
+        var net = W4Network();
+        var one = new Data(784, 10, 1, 16);
+        int i = 0;
+        double us = Measure.MedianLatencyMicroseconds(() => net.Forward(one.X[i++ % one.X.Length], 1));
+        Measure.Emit("W5", "batch1_latency_us", us, threads);
+        var big = new Data(784, 10, 1024, 2);
+        double rate = Measure.Rate(() => net.Forward(big.X[i++ % big.X.Length], big.Rows)) * big.Rows;
+        Measure.Emit("W5", "samples_per_s", rate, threads);
+    }
+
+    /// <summary>`--only probe`: GFLOP/s of each product the W2/W4/W5 steps make (diagnostics, not a standard figure).</summary>
+    public static void Probe(int threads, GemmKernel kernel)
+    {
+        (string name, bool ta, bool tb, int m, int n, int k)[] shapes =
+        [
+            ("W2-fwd1", false, true, 64, 128, 784), ("W2-dW1", true, false, 128, 784, 64),
+            ("W2-fwd2", false, true, 64, 10, 128), ("W2-dW2", true, false, 10, 128, 64), ("W2-dA2", false, false, 64, 128, 10),
+            ("W4-fwd1", false, true, 256, 1024, 784), ("W4-fwd2", false, true, 256, 1024, 1024), ("W4-dW2", true, false, 1024, 1024, 256),
+            ("W4-dA2", false, false, 256, 1024, 1024), ("W4-dW1", true, false, 1024, 784, 256),
+            ("W5-b1-l1", false, true, 1, 1024, 784), ("W5-b1-l2", false, true, 1, 1024, 1024),
+        ];
+        foreach (var (name, ta, tb, m, n, k) in shapes)
+        {
+            var a = new float[m * k];
+            var b = new float[k * n];
+            var c = new float[m * n];
+            new Random(1).NextBytes(new byte[1]);
+            for (int i = 0; i < a.Length; i++) a[i] = (i % 7) * 0.1f;
+            for (int i = 0; i < b.Length; i++) b[i] = (i % 5) * 0.1f;
+            var options = new GemmOptions { Kernel = kernel, MaxThreads = threads };
+            double rate = Measure.Rate(() => Gemm.Multiply(options, ta, tb, m, n, k, a, b, c));
+            Measure.Emit("probe", "gflop_per_s", 2.0 * m * n * k * rate / 1e9, threads, extra: $"\"shape\":\"{name}\",\"us\":{1e6 / rate:F1}");
+        }
+    }
+
+    public static void RssChild(int threads)
+    {
+        string self = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            psi.ArgumentList.Add(typeof(Workloads).Assembly.Location);
+        psi.ArgumentList.Add("--rss-child");
+        psi.ArgumentList.Add("--threads");
+        psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var p = Process.Start(psi)!;
+        Console.Write(p.StandardOutput.ReadToEnd());
+        p.WaitForExit();
+    }
+
+    public static double PeakRssMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        return double.NaN;
+    }
+}
+
+internal static class PeakLoops
+{
+    public static float Chains256(long iters)
+    {
+        var m = Vector256.Create(0.999999f);
+        var add = Vector256.Create(1e-7f);
+        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
+            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < iters; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, add); c1 = Vector256.FusedMultiplyAdd(c1, m, add);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, add); c3 = Vector256.FusedMultiplyAdd(c3, m, add);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, add); c5 = Vector256.FusedMultiplyAdd(c5, m, add);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, add); c7 = Vector256.FusedMultiplyAdd(c7, m, add);
+            c8 = Vector256.FusedMultiplyAdd(c8, m, add); c9 = Vector256.FusedMultiplyAdd(c9, m, add);
+            c10 = Vector256.FusedMultiplyAdd(c10, m, add); c11 = Vector256.FusedMultiplyAdd(c11, m, add);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+
+    public static float Chains512(long iters)
+    {
+        var m = Vector512.Create(0.999999f);
+        var add = Vector512.Create(1e-7f);
+        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
+            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (long i = 0; i < iters; i++)
+        {
+            c0 = Vector512.FusedMultiplyAdd(c0, m, add); c1 = Vector512.FusedMultiplyAdd(c1, m, add);
+            c2 = Vector512.FusedMultiplyAdd(c2, m, add); c3 = Vector512.FusedMultiplyAdd(c3, m, add);
+            c4 = Vector512.FusedMultiplyAdd(c4, m, add); c5 = Vector512.FusedMultiplyAdd(c5, m, add);
+            c6 = Vector512.FusedMultiplyAdd(c6, m, add); c7 = Vector512.FusedMultiplyAdd(c7, m, add);
+            c8 = Vector512.FusedMultiplyAdd(c8, m, add); c9 = Vector512.FusedMultiplyAdd(c9, m, add);
+            c10 = Vector512.FusedMultiplyAdd(c10, m, add); c11 = Vector512.FusedMultiplyAdd(c11, m, add);
+        }
+        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+}

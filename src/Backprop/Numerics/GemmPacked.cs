@@ -1,0 +1,333 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Numerics;
+
+/// <summary>
+/// The packed-panel product (Goto/BLIS style): op(A) is copied into MR-row strips and op(B) into NR-column
+/// strips, both cut into KC-deep blocks, so the micro-kernel reads both operands contiguously whatever their
+/// stored layout (this is where the transposes are absorbed). C is then cut into tiles of whole strips and
+/// the tiles are shared among the threads.
+/// </summary>
+/// <remarks>
+/// Determinism: the micro-kernel continues each element's fused multiply-add chain from the value it left
+/// in C after the previous k block, so every element is one chain over k = 0, 1, ..., k-1, whatever the
+/// tiling, the block sizes or the number of threads. Threads only ever split C, never k.
+/// </remarks>
+internal static unsafe class GemmPacked<T, TKernel>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : struct, IMicroKernel<T>
+{
+    public static void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads)
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        int mStrips = (m + mr - 1) / mr, nStrips = (n + nr - 1) / nr;
+        long mp = (long)mStrips * mr, np = (long)nStrips * nr;
+        T* ws = GemmWorkspace<T>.Get((mp + np) * k);
+        var job = new Job
+        {
+            TransA = transA, TransB = transB, M = m, N = n, K = k, Accumulate = accumulate,
+            MStrips = mStrips, NStrips = nStrips, Mp = mp, Np = np,
+            PackedA = ws, PackedB = ws + mp * k,
+        };
+        ChooseTiles(ref job, threads);
+        fixed (T* pa = a, pb = b, pc = c)
+        {
+            job.A = pa;
+            job.B = pb;
+            job.C = pc;
+            int tiles = job.MTiles * job.NTiles;
+            if (threads <= 1 || tiles == 1)
+            {
+                for (int s = 0; s < mStrips; s++)
+                    job.PackA(s);
+                for (int s = 0; s < nStrips; s++)
+                    job.PackB(s);
+                for (int t = 0; t < tiles; t++)
+                    job.Compute(t);
+                return;
+            }
+            var box = t_box ??= new JobBox();
+            box.Job = job;
+            box.Packing = true;
+            GemmPool.Shared.Run(box, mStrips + nStrips, threads);
+            box.Packing = false;
+            GemmPool.Shared.Run(box, tiles, threads);
+        }
+    }
+
+    /// <summary>Tiles of about 96 rows by 512 columns, split further until every thread has a few.</summary>
+    private static void ChooseTiles(ref Job job, int threads)
+    {
+        int msPer = Math.Max(1, Math.Min(job.MStrips, 96 / TKernel.MR));
+        int nsPer = Math.Max(1, Math.Min(job.NStrips, 512 / TKernel.NR));
+        while (threads > 1 && Tiles(job, msPer, nsPer) < 4 * threads && (msPer > 1 || nsPer > 1))
+        {
+            if (nsPer * TKernel.NR >= msPer * TKernel.MR && nsPer > 1)
+                nsPer = (nsPer + 1) / 2;
+            else if (msPer > 1)
+                msPer = (msPer + 1) / 2;
+            else
+                nsPer = (nsPer + 1) / 2;
+        }
+        job.MsPer = msPer;
+        job.NsPer = nsPer;
+        job.MTiles = (job.MStrips + msPer - 1) / msPer;
+        job.NTiles = (job.NStrips + nsPer - 1) / nsPer;
+    }
+
+    private static long Tiles(in Job job, int msPer, int nsPer) =>
+        (long)((job.MStrips + msPer - 1) / msPer) * ((job.NStrips + nsPer - 1) / nsPer);
+
+    /// <summary>The calling thread's job holder, reused so a product allocates nothing.</summary>
+    [ThreadStatic] private static JobBox? t_box;
+
+    private sealed class JobBox : IGemmWork
+    {
+        public Job Job;
+        public bool Packing;
+
+        public void Run(int i)
+        {
+            if (!Packing)
+                Job.Compute(i);
+            else if (i < Job.MStrips)
+                Job.PackA(i);
+            else
+                Job.PackB(i - Job.MStrips);
+        }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 8 x 8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[p][j] = src[j][p]. A pure copy.
+    /// </summary>
+    private static void Transpose8x8(float* src, nint srcStride, float* dst, nint dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(s3, s7, 0x31));
+    }
+
+    private struct Job
+    {
+        public bool TransA, TransB, Accumulate;
+        public int M, N, K, MStrips, NStrips, MsPer, NsPer, MTiles, NTiles;
+        public long Mp, Np;
+        public T* A, B, C, PackedA, PackedB;
+
+        /// <summary>Strip s of op(A): for each k block, kc steps of MR values (rows past M are zero).</summary>
+        public readonly void PackA(int s)
+        {
+            int mr = TKernel.MR, kcMax = TKernel.KC;
+            int i0 = s * mr, rows = Math.Min(mr, M - i0);
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                T* dst = PackedA + k0 * Mp + (long)s * mr * kc;
+                if (TransA)
+                {
+                    // op(A)[i, p] = A[p * M + i]: each k step is a contiguous run of rows.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* src = A + (long)(k0 + p) * M + i0;
+                        T* d = dst + p * mr;
+                        int r = 0;
+                        for (; r < rows; r++)
+                            d[r] = src[r];
+                        for (; r < mr; r++)
+                            d[r] = T.Zero;
+                    }
+                }
+                else
+                {
+                    // op(A)[i, p] = A[i * K + p]: MR row streams read side by side, one contiguous write per k step.
+                    T* src = A + (long)i0 * K + k0;
+                    if (rows == mr)
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            T* d = dst + p * mr;
+                            T* s0 = src + p;
+                            for (int r = 0; r < mr; r++)
+                                d[r] = s0[(long)r * K];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            T* d = dst + p * mr;
+                            int r = 0;
+                            for (; r < rows; r++)
+                                d[r] = src[(long)r * K + p];
+                            for (; r < mr; r++)
+                                d[r] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Strip s of op(B): for each k block, kc steps of NR values (columns past N are zero).</summary>
+        public readonly void PackB(int s)
+        {
+            int nr = TKernel.NR, kcMax = TKernel.KC;
+            int j0 = s * nr, cols = Math.Min(nr, N - j0);
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                T* dst = PackedB + k0 * Np + (long)s * nr * kc;
+                if (!TransB)
+                {
+                    // op(B)[p, j] = B[p * N + j]: each k step is a contiguous run of columns.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* src = B + (long)(k0 + p) * N + j0;
+                        T* d = dst + p * nr;
+                        if (cols == nr)
+                        {
+                            Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(T)));
+                        }
+                        else
+                        {
+                            int j = 0;
+                            for (; j < cols; j++)
+                                d[j] = src[j];
+                            for (; j < nr; j++)
+                                d[j] = T.Zero;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(B)[p, j] = B[j * K + p]: NR row streams read side by side, one contiguous write per k step.
+                    T* src = B + (long)j0 * K + k0;
+                    if (cols == nr)
+                    {
+                        int p0 = 0;
+                        if (typeof(T) == typeof(float) && Avx.IsSupported && nr % 8 == 0)
+                        {
+                            // Eight k steps of eight rows at a time, transposed in registers.
+                            for (; p0 + 8 <= kc; p0 += 8)
+                                for (int j = 0; j < nr; j += 8)
+                                    Transpose8x8((float*)(src + (long)j * K + p0), K, (float*)(dst + p0 * nr + j), nr);
+                        }
+                        for (int p = p0; p < kc; p++)
+                        {
+                            T* d = dst + p * nr;
+                            T* s0 = src + p;
+                            for (int j = 0; j < nr; j++)
+                                d[j] = s0[(long)j * K];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            T* d = dst + p * nr;
+                            int j = 0;
+                            for (; j < cols; j++)
+                                d[j] = src[(long)j * K + p];
+                            for (; j < nr; j++)
+                                d[j] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>One tile of C: every k block, every B strip, every A strip of the tile.</summary>
+        public readonly void Compute(int tile)
+        {
+            int mr = TKernel.MR, nr = TKernel.NR, kcMax = TKernel.KC;
+            int tm = tile / NTiles, tn = tile % NTiles;
+            int s0 = tm * MsPer, s1 = Math.Min(MStrips, s0 + MsPer);
+            int t0 = tn * NsPer, t1 = Math.Min(NStrips, t0 + NsPer);
+            T* edge = stackalloc T[mr * nr];
+            for (int k0 = 0; k0 < K; k0 += kcMax)
+            {
+                int kc = Math.Min(kcMax, K - k0);
+                bool load = Accumulate || k0 > 0;
+                for (int js = t0; js < t1; js++)
+                {
+                    T* bp = PackedB + k0 * Np + (long)js * nr * kc;
+                    int j0 = js * nr, cols = Math.Min(nr, N - j0);
+                    for (int s = s0; s < s1; s++)
+                    {
+                        T* ap = PackedA + k0 * Mp + (long)s * mr * kc;
+                        int i0 = s * mr, rows = Math.Min(mr, M - i0);
+                        T* cp = C + (long)i0 * N + j0;
+                        if (rows == mr && cols == nr)
+                        {
+                            TKernel.Run(kc, ap, bp, cp, N, load);
+                            continue;
+                        }
+                        // Edge tile: run the full kernel on a scratch tile, keep the part inside C.
+                        if (load)
+                            for (int r = 0; r < rows; r++)
+                                for (int j = 0; j < cols; j++)
+                                    edge[r * nr + j] = cp[(long)r * N + j];
+                        TKernel.Run(kc, ap, bp, edge, nr, load);
+                        for (int r = 0; r < rows; r++)
+                            for (int j = 0; j < cols; j++)
+                                cp[(long)r * N + j] = edge[r * nr + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The packing buffer of the calling thread: pinned, 64-byte aligned, grown on demand and then reused,
+/// so a training loop stops allocating after its first step.
+/// </summary>
+internal static unsafe class GemmWorkspace<T> where T : unmanaged
+{
+    [ThreadStatic] private static byte[]? t_buffer;
+
+    public static T* Get(long elements)
+    {
+        long bytes = elements * sizeof(T) + 64;
+        var buffer = t_buffer;
+        if (buffer is null || buffer.LongLength < bytes)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes, (buffer?.LongLength ?? 0) * 3 / 2)), pinned: true);
+            t_buffer = buffer;
+        }
+        nint p = (nint)Unsafe.AsPointer(ref buffer[0]);
+        return (T*)((p + 63) & ~(nint)63);
+    }
+}

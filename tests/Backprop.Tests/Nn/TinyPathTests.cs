@@ -1,0 +1,92 @@
+using Backprop.Explain;
+using Backprop.Nn;
+
+namespace Backprop.Tests.Nn;
+
+/// <summary>
+/// The seed network runs through the engine's tiny path (fused loops, scalar sigmoid). Its numbers must be
+/// the seed's formulas evaluated literally, in double, to within a couple of units in the last place.
+/// </summary>
+public sealed class TinyPathTests
+{
+    private static double S(double x) => 1 / (1 + Math.Exp(-x));
+
+    [Fact]
+    public void SeedNetworkStepEqualsTheLiteralFormulas()
+    {
+        var net = SeedNetwork.Create<double>();
+        var p = SeedParameters.Default;
+        double x1 = 0.05, x2 = 0.10, y1 = 0.01, y2 = 0.99;
+        // Forward, eqs. (4)-(9): H_j = X1 V1j + X2 V2j + b1, P = f(H), Q_k = sum_j P_j W_jk + b2, O = f(Q).
+        var h = new double[3];
+        var pj = new double[3];
+        for (int j = 0; j < 3; j++)
+        {
+            h[j] = x1 * p.V[0, j] + x2 * p.V[1, j] + p.B1;
+            pj[j] = S(h[j]);
+        }
+        var q = new double[2];
+        var o = new double[2];
+        for (int k = 0; k < 2; k++)
+        {
+            q[k] = pj[0] * p.W[0, k] + pj[1] * p.W[1, k] + pj[2] * p.W[2, k] + p.B2;
+            o[k] = S(q[k]);
+        }
+        // Backward (corrected eqs. 11-35): dQ_k = -(Y_k - O_k) O_k (1 - O_k); dH_j = (sum_k dQ_k W_jk) P_j (1 - P_j).
+        double[] y = [y1, y2];
+        var dq = new double[2];
+        for (int k = 0; k < 2; k++)
+            dq[k] = -(y[k] - o[k]) * (o[k] * (1 - o[k]));
+        var dh = new double[3];
+        for (int j = 0; j < 3; j++)
+            dh[j] = (dq[0] * p.W[j, 0] + dq[1] * p.W[j, 1]) * (pj[j] * (1 - pj[j]));
+
+        double loss = net.TrainStep([x1, x2], [y1, y2], 1, 0.5);
+
+        const double tol = 1e-15;
+        Assert.Equal(0.5 * ((y1 - o[0]) * (y1 - o[0]) + (y2 - o[1]) * (y2 - o[1])), loss, tol);
+        for (int j = 1; j <= 3; j++)
+        {
+            Assert.Equal(h[j - 1], SeedNetwork.H(net, j), tol);
+            Assert.Equal(pj[j - 1], SeedNetwork.P(net, j), tol);
+            Assert.Equal(dh[j - 1] * x1, SeedNetwork.GradV(net, 1, j), tol);
+            Assert.Equal(dh[j - 1] * x2, SeedNetwork.GradV(net, 2, j), tol);
+            // The update happened with the same gradients: V <- V - eta dE/dV.
+            Assert.Equal(p.V[0, j - 1] - 0.5 * (dh[j - 1] * x1), SeedNetwork.V(net, 1, j), tol);
+            for (int k = 1; k <= 2; k++)
+            {
+                Assert.Equal(dq[k - 1] * pj[j - 1], SeedNetwork.GradW(net, j, k), tol);
+                Assert.Equal(p.W[j - 1, k - 1] - 0.5 * (dq[k - 1] * pj[j - 1]), SeedNetwork.W(net, j, k), tol);
+            }
+        }
+        for (int k = 1; k <= 2; k++)
+        {
+            Assert.Equal(q[k - 1], SeedNetwork.Q(net, k), tol);
+            Assert.Equal(o[k - 1], SeedNetwork.O(net, k), tol);
+        }
+        Assert.Equal(dh[0] + dh[1] + dh[2], SeedNetwork.GradB1(net), tol);
+        Assert.Equal(dq[0] + dq[1], SeedNetwork.GradB2(net), tol);
+    }
+
+    [Theory]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Relu)]
+    public void TinyAndBatchedPathsAgreeSampleBySample(Activation activation)
+    {
+        // Batch 1 of a 3 -> 4 -> 2 network takes the tiny path; a batch of 64 takes Gemm and vector activations.
+        var net = Network<double>.Create(3, [new LayerSpec(4, activation), new LayerSpec(2, Activation.Sigmoid)], Loss.Mse, seed: 3);
+        var rng = new Random(8);
+        const int rows = 64;
+        var x = new double[rows * 3];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = rng.NextDouble() * 4 - 2;
+        var batched = net.Forward(x, rows).ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            var single = net.Forward(x.AsSpan(r * 3, 3), 1);
+            for (int k = 0; k < 2; k++)
+                Assert.Equal(batched[r * 2 + k], single[k], 1e-14);
+        }
+    }
+}

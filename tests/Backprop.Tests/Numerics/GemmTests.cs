@@ -1,0 +1,286 @@
+using System.Numerics;
+using Backprop.Numerics;
+using CsCheck;
+
+namespace Backprop.Tests.Numerics;
+
+/// <summary>
+/// Every kernel and every algorithm behind <see cref="Gemm"/> against two independent oracles: the scalar
+/// reference (within a rounding bound scaled by k and the magnitudes) and, where the fast path promises it,
+/// a literal scalar fused multiply-add chain in increasing k (bit for bit).
+/// Vector kernels the CPU does not accelerate still run (the runtime emulates them), so all are checked here.
+/// </summary>
+public sealed class GemmTests
+{
+    public static readonly GemmKernel[] VectorKernels = [GemmKernel.Vector256, GemmKernel.Vector512];
+
+    private static readonly int[] Dims = [0, 1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 33];
+
+    public static TheoryData<GemmKernel, bool, bool> KernelsAndTransposes()
+    {
+        var data = new TheoryData<GemmKernel, bool, bool>();
+        foreach (var kernel in VectorKernels)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    data.Add(kernel, ta, tb);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelsAndTransposes))]
+    public void PackedAndRowPathsMatchReferenceOnSmallShapesFloat(GemmKernel kernel, bool transA, bool transB)
+    {
+        var rng = new Random(17 + (int)kernel * 4 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        foreach (int m in Dims)
+            foreach (int n in Dims)
+                foreach (int k in Dims)
+                {
+                    bool accumulate = ((m + n + k) & 1) == 1;
+                    var (a, b, c0) = Operands<float>(rng, m, n, k);
+                    var expected = Reference(transA, transB, m, n, k, a, b, c0, accumulate);
+                    var bound = ErrorBound(transA, transB, m, n, k, a, b, c0, accumulate);
+                    foreach (var path in new[] { GemmPath.Packed, GemmPath.Rows, GemmPath.Auto })
+                    {
+                        var c = (float[])c0.Clone();
+                        Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = 1, Path = path }, transA, transB, m, n, k, a, b, c, accumulate);
+                        AssertClose(expected, c, bound, $"{kernel} {path} tA={transA} tB={transB} m={m} n={n} k={k} acc={accumulate}");
+                    }
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelsAndTransposes))]
+    public void PackedPathMatchesReferenceOnSmallShapesDouble(GemmKernel kernel, bool transA, bool transB)
+    {
+        var rng = new Random(99 + (int)kernel * 4 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        int[] dims = [1, 3, 4, 7, 9, 13];
+        foreach (int m in dims)
+            foreach (int n in dims)
+                foreach (int k in dims)
+                {
+                    bool accumulate = ((m * n + k) & 1) == 1;
+                    var (a, b, c0) = Operands<double>(rng, m, n, k);
+                    var expected = Reference(transA, transB, m, n, k, a, b, c0, accumulate);
+                    var bound = ErrorBound(transA, transB, m, n, k, a, b, c0, accumulate);
+                    foreach (var path in new[] { GemmPath.Packed, GemmPath.Rows })
+                    {
+                        var c = (double[])c0.Clone();
+                        Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = 1, Path = path }, transA, transB, m, n, k, a, b, c, accumulate);
+                        AssertClose(expected, c, bound, $"{kernel} {path} tA={transA} tB={transB} m={m} n={n} k={k}");
+                    }
+                }
+    }
+
+    /// <summary>
+    /// The packed path (and the row path without transB) promise each element is ONE fused multiply-add
+    /// chain in increasing k, across k blocks and tiles: check that bit for bit against the literal chain,
+    /// on shapes with several k blocks, edge tiles and several threads.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelsAndTransposes))]
+    public void PackedPathIsExactlyOneFusedChainPerElement(GemmKernel kernel, bool transA, bool transB)
+    {
+        var rng = new Random(5);
+        (int m, int n, int k)[] shapes = kernel == GemmKernel.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
+            ? [(13, 37, 400), (7, 70, 193)]
+            : [(13, 37, 600), (70, 90, 300), (131, 67, 260), (7, 300, 193)];
+        foreach (var (m, n, k) in shapes)
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var (a, b, c0) = Operands<float>(rng, m, n, k);
+                var chain = FmaChain(transA, transB, m, n, k, a, b, c0, accumulate);
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    var c = (float[])c0.Clone();
+                    Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = threads, Path = GemmPath.Packed }, transA, transB, m, n, k, a, b, c, accumulate);
+                    Assert.True(chain.AsSpan().SequenceEqual(c), $"packed {kernel} threads={threads} m={m} n={n} k={k} acc={accumulate}");
+                }
+                if (!transB)
+                {
+                    var c = (float[])c0.Clone();
+                    Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = 2, Path = GemmPath.Rows }, transA, transB, m, n, k, a, b, c, accumulate);
+                    Assert.True(chain.AsSpan().SequenceEqual(c), $"rows {kernel} m={m} n={n} k={k} acc={accumulate}");
+                }
+            }
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void LargeProductsAreBitIdenticalForAnyThreadCountAndCloseToReference(bool transA, bool transB)
+    {
+        var rng = new Random(11);
+        // Big enough to pack, tile and run in parallel; the 3-row one takes the row path in parallel.
+        (int m, int n, int k)[] shapes = [(150, 260, 300), (3, 2000, 200), (301, 9, 400)];
+        foreach (var (m, n, k) in shapes)
+        {
+            var (a, b, c0) = Operands<float>(rng, m, n, k);
+            var expected = Reference(transA, transB, m, n, k, a, b, c0, false);
+            var bound = ErrorBound(transA, transB, m, n, k, a, b, c0, false);
+            var one = new float[m * n];
+            Gemm.Multiply(new GemmOptions { MaxThreads = 1 }, transA, transB, m, n, k, a, b, one);
+            AssertClose(expected, one, bound, $"auto tA={transA} tB={transB} m={m} n={n} k={k}");
+            foreach (int threads in new[] { 2, 4 })
+            {
+                var many = new float[m * n];
+                Gemm.Multiply(new GemmOptions { MaxThreads = threads }, transA, transB, m, n, k, a, b, many);
+                Assert.True(one.AsSpan().SequenceEqual(many), $"threads={threads} m={m} n={n} k={k}");
+            }
+        }
+    }
+
+    [Fact]
+    public void SmallPathIsBitIdenticalToReference()
+    {
+        var rng = new Random(3);
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                foreach (var (m, n, k) in new[] { (1, 3, 2), (1, 2, 3), (3, 2, 1), (2, 3, 1), (5, 4, 7), (12, 12, 12) })
+                {
+                    var (a, b, c0) = Operands<double>(rng, m, n, k);
+                    foreach (bool acc in new[] { false, true })
+                    {
+                        var expected = (double[])c0.Clone();
+                        GemmReference.Multiply(ta, tb, m, n, k, a, b, expected, acc);
+                        var viaSeam = (double[])c0.Clone();
+                        Gemm.Multiply(ta, tb, m, n, k, a, b, viaSeam, acc);
+                        var forced = (double[])c0.Clone();
+                        Gemm.Multiply(new GemmOptions { Path = GemmPath.Small }, ta, tb, m, n, k, a, b, forced, acc);
+                        Assert.Equal(expected, viaSeam);
+                        Assert.Equal(expected, forced);
+                    }
+                }
+    }
+
+    [Fact]
+    public void SeedShapedProductIsTheLiteralSum()
+    {
+        // [1 2] * [[3 4 5] [6 7 8]] by hand: [1*3+2*6, 1*4+2*7, 1*5+2*8] = [15 18 21].
+        double[] a = [1, 2], b = [3, 4, 5, 6, 7, 8], c = new double[3];
+        Gemm.Multiply(false, false, 1, 3, 2, a, b, c);
+        Assert.Equal([15.0, 18.0, 21.0], c);
+        // Same with W stored transposed (3 x 2) and accumulate onto [1 1 1].
+        double[] bt = [3, 6, 4, 7, 5, 8], c2 = [1, 1, 1];
+        Gemm.Multiply(false, true, 1, 3, 2, a, bt, c2, accumulate: true);
+        Assert.Equal([16.0, 19.0, 22.0], c2);
+    }
+
+    [Fact]
+    public void KZeroClearsOrKeepsC()
+    {
+        foreach (var kernel in VectorKernels)
+        {
+            float[] c = [1, 2, 3, 4];
+            Gemm.Multiply(new GemmOptions { Kernel = kernel, Path = GemmPath.Packed }, false, false, 2, 2, 0, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, c, accumulate: true);
+            Assert.Equal([1f, 2, 3, 4], c);
+            Gemm.Multiply(new GemmOptions { Kernel = kernel, Path = GemmPath.Packed }, false, false, 2, 2, 0, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, c);
+            Assert.Equal([0f, 0, 0, 0], c);
+        }
+    }
+
+    [Fact]
+    public void InvalidShapesAreRejectedWithTheNumbers()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, new float[3], new float[4], new float[4]));
+        Assert.Contains("A holds 3 elements", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 2, 2, 2, new float[4], new float[4], new float[3]));
+        Assert.Contains("C holds 3 elements", ex.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(false, false, -1, 2, 2, new float[4], new float[4], new float[4]));
+    }
+
+    [Fact]
+    public void DefaultKernelIsOneOfTheAvailable()
+    {
+        Assert.Contains(Gemm.DefaultKernel, Gemm.AvailableKernels);
+        Assert.Contains(GemmKernel.Reference, Gemm.AvailableKernels);
+    }
+
+    [Fact]
+    public void RandomProductsMatchReference()
+    {
+        var gen = Gen.Select(Gen.Int[1, 40], Gen.Int[1, 40], Gen.Int[1, 70], Gen.Int[0, 15], Gen.Int[0, 1 << 20]);
+        gen.Sample(t =>
+        {
+            var (m, n, k, flags, seed) = t;
+            bool ta = (flags & 1) != 0, tb = (flags & 2) != 0, acc = (flags & 4) != 0;
+            var kernel = (flags & 8) != 0 ? GemmKernel.Vector512 : GemmKernel.Auto;
+            var (a, b, c0) = Operands<float>(new Random(seed), m, n, k);
+            var expected = Reference(ta, tb, m, n, k, a, b, c0, acc);
+            var bound = ErrorBound(ta, tb, m, n, k, a, b, c0, acc);
+            var c = (float[])c0.Clone();
+            Gemm.Multiply(new GemmOptions { Kernel = kernel }, ta, tb, m, n, k, a, b, c, acc);
+            for (int i = 0; i < c.Length; i++)
+                if (Math.Abs(c[i] - expected[i]) > bound[i])
+                    return false;
+            return true;
+        }, iter: 300);
+    }
+
+    internal static (T[] A, T[] B, T[] C) Operands<T>(Random rng, int m, int n, int k) where T : IFloatingPointIeee754<T>
+    {
+        static T[] Fill(Random r, int count)
+        {
+            var x = new T[count];
+            for (int i = 0; i < count; i++)
+                x[i] = T.CreateChecked(r.NextDouble() * 2 - 1);
+            return x;
+        }
+        return (Fill(rng, m * k), Fill(rng, k * n), Fill(rng, m * n));
+    }
+
+    private static T[] Reference<T>(bool ta, bool tb, int m, int n, int k, T[] a, T[] b, T[] c0, bool acc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = (T[])c0.Clone();
+        GemmReference.Multiply(ta, tb, m, n, k, a, b, c, acc);
+        return c;
+    }
+
+    /// <summary>
+    /// Both results are sums of k + 1 rounded terms; each differs from the exact value by at most about
+    /// (k + 1) u sum |a||b| (+ |c0| when accumulating), so they differ from each other by twice that.
+    /// </summary>
+    private static double[] ErrorBound<T>(bool ta, bool tb, int m, int n, int k, T[] a, T[] b, T[] c0, bool acc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double u = typeof(T) == typeof(float) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        var bound = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = acc ? Math.Abs(double.CreateChecked(c0[i * n + j])) : 0;
+                for (int p = 0; p < k; p++)
+                    s += Math.Abs(double.CreateChecked(ta ? a[p * m + i] : a[i * k + p]) * double.CreateChecked(tb ? b[j * k + p] : b[p * n + j]));
+                bound[i * n + j] = 2 * (k + 2) * u * s + 1e-300;
+            }
+        return bound;
+    }
+
+    /// <summary>The literal definition of the fast path: c = fma(a_ip, b_pj, c) for p = 0 .. k-1, from 0 or from C.</summary>
+    private static float[] FmaChain(bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[] c0, bool acc)
+    {
+        var c = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = acc ? c0[i * n + j] : 0f;
+                for (int p = 0; p < k; p++)
+                    s = MathF.FusedMultiplyAdd(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j], s);
+                c[i * n + j] = s;
+            }
+        return c;
+    }
+
+    private static void AssertClose<T>(T[] expected, T[] actual, double[] bound, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double diff = Math.Abs(double.CreateChecked(expected[i]) - double.CreateChecked(actual[i]));
+            if (!(diff <= bound[i]))
+                Assert.Fail($"{what}: element {i} is {actual[i]}, reference {expected[i]}, |diff| {diff:g3} > bound {bound[i]:g3}");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Backprop.Nn;
+using Backprop.Numerics;
+
+namespace Backprop.Tests.Numerics;
+
+[CollectionDefinition(nameof(GemmThreadingTests), DisableParallelization = true)]
+public sealed class GemmThreadingCollection;
+
+/// <summary>Training through the fast engine gives the same bits with 1 thread as with several.</summary>
+[Collection(nameof(GemmThreadingTests))]
+public sealed class GemmThreadingTests
+{
+    [Fact]
+    public void TrainingWithOneOrTwoThreadsGivesBitIdenticalWeights()
+    {
+        // The W2 shape: every product is large enough to pack, tile and split across threads.
+        float[] Train(int threads)
+        {
+            int saved = Gemm.MaxThreads;
+            Gemm.MaxThreads = threads;
+            try
+            {
+                var net = Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 7);
+                var rng = new Random(1);
+                const int rows = 64;
+                var x = new float[rows * 784];
+                var y = new float[rows * 10];
+                for (int step = 0; step < 3; step++)
+                {
+                    for (int i = 0; i < x.Length; i++)
+                        x[i] = (float)rng.NextDouble();
+                    Array.Clear(y);
+                    for (int r = 0; r < rows; r++)
+                        y[r * 10 + rng.Next(10)] = 1;
+                    net.TrainStep(x, y, rows, 0.1f);
+                }
+                return net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
+            }
+            finally
+            {
+                Gemm.MaxThreads = saved;
+            }
+        }
+
+        var one = Train(1);
+        var two = Train(2);
+        var three = Train(3);
+        Assert.True(one.AsSpan().SequenceEqual(two), "1 vs 2 threads");
+        Assert.True(one.AsSpan().SequenceEqual(three), "1 vs 3 threads");
+        // And training really moved the weights (the comparison is not between two untouched copies).
+        var untouched = Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 7);
+        Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 128)));
+    }
+
+    private sealed class CountingWork(int count) : IGemmWork
+    {
+        public readonly int[] Hits = new int[count];
+        public void Run(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    [Fact]
+    public async Task PoolRunsEveryItemExactlyOnceUnderConcurrentCallers()
+    {
+        // Two callers race for the pool thousands of times (the loser runs its job alone); every item of every
+        // job must run exactly once, or a product would skip or double a tile.
+        void Caller(int seed)
+        {
+            var rng = new Random(seed);
+            for (int job = 0; job < 3000; job++)
+            {
+                var work = new CountingWork(1 + rng.Next(17));
+                GemmPool.Shared.Run(work, work.Hits.Length, 1 + rng.Next(4));
+                for (int i = 0; i < work.Hits.Length; i++)
+                    if (work.Hits[i] != 1)
+                        throw new InvalidOperationException($"job {job}: item {i} ran {work.Hits[i]} times");
+            }
+        }
+        var other = Task.Run(() => Caller(2), TestContext.Current.CancellationToken);
+        Caller(1);
+        await other;
+    }
+}
