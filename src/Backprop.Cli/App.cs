@@ -45,6 +45,7 @@ public static class App
         root.Subcommands.Add(PlotCommand.Create(output, error));
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
+        root.Subcommands.Add(PlaygroundCommand.Create(output, error));
         return root;
     }
 

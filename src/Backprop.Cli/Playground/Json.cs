@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Backprop.Cli.Playground;
+
+/// <summary>Bad input to the playground API: answered with 400 and this message.</summary>
+public sealed class PlaygroundInputException(string message) : Exception(message);
+
+/// <summary>Reads request fields with bounds, each problem named by its field.</summary>
+internal static class Json
+{
+    public static JsonElement? Optional(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    public static double Number(JsonElement body, string name, double fallback, double min, double max, bool exclusiveMin = false)
+    {
+        if (Optional(body, name) is not { } v)
+            return fallback;
+        return Check(name, v, min, max, exclusiveMin);
+    }
+
+    public static double Check(string name, JsonElement v, double min, double max, bool exclusiveMin = false)
+    {
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || !double.IsFinite(d))
+            throw new PlaygroundInputException($"{name}: expected a finite number, got {Show(v)}.");
+        if (d < min || d > max || (exclusiveMin && d == min))
+            throw new PlaygroundInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {d} is out of range; expected a number {(exclusiveMin ? ">" : ">=")} {min} and <= {max}."));
+        return d;
+    }
+
+    public static int Integer(JsonElement body, string name, int fallback, int min, int max)
+    {
+        if (Optional(body, name) is not { } v)
+            return fallback;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int i))
+            throw new PlaygroundInputException($"{name}: expected a whole number, got {Show(v)}.");
+        if (i < min || i > max)
+            throw new PlaygroundInputException($"{name}: {i} is out of range; expected {min} to {max}.");
+        return i;
+    }
+
+    public static string Choice(JsonElement body, string name, string fallback, params string[] allowed)
+    {
+        if (Optional(body, name) is not { } v)
+            return fallback;
+        string? s = v.ValueKind == JsonValueKind.String ? v.GetString()?.Trim().ToLowerInvariant() : null;
+        if (s is null || !allowed.Contains(s))
+            throw new PlaygroundInputException($"{name}: expected one of {string.Join(", ", allowed)}, got {Show(v)}.");
+        return s;
+    }
+
+    public static double[] Numbers(JsonElement body, string name, double[] fallback, int count, double min, double max)
+    {
+        if (Optional(body, name) is not { } v)
+            return fallback;
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != count)
+            throw new PlaygroundInputException($"{name}: expected an array of {count} numbers, got {Show(v)}.");
+        var result = new double[count];
+        int i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            result[i] = Check($"{name}[{i}]", item, min, max);
+            i++;
+        }
+        return result;
+    }
+
+    public static double[,] Matrix(JsonElement body, string name, double[,] fallback, double min, double max)
+    {
+        if (Optional(body, name) is not { } v)
+            return fallback;
+        int rows = fallback.GetLength(0), cols = fallback.GetLength(1);
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != rows)
+            throw new PlaygroundInputException($"{name}: expected {rows} rows of {cols} numbers, got {Show(v)}.");
+        var m = new double[rows, cols];
+        int r = 0;
+        foreach (var row in v.EnumerateArray())
+        {
+            if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != cols)
+                throw new PlaygroundInputException($"{name}[{r}]: expected {cols} numbers, got {Show(row)}.");
+            int c = 0;
+            foreach (var item in row.EnumerateArray())
+            {
+                m[r, c] = Check($"{name}[{r}][{c}]", item, min, max);
+                c++;
+            }
+            r++;
+        }
+        return m;
+    }
+
+    public static double[][] Rows(double[,] m) =>
+        Enumerable.Range(0, m.GetLength(0)).Select(r => Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]).ToArray()).ToArray();
+
+    private static string Show(JsonElement v)
+    {
+        string raw = v.GetRawText();
+        return raw.Length > 40 ? raw[..40] + "..." : raw;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Backprop.Explain;
+
+namespace Backprop.Cli.Playground;
+
+/// <summary>
+/// The playground's web server: ASP.NET Core minimal APIs on Kestrel, bound to 127.0.0.1 only. Serves the page
+/// (files embedded in this assembly) and a small JSON API whose every number comes from the engine.
+/// </summary>
+public static class PlaygroundServer
+{
+    /// <summary>Request bodies larger than this are refused (the largest real one, a seed state, is about 1 KB).</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    private static readonly Dictionary<string, string> ContentTypes = new()
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".svg"] = "image/svg+xml",
+    };
+
+    /// <summary>
+    /// Builds the server on 127.0.0.1:<paramref name="port"/> (0: any free port). <paramref name="configure"/>
+    /// lets tests swap in the in-process test server.
+    /// </summary>
+    public static WebApplication Build(int port, Action<IWebHostBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, port);
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+        });
+        configure?.Invoke(builder.WebHost);
+        builder.Services.AddSingleton<TrainingApi>();
+        var app = builder.Build();
+        Map(app);
+        return app;
+    }
+
+    private static void Map(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            // The page talks to nobody else: everything from this origin, nothing from outside.
+            context.Response.Headers["Content-Security-Policy"] =
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+            context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+            context.Response.Headers["Cache-Control"] = "no-store";
+            await next(context);
+        });
+
+        app.MapGet("/", () => Static("index.html"));
+        app.MapGet("/static/{name}", (string name) => Static(name));
+
+        app.MapGet("/api/seed/default", () => Handle(() => SeedApi.Describe(SeedApi.Default)));
+        app.MapPost("/api/seed", (Delegate)((HttpContext context) => HandleBody(context, body =>
+        {
+            var (state, steps, lang) = SeedApi.Parse(body);
+            return SeedApi.Compute(state, steps, lang);
+        })));
+        app.MapGet("/api/train/options", () => Handle(() => new
+        {
+            datasets = TrainingApi.Datasets,
+            activations = TrainingApi.ActivationNames,
+            optimizers = TrainingApi.Optimizers,
+            maxLayers = TrainingApi.MaxLayers,
+            maxUnits = TrainingApi.MaxUnits,
+            maxSamples = TrainingApi.MaxSamples,
+            maxStepsPerRequest = TrainingApi.MaxStepsPerRequest,
+            maxGrid = TrainingApi.MaxGrid,
+        }));
+        app.MapPost("/api/train", (HttpContext context, TrainingApi api) => HandleBody(context, api.Create));
+        app.MapPost("/api/train/{id}/step", (HttpContext context, string id, TrainingApi api) => HandleBody(context, body => api.Step(id, body)));
+        app.MapDelete("/api/train/{id}", (string id, TrainingApi api) => Handle(() =>
+            api.Delete(id) ? new { deleted = id } : throw new PlaygroundNotFoundException($"no training run '{id}'.")));
+        app.MapFallback((HttpContext context) => Results.Json(new { error = $"no such resource: {context.Request.Method} {context.Request.Path}" },
+            statusCode: StatusCodes.Status404NotFound));
+    }
+
+    private static IResult Static(string name)
+    {
+        if (!ContentTypes.TryGetValue(Path.GetExtension(name), out var type))
+            return Results.Json(new { error = $"no such file: {name}" }, statusCode: 404);
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Playground/" + name);
+        if (stream is null)
+            return Results.Json(new { error = $"no such file: {name}" }, statusCode: 404);
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return Results.Bytes(memory.ToArray(), type);
+    }
+
+    private static async Task<IResult> HandleBody(HttpContext context, Func<JsonElement, object> handler)
+    {
+        JsonDocument document;
+        try
+        {
+            if (context.Request.ContentLength > MaxBodyBytes)
+                return Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes.");
+            using var limited = new MemoryStream();
+            var buffer = new byte[8192];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                if (limited.Length + read > MaxBodyBytes)
+                    return Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes.");
+                limited.Write(buffer, 0, read);
+            }
+            if (limited.Length == 0)
+                return Error(StatusCodes.Status400BadRequest, "expected a JSON object in the request body; it is empty.");
+            document = JsonDocument.Parse(limited.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Error(e.StatusCode, e.Message);
+        }
+        using (document)
+            return Handle(() => handler(document.RootElement));
+    }
+
+    private static IResult Handle(Func<object> handler)
+    {
+        try
+        {
+            return Results.Json(handler());
+        }
+        catch (PlaygroundInputException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (BackpropException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (PlaygroundNotFoundException e)
+        {
+            return Error(StatusCodes.Status404NotFound, e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
+        {
+            return Error(StatusCodes.Status500InternalServerError, $"internal error: {e.Message}");
+        }
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+}

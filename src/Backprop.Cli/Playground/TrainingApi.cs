@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Backprop.Nn;
+using Backprop.Numerics;
+using Backprop.Training;
+
+namespace Backprop.Cli.Playground;
+
+/// <summary>
+/// Tab 2: a classifier trained on a 2-D synthetic dataset. Runs live server-side (the optimizer has state),
+/// at most <see cref="MaxRuns"/> at once; the least recently used is dropped when a new one starts.
+/// </summary>
+internal sealed class TrainingApi
+{
+    public const int MaxRuns = 16, MaxSamples = 1000, MaxLayers = 4, MaxUnits = 32, MaxStepsPerRequest = 1000,
+        MaxGrid = 100, DefaultGrid = 60;
+
+    public static readonly string[] Datasets = ["xor", "moons", "circles", "spirals", "blobs"];
+    public static readonly string[] ActivationNames = ["relu", "tanh", "sigmoid", "leaky-relu"];
+    public static readonly string[] Optimizers = ["sgd", "adam", "rmsprop", "adamw"];
+
+    private readonly ConcurrentDictionary<string, Run> _runs = new();
+    private long _clock;
+
+    private sealed class Run(Network<double> net, Dataset data, Optimizer optimizer, int batch, long seed)
+    {
+        public readonly Lock Gate = new();
+        public readonly Network<double> Net = net;
+        public readonly Dataset Data = data;
+        public readonly Optimizer Optimizer = optimizer;
+        public readonly int Batch = batch;
+        public readonly SplitMix64 Rng = new(seed);
+        public readonly double[] Bx = new double[batch * data.Inputs], By = new double[batch * data.Outputs];
+        public readonly double[] Bounds = BoundsOf(data);
+        public long Steps;
+        public long LastUsed;
+    }
+
+    public object Create(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new PlaygroundInputException("expected a JSON object (dataset, samples, noise, hidden, activation, optimizer, lr, batch, seed).");
+        string name = Json.Choice(body, "dataset", "spirals", Datasets);
+        int samples = Json.Integer(body, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
+        double? noise = Json.Optional(body, "noise") is { } n ? Json.Check("noise", n, 0, 1) : null;
+        int[] hidden = Hidden(body);
+        var activation = Names.Parse<Activation>(Json.Choice(body, "activation", "tanh", ActivationNames), "activation");
+        string optimizerName = Json.Choice(body, "optimizer", "adam", Optimizers);
+        double lr = Json.Number(body, "lr", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
+        int batch = Json.Integer(body, "batch", 32, 1, MaxSamples);
+        long seed = Json.Integer(body, "seed", 1, 0, int.MaxValue);
+
+        var data = SyntheticData.Create(name, samples, noise, seed);
+        batch = Math.Min(batch, data.Rows);
+        var builder = Model.Classifier(2, data.Classes);
+        foreach (int units in hidden)
+            builder.Dense(units, activation);
+        var model = builder.Build<double>(seed);
+        var run = new Run(model.Network, data, Optimizer.Create(optimizerName, lr), batch, seed) { LastUsed = Interlocked.Increment(ref _clock) };
+
+        while (_runs.Count >= MaxRuns)
+        {
+            var oldest = _runs.OrderBy(p => p.Value.LastUsed).First().Key;
+            _runs.TryRemove(oldest, out _);
+        }
+        string id = Guid.NewGuid().ToString("N");
+        _runs[id] = run;
+        var points = new double[data.Rows][];
+        for (int r = 0; r < data.Rows; r++)
+            points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];
+        lock (run.Gate)
+            return new { id, dataset = name, classes = data.Classes, parameters = run.Net.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
+    }
+
+    public object Step(string id, JsonElement body)
+    {
+        if (!_runs.TryGetValue(id, out var run))
+            throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
+        int steps = Json.Integer(body, "steps", 10, 0, MaxStepsPerRequest);
+        int grid = Json.Integer(body, "grid", DefaultGrid, 2, MaxGrid);
+        lock (run.Gate)
+        {
+            run.LastUsed = Interlocked.Increment(ref _clock);
+            var watch = Stopwatch.StartNew();
+            for (int k = 0; k < steps; k++)
+                StepOnce(run);
+            double seconds = watch.Elapsed.TotalSeconds;
+            return Status(run, grid, steps, seconds);
+        }
+    }
+
+    public bool Delete(string id) => _runs.TryRemove(id, out _);
+
+    private static void StepOnce(Run run)
+    {
+        var data = run.Data;
+        int inputs = data.Inputs, outputs = data.Outputs, n = run.Batch;
+        for (int r = 0; r < n; r++)
+        {
+            int row = run.Rng.NextInt(data.Rows);
+            data.FeatureRow(row).CopyTo(run.Bx.AsSpan(r * inputs));
+            data.TargetRow(row).CopyTo(run.By.AsSpan(r * outputs));
+        }
+        run.Net.Forward(run.Bx, n);
+        run.Net.ComputeLoss(run.By);
+        run.Net.Backward(run.By);
+        run.Optimizer.Step(run.Net);
+        run.Steps++;
+    }
+
+    private static object Status(Run run, int grid, int steps, double seconds)
+    {
+        var data = run.Data;
+        var output = run.Net.Forward(data.Features, data.Rows);
+        int correct = 0;
+        for (int r = 0; r < data.Rows; r++)
+            if (Trainer.PredictedClass(output.Slice(r * data.Outputs, data.Outputs)) == data.Labels[r])
+                correct++;
+        double loss = run.Net.ComputeLoss(data.Targets);
+
+        var b = run.Bounds;
+        var xs = new double[grid * grid * 2];
+        for (int gy = 0; gy < grid; gy++)
+            for (int gx = 0; gx < grid; gx++)
+            {
+                int i = gy * grid + gx;
+                xs[2 * i] = b[0] + (b[1] - b[0]) * (gx + 0.5) / grid;
+                xs[2 * i + 1] = b[3] - (b[3] - b[2]) * (gy + 0.5) / grid; // row 0 at the top
+            }
+        var probs = new double[grid * grid * data.Outputs];
+        run.Net.Predict(xs, grid * grid, probs);
+        var cls = new int[grid * grid];
+        var conf = new double[grid * grid];
+        for (int i = 0; i < grid * grid; i++)
+        {
+            var row = probs.AsSpan(i * data.Outputs, data.Outputs);
+            cls[i] = Trainer.PredictedClass<double>(row);
+            conf[i] = Math.Round(row[cls[i]], 3);
+        }
+        return new
+        {
+            step = run.Steps,
+            loss = double.IsFinite(loss) ? loss : (double?)null,
+            accuracy = (double)correct / data.Rows,
+            ran = steps,
+            seconds,
+            stepsPerSecond = steps > 0 && seconds > 0 ? steps / seconds : (double?)null,
+            grid = new { size = grid, classes = cls, confidence = conf },
+        };
+    }
+
+    private static int[] Hidden(JsonElement body)
+    {
+        if (Json.Optional(body, "hidden") is not { } v)
+            return [8, 8];
+        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() > MaxLayers)
+            throw new PlaygroundInputException($"hidden: expected an array of 0 to {MaxLayers} layer sizes, e.g. [8, 8].");
+        var sizes = new List<int>();
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int u) || u < 1 || u > MaxUnits)
+                throw new PlaygroundInputException($"hidden[{sizes.Count}]: expected a whole number of units from 1 to {MaxUnits}, got {item.GetRawText()}.");
+            sizes.Add(u);
+        }
+        return [.. sizes];
+    }
+
+    /// <summary>xmin, xmax, ymin, ymax of the data with a 10% margin, square so the picture is not stretched.</summary>
+    private static double[] BoundsOf(Dataset data)
+    {
+        double x0 = double.MaxValue, x1 = double.MinValue, y0 = double.MaxValue, y1 = double.MinValue;
+        for (int r = 0; r < data.Rows; r++)
+        {
+            var f = data.FeatureRow(r);
+            (x0, x1, y0, y1) = (Math.Min(x0, f[0]), Math.Max(x1, f[0]), Math.Min(y0, f[1]), Math.Max(y1, f[1]));
+        }
+        double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, half = Math.Max(Math.Max(x1 - x0, y1 - y0) / 2 * 1.1, 0.5);
+        return [cx - half, cx + half, cy - half, cy + half];
+    }
+
+    private static string Truncate(string s) => s.Length > 40 ? s[..40] + "..." : s;
+}
+
+/// <summary>An id that names nothing: answered with 404 and this message.</summary>
+public sealed class PlaygroundNotFoundException(string message) : Exception(message);

@@ -1,0 +1,296 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Backprop.Cli.Playground;
+using Backprop.Explain;
+using Backprop.IO;
+using Backprop.Nn;
+using Backprop.Tests.Explain;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+
+namespace Backprop.Tests.Playground;
+
+/// <summary>The playground's JSON API, in process on the ASP.NET Core test server: every endpoint, good and bad input.</summary>
+public sealed class PlaygroundApiTests : IAsyncLifetime
+{
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = PlaygroundServer.Build(0, web => web.UseTestServer());
+        await _app.StartAsync(TestContext.Current.CancellationToken);
+        _client = _app.GetTestClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> Post(string url, string json)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync(url, content, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> Get(string url)
+    {
+        using var response = await _client.GetAsync(url, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    private static double[] Doubles(JsonElement a) => [.. a.EnumerateArray().Select(e => e.GetDouble())];
+
+    [Fact]
+    public async Task Page_and_its_files_are_served_from_the_tool_with_a_policy_that_forbids_other_origins()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var page = await _client.GetAsync("/", ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        string html = await page.Content.ReadAsStringAsync(ct);
+        Assert.Contains("/static/app.js", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
+        Assert.DoesNotContain("https://", html);
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+        foreach (var (file, type) in new[] { ("app.js", "text/javascript"), ("app.css", "text/css") })
+        {
+            using var r = await _client.GetAsync("/static/" + file, ct);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal(type, r.Content.Headers.ContentType?.MediaType);
+            string body = await r.Content.ReadAsStringAsync(ct);
+            Assert.DoesNotContain("https://", body);
+        }
+        var (status, missing) = await Get("/static/nothing.js");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("nothing.js", missing.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Seed_default_is_the_documents_state()
+    {
+        var (status, s) = await Get("/api/seed/default");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([0.15, 0.25, 0.35], Doubles(s.GetProperty("v")[0]));
+        Assert.Equal([0.55, 0.70], Doubles(s.GetProperty("w")[2]));
+        Assert.Equal(0.35, s.GetProperty("b1").GetDouble());
+        Assert.Equal([0.05, 0.10], Doubles(s.GetProperty("input")));
+        Assert.Equal(0.5, s.GetProperty("lr").GetDouble());
+        Assert.Equal("simultaneous", s.GetProperty("order").GetString());
+    }
+
+    [Fact]
+    public async Task Seed_numbers_equal_explain_json_and_the_independent_scalar_oracle()
+    {
+        var (status, r) = await Post("/api/seed", "{}");
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        // backprop explain --format json for the same (default) state, through the library.
+        var explain = JsonDocument.Parse(ExplainJson.Serialize(Explainer.Seed())).RootElement;
+        var hidden = explain.GetProperty("layers")[0];
+        var output = explain.GetProperty("layers")[1];
+        var f = r.GetProperty("forward");
+        Assert.Equal(Doubles(hidden.GetProperty("z")), Doubles(f.GetProperty("h")));
+        Assert.Equal(Doubles(hidden.GetProperty("a")), Doubles(f.GetProperty("p")));
+        Assert.Equal(Doubles(output.GetProperty("z")), Doubles(f.GetProperty("q")));
+        Assert.Equal(Doubles(output.GetProperty("a")), Doubles(f.GetProperty("o")));
+        Assert.Equal(explain.GetProperty("loss").GetDouble(), r.GetProperty("loss").GetDouble());
+        var g = r.GetProperty("gradients");
+        // explain's weights_grad is [unit][input]: V_ij (input i -> hidden j) is weights_grad[j][i].
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                Assert.Equal(hidden.GetProperty("weights_grad")[j][i].GetDouble(), g.GetProperty("v")[i][j].GetDouble());
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 2; j++)
+                Assert.Equal(output.GetProperty("weights_grad")[j][i].GetDouble(), g.GetProperty("w")[i][j].GetDouble());
+        Assert.Equal(hidden.GetProperty("biases_grad")[0].GetDouble(), g.GetProperty("b1").GetDouble());
+        Assert.Equal(output.GetProperty("biases_grad")[0].GetDouble(), g.GetProperty("b2").GetDouble());
+        Assert.Equal(explain.GetProperty("errata").GetArrayLength(), r.GetProperty("errata").GetArrayLength());
+
+        // And the document's equations written out by hand (SeedScalar), not by the engine.
+        var s = SeedScalar.Default();
+        s.Forward();
+        s.Backward();
+        Assert.Equal(s.H1, f.GetProperty("h")[0].GetDouble(), 1e-15);
+        Assert.Equal(s.O2, f.GetProperty("o")[1].GetDouble(), 1e-15);
+        Assert.Equal(s.E, r.GetProperty("loss").GetDouble(), 1e-15);
+        Assert.Equal(s.GV11, g.GetProperty("v")[0][0].GetDouble(), 1e-15);
+        Assert.Equal(s.GW32, g.GetProperty("w")[2][1].GetDouble(), 1e-15);
+        Assert.Equal(s.GB1, g.GetProperty("b1").GetDouble(), 1e-15);
+
+        // The trace is explain's text output for that state.
+        Assert.Equal(Backprop.Explain.Rendering.TraceRenderer.Text(Explainer.Seed()), r.GetProperty("trace").GetString());
+    }
+
+    [Fact]
+    public async Task Seed_steps_follow_the_chosen_order_and_report_the_loss_history()
+    {
+        var (status, r) = await Post("/api/seed", """{"steps": 1, "order": "sequential", "lang": "zh"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var s = SeedScalar.Default();
+        s.StepSequential(0.5);
+        var state = r.GetProperty("state");
+        Assert.Equal(s.V11, state.GetProperty("v")[0][0].GetDouble(), 1e-15);
+        Assert.Equal(s.W11, state.GetProperty("w")[0][0].GetDouble(), 1e-15);
+        Assert.Equal(s.B2, state.GetProperty("b2").GetDouble(), 1e-15);
+        Assert.Equal("sequential", state.GetProperty("order").GetString());
+        var history = Doubles(r.GetProperty("lossHistory"));
+        Assert.Equal(2, history.Length);
+        var before = SeedScalar.Default();
+        before.Forward();
+        Assert.Equal(before.E, history[0], 1e-15);
+        s.Forward();
+        Assert.Equal(s.E, history[1], 1e-15);
+        Assert.Contains("反向传播", r.GetProperty("trace").GetString());
+
+        // 100 simultaneous steps lower the loss; frozen biases keep b1 and b2.
+        var (_, run) = await Post("/api/seed", """{"steps": 100, "biases": "frozen"}""");
+        var h = Doubles(run.GetProperty("lossHistory"));
+        Assert.Equal(101, h.Length);
+        Assert.True(h[^1] < h[0] / 2, $"loss {h[0]} -> {h[^1]}");
+        Assert.Equal(0.35, run.GetProperty("state").GetProperty("b1").GetDouble());
+        Assert.Equal(0.60, run.GetProperty("state").GetProperty("b2").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("""{"lr": -1}""", "lr")]
+    [InlineData("""{"lr": "fast"}""", "lr")]
+    [InlineData("""{"v": [[1, 2]]}""", "v")]
+    [InlineData("""{"w": [[1, 2], [3, 4], [5, "x"]]}""", "w[2][1]")]
+    [InlineData("""{"input": [1]}""", "input")]
+    [InlineData("""{"target": [1, 2, 3]}""", "target")]
+    [InlineData("""{"b1": 1e300}""", "b1")]
+    [InlineData("""{"steps": 1000000}""", "steps")]
+    [InlineData("""{"steps": 1.5}""", "steps")]
+    [InlineData("""{"order": "backwards"}""", "order")]
+    [InlineData("""{"biases": "per-unit"}""", "biases")]
+    [InlineData("""{"lang": "fr"}""", "lang")]
+    [InlineData("""[1, 2]""", "JSON object")]
+    [InlineData("""not json""", "not valid JSON")]
+    [InlineData("", "empty")]
+    public async Task Seed_bad_input_is_400_with_a_message_naming_the_field(string body, string expected)
+    {
+        var (status, r) = await Post("/api/seed", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(expected, r.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Training_run_learns_xor_and_returns_a_grid_of_predictions()
+    {
+        var (_, options) = await Get("/api/train/options");
+        Assert.Contains("spirals", options.GetProperty("datasets").EnumerateArray().Select(e => e.GetString()));
+
+        var (status, run) = await Post("/api/train", """{"dataset": "xor", "samples": 200, "hidden": [8], "activation": "tanh", "optimizer": "adam", "lr": 0.05, "seed": 3}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, run.GetProperty("classes").GetInt32());
+        Assert.Equal(200, run.GetProperty("points").GetArrayLength());
+        // 2 -> 8 -> 2: 2*8 + 8 + 8*2 + 2 weights and biases.
+        Assert.Equal(42, run.GetProperty("parameters").GetInt32());
+        string id = run.GetProperty("id").GetString()!;
+        double loss0 = run.GetProperty("status").GetProperty("loss").GetDouble();
+
+        var (s2, st) = await Post($"/api/train/{id}/step", """{"steps": 400, "grid": 20}""");
+        Assert.Equal(HttpStatusCode.OK, s2);
+        Assert.Equal(400, st.GetProperty("step").GetInt64());
+        Assert.True(st.GetProperty("loss").GetDouble() < loss0 / 2, $"loss {loss0} -> {st.GetProperty("loss")}");
+        Assert.True(st.GetProperty("accuracy").GetDouble() >= 0.95, $"accuracy {st.GetProperty("accuracy")}");
+        var grid = st.GetProperty("grid");
+        Assert.Equal(20, grid.GetProperty("size").GetInt32());
+        var classes = grid.GetProperty("classes").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(400, classes.Length);
+        // XOR: opposite corners share a class, neighbouring corners differ (row 0 is the top of the picture).
+        int topLeft = classes[0], topRight = classes[19], bottomLeft = classes[380], bottomRight = classes[399];
+        Assert.Equal(topLeft, bottomRight);
+        Assert.Equal(topRight, bottomLeft);
+        Assert.NotEqual(topLeft, topRight);
+        Assert.All(grid.GetProperty("confidence").EnumerateArray(), c => Assert.InRange(c.GetDouble(), 0.5, 1.0));
+
+        using var deleted = await _client.DeleteAsync($"/api/train/{id}", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var (gone, msg) = await Post($"/api/train/{id}/step", "{}");
+        Assert.Equal(HttpStatusCode.NotFound, gone);
+        Assert.Contains("no training run", msg.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"dataset": "mnist"}""", "dataset")]
+    [InlineData("""{"samples": 100000}""", "samples")]
+    [InlineData("""{"hidden": [8, 8, 8, 8, 8]}""", "hidden")]
+    [InlineData("""{"hidden": [1000]}""", "hidden[0]")]
+    [InlineData("""{"hidden": "8,8"}""", "hidden")]
+    [InlineData("""{"activation": "softmax"}""", "activation")]
+    [InlineData("""{"optimizer": "lbfgs"}""", "optimizer")]
+    [InlineData("""{"lr": 0}""", "lr")]
+    [InlineData("""{"noise": 5}""", "noise")]
+    [InlineData("""{"batch": 0}""", "batch")]
+    [InlineData("""3""", "JSON object")]
+    public async Task Training_bad_input_is_400_with_a_message_naming_the_field(string body, string expected)
+    {
+        var (status, r) = await Post("/api/train", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(expected, r.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Training_steps_are_bounded_and_unknown_routes_are_404()
+    {
+        var (_, run) = await Post("/api/train", """{"dataset": "blobs", "samples": 30}""");
+        string id = run.GetProperty("id").GetString()!;
+        var (status, r) = await Post($"/api/train/{id}/step", """{"steps": 5000}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("steps", r.GetProperty("error").GetString());
+        (status, r) = await Post($"/api/train/{id}/step", """{"grid": 1000}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("grid", r.GetProperty("error").GetString());
+        (status, r) = await Post($"/api/train/{id}/step", """{"steps": 0, "grid": 4}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(16, r.GetProperty("grid").GetProperty("classes").GetArrayLength());
+        (status, r) = await Get("/api/nothing");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("/api/nothing", r.GetProperty("error").GetString());
+        using var big = new StringContent("{\"x\": \"" + new string('a', PlaygroundServer.MaxBodyBytes) + "\"}", Encoding.UTF8, "application/json");
+        using var tooBig = await _client.PostAsync("/api/seed", big, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+    }
+
+    [Fact]
+    public async Task Deleting_an_unknown_run_is_404()
+    {
+        using var r = await _client.DeleteAsync("/api/train/nosuchrun", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        var body = JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Contains("nosuchrun", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public void Port_option_is_checked_and_a_busy_port_is_one_clear_error()
+    {
+        Assert.Equal(5077, Backprop.Cli.Commands.PlaygroundCommand.ParsePort(null));
+        Assert.Equal(0, Backprop.Cli.Commands.PlaygroundCommand.ParsePort("0"));
+        var (code, _, err) = CliRunner.Run("playground", "--port", "99999");
+        Assert.Equal(2, code);
+        Assert.Contains("--port: expected a port number from 0 to 65535", err);
+
+        var busy = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            int port = ((IPEndPoint)busy.LocalEndpoint).Port;
+            (code, _, err) = CliRunner.Run("playground", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(2, code);
+            Assert.Contains($"cannot listen on 127.0.0.1:{port}", err);
+        }
+        finally
+        {
+            busy.Stop();
+        }
+    }
+}
