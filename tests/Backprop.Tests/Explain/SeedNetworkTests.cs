@@ -12,8 +12,9 @@ public sealed class SeedNetworkTests
     [Fact]
     public void ForwardValuesMatchTheLiteralEquations4To10()
     {
-        var lit = SeedLiteral.Default();
+        var lit = SeedScalar.Default();
         lit.Forward();
+        lit.Backward();
         var net = SeedNetwork.Create<double>();
         net.Forward(X, 1);
 
@@ -27,26 +28,27 @@ public sealed class SeedNetworkTests
         Assert.Equal(lit.Q2, SeedNetwork.Q(net, 2), Tol);
         Assert.Equal(lit.O1, SeedNetwork.O(net, 1), Tol);
         Assert.Equal(lit.O2, SeedNetwork.O(net, 2), Tol);
-        Assert.Equal(lit.Etotal, net.ComputeLoss(Y), Tol);
+        Assert.Equal(lit.E, net.ComputeLoss(Y), Tol);
     }
 
     [Fact]
     public void All14GradientsMatchTheLiteralCorrectedEquations()
     {
-        var lit = SeedLiteral.Default();
+        var lit = SeedScalar.Default();
         lit.Forward();
+        lit.Backward();
         var net = SeedNetwork.Create<double>();
         net.Forward(X, 1);
         net.Backward(Y);
 
         for (int i = 1; i <= 2; i++)
             for (int j = 1; j <= 3; j++)
-                Assert.Equal(lit.GradV(i, j, lit.W), SeedNetwork.GradV(net, i, j), Tol);
+                Assert.Equal(lit.GradV(i, j), SeedNetwork.GradV(net, i, j), Tol);
         for (int i = 1; i <= 3; i++)
             for (int j = 1; j <= 2; j++)
                 Assert.Equal(lit.GradW(i, j), SeedNetwork.GradW(net, i, j), Tol);
-        Assert.Equal(lit.GradB1(lit.W), SeedNetwork.GradB1(net), Tol);
-        Assert.Equal(lit.GradB2(), SeedNetwork.GradB2(net), Tol);
+        Assert.Equal(lit.GB1, SeedNetwork.GradB1(net), Tol);
+        Assert.Equal(lit.GB2, SeedNetwork.GradB2(net), Tol);
     }
 
     [Fact]
@@ -61,11 +63,12 @@ public sealed class SeedNetworkTests
     [Fact]
     public void Eq35AsPrintedIsWrongAndTheCorrectedSumAgreesWithFiniteDifferences()
     {
-        var lit = SeedLiteral.Default();
+        var lit = SeedScalar.Default();
         lit.Forward();
+        lit.Backward();
         var numeric = GradientCheck.NumericGradient(SeedNetwork.Create<double>(), X, Y, 1, layer: 0, bias: false, index: 0);
-        double printed = lit.GradV11AsPrinted();
-        double corrected = lit.GradV(1, 1, lit.W);
+        double printed = lit.DocumentEq35();
+        double corrected = lit.GV11;
 
         Assert.True(Math.Abs(corrected - numeric) < 1e-10 * Math.Max(1, Math.Abs(numeric)),
             $"corrected {corrected} vs finite differences {numeric}");
@@ -81,18 +84,19 @@ public sealed class SeedNetworkTests
         int wrong = 0;
         for (int trial = 0; trial < 20; trial++)
         {
-            var lit = SeedLiteral.Default();
+            var lit = SeedScalar.Default();
             for (int i = 1; i <= 2; i++)
                 for (int j = 1; j <= 3; j++)
-                    lit.V[i, j] = rng.NextDouble() * 2 - 1;
+                    lit.V(i, j) = rng.NextDouble() * 2 - 1;
             for (int i = 1; i <= 3; i++)
                 for (int j = 1; j <= 2; j++)
-                    lit.W[i, j] = rng.NextDouble() * 2 - 1;
+                    lit.W(i, j) = rng.NextDouble() * 2 - 1;
             lit.Forward();
-            var net = SeedNetwork.Create<double>(ToParameters(lit));
+            lit.Backward();
+            var net = SeedNetwork.Create<double>(lit.ToParameters());
             double numeric = GradientCheck.NumericGradient(net, X, Y, 1, 0, false, 0);
-            Assert.Equal(numeric, lit.GradV(1, 1, lit.W), 1e-10);
-            if (Math.Abs(lit.GradV11AsPrinted() - numeric) > 1e-3 * Math.Abs(numeric))
+            Assert.Equal(numeric, lit.GV11, 1e-10);
+            if (Math.Abs(lit.DocumentEq35() - numeric) > 1e-3 * Math.Abs(numeric))
                 wrong++;
         }
         Assert.Equal(20, wrong);
@@ -104,11 +108,11 @@ public sealed class SeedNetworkTests
     public void OneUpdateMatchesTheLiteralHandCalculationOfItsOrder(UpdateOrder order)
     {
         const double eta = 0.5;
-        var lit = SeedLiteral.Default();
+        var lit = SeedScalar.Default();
         if (order == UpdateOrder.Simultaneous)
-            lit.SimultaneousStep(eta);
+            lit.StepSimultaneous(eta);
         else
-            lit.SequentialStep(eta);
+            lit.StepSequential(eta);
 
         var net = SeedNetwork.Create<double>();
         net.TrainStep(X, Y, 1, eta, order);
@@ -133,11 +137,11 @@ public sealed class SeedNetworkTests
     {
         foreach (var order in new[] { UpdateOrder.Simultaneous, UpdateOrder.Sequential })
         {
-            var lit = SeedLiteral.Default();
+            var lit = SeedScalar.Default();
             if (order == UpdateOrder.Simultaneous)
-                lit.SimultaneousStep(0.5, trainBiases: false);
+                lit.StepSimultaneous(0.5, trainBiases: false);
             else
-                lit.SequentialStep(0.5, trainBiases: false);
+                lit.StepSequential(0.5, trainBiases: false);
             var net = SeedNetwork.Create<double>(trainableBiases: false);
             net.TrainStep(X, Y, 1, 0.5, order);
             Assert.Equal(0.35, SeedNetwork.B1(net));
@@ -178,27 +182,14 @@ public sealed class SeedNetworkTests
         Assert.Equal(0.60, p.B2);
     }
 
-    internal static SeedParameters ToParameters(SeedLiteral lit)
-    {
-        var v = new double[2, 3];
-        var w = new double[3, 2];
-        for (int i = 1; i <= 2; i++)
-            for (int j = 1; j <= 3; j++)
-                v[i - 1, j - 1] = lit.V[i, j];
-        for (int i = 1; i <= 3; i++)
-            for (int j = 1; j <= 2; j++)
-                w[i - 1, j - 1] = lit.W[i, j];
-        return new SeedParameters(v, w, lit.B1, lit.B2);
-    }
-
-    private static void AssertParametersEqual(SeedLiteral lit, Network<double> net, double tol)
+    private static void AssertParametersEqual(SeedScalar lit, Network<double> net, double tol)
     {
         for (int i = 1; i <= 2; i++)
             for (int j = 1; j <= 3; j++)
-                Assert.Equal(lit.V[i, j], SeedNetwork.V(net, i, j), tol);
+                Assert.Equal(lit.V(i, j), SeedNetwork.V(net, i, j), tol);
         for (int i = 1; i <= 3; i++)
             for (int j = 1; j <= 2; j++)
-                Assert.Equal(lit.W[i, j], SeedNetwork.W(net, i, j), tol);
+                Assert.Equal(lit.W(i, j), SeedNetwork.W(net, i, j), tol);
         Assert.Equal(lit.B1, SeedNetwork.B1(net), tol);
         Assert.Equal(lit.B2, SeedNetwork.B2(net), tol);
     }

@@ -66,36 +66,87 @@ internal sealed class SeedScalar
         GB1 = DH1 + DH2 + DH3;
     }
 
-    public void UpdateOutput(double eta)
+    public void UpdateOutput(double eta, bool trainBias = true)
     {
         W11 -= eta * GW11; W12 -= eta * GW12; W21 -= eta * GW21; W22 -= eta * GW22; W31 -= eta * GW31; W32 -= eta * GW32;
-        B2 -= eta * GB2;
+        if (trainBias)
+            B2 -= eta * GB2;
     }
 
-    public void UpdateHidden(double eta)
+    public void UpdateHidden(double eta, bool trainBias = true)
     {
         V11 -= eta * GV11; V12 -= eta * GV12; V13 -= eta * GV13; V21 -= eta * GV21; V22 -= eta * GV22; V23 -= eta * GV23;
-        B1 -= eta * GB1;
+        if (trainBias)
+            B1 -= eta * GB1;
     }
 
-    /// <summary>Real backpropagation: all gradients, then all updates.</summary>
-    public void StepSimultaneous(double eta)
+    /// <summary>Real backpropagation: all gradients, then all updates (biases too unless frozen).</summary>
+    public void StepSimultaneous(double eta, bool trainBiases = true)
     {
         Forward();
         Backward();
-        UpdateOutput(eta);
-        UpdateHidden(eta);
+        UpdateOutput(eta, trainBiases);
+        UpdateHidden(eta, trainBiases);
     }
 
     /// <summary>The document's order: W (and b2) updated by (15) first, V's gradients through the new W.</summary>
-    public void StepSequential(double eta)
+    public void StepSequential(double eta, bool trainBiases = true)
     {
         Forward();
         Backward();
-        UpdateOutput(eta);
+        UpdateOutput(eta, trainBiases);
         Backward(W11, W12, W21, W22, W31, W32);
-        UpdateHidden(eta);
+        UpdateHidden(eta, trainBiases);
     }
+
+    /// <summary>Vij by its indices (input i, hidden j), for loops over every parameter.</summary>
+    public ref double V(int i, int j)
+    {
+        switch ((i, j))
+        {
+            case (1, 1): return ref V11;
+            case (1, 2): return ref V12;
+            case (1, 3): return ref V13;
+            case (2, 1): return ref V21;
+            case (2, 2): return ref V22;
+            case (2, 3): return ref V23;
+            default: throw new ArgumentOutOfRangeException(nameof(i), $"V{i}{j}");
+        }
+    }
+
+    /// <summary>Wij by its indices (hidden i, output j).</summary>
+    public ref double W(int i, int j)
+    {
+        switch ((i, j))
+        {
+            case (1, 1): return ref W11;
+            case (1, 2): return ref W12;
+            case (2, 1): return ref W21;
+            case (2, 2): return ref W22;
+            case (3, 1): return ref W31;
+            case (3, 2): return ref W32;
+            default: throw new ArgumentOutOfRangeException(nameof(i), $"W{i}{j}");
+        }
+    }
+
+    /// <summary>dE/dVij of the last <see cref="Backward()"/>.</summary>
+    public double GradV(int i, int j) => (i, j) switch
+    {
+        (1, 1) => GV11, (1, 2) => GV12, (1, 3) => GV13, (2, 1) => GV21, (2, 2) => GV22, (2, 3) => GV23,
+        _ => throw new ArgumentOutOfRangeException(nameof(i), $"V{i}{j}"),
+    };
+
+    /// <summary>dE/dWij of the last <see cref="Backward()"/>.</summary>
+    public double GradW(int i, int j) => (i, j) switch
+    {
+        (1, 1) => GW11, (1, 2) => GW12, (2, 1) => GW21, (2, 2) => GW22, (3, 1) => GW31, (3, 2) => GW32,
+        _ => throw new ArgumentOutOfRangeException(nameof(i), $"W{i}{j}"),
+    };
+
+    /// <summary>The parameters in the seed's names, for building the engine's network from the same values.</summary>
+    public Backprop.Explain.SeedParameters ToParameters() => new(
+        new double[,] { { V11, V12, V13 }, { V21, V22, V23 } },
+        new double[,] { { W11, W12 }, { W21, W22 }, { W31, W32 } }, B1, B2);
 
     /// <summary>The document's eq. (35) as written: the two terms multiplied.</summary>
     public double DocumentEq35() =>
