@@ -219,7 +219,7 @@ public sealed partial class Model<T> where T : unmanaged, IFloatingPointIeee754<
             while (!session.Finished)
             {
                 Record(session.RunEpoch(cancellationToken));
-                if (opts.Checkpoint is { } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
+                if (opts.Checkpoint is { EveryEpochs: > 0 } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
                     WriteCheckpoint(cp.Path, session);
             }
         }
@@ -253,7 +253,7 @@ public sealed partial class Model<T> where T : unmanaged, IFloatingPointIeee754<
         {
             var result = await System.Threading.Tasks.Task.Run(() => session.RunEpoch(cancellationToken), cancellationToken).ConfigureAwait(false);
             Record(result);
-            if (opts.Checkpoint is { } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
+            if (opts.Checkpoint is { EveryEpochs: > 0 } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
                 WriteCheckpoint(cp.Path, session);
             yield return result;
         }

@@ -66,13 +66,14 @@ public sealed class TrainingOptions
 public sealed record CheckpointOptions
 {
     /// <param name="path">The checkpoint file, replaced atomically each time (temporary file, flush to disk, rename).</param>
-    /// <param name="everyEpochs">Write after every this many epochs (at least 1); also after the last epoch and on cancellation.</param>
+    /// <param name="everyEpochs">Write after every this many epochs (at least 1), also after the last epoch and on
+    /// cancellation; 0 writes only when the run is cancelled.</param>
     public CheckpointOptions(string path, int everyEpochs = 1)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new BackpropException("A checkpoint needs a file path.");
-        if (everyEpochs < 1)
-            throw new BackpropException($"Checkpoints are written every N epochs with N at least 1, got {everyEpochs}.");
+        if (everyEpochs < 0)
+            throw new BackpropException($"Checkpoints are written every N epochs with N at least 1 (0: only when cancelled), got {everyEpochs}.");
         Path = path;
         EveryEpochs = everyEpochs;
     }
@@ -80,7 +81,7 @@ public sealed record CheckpointOptions
     /// <summary>The checkpoint file.</summary>
     public string Path { get; }
 
-    /// <summary>Epochs between two checkpoints.</summary>
+    /// <summary>Epochs between two checkpoints (0: only when cancelled).</summary>
     public int EveryEpochs { get; }
 }
 
