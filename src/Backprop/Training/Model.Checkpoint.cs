@@ -36,9 +36,11 @@ public sealed partial class Model<T>
     };
 
     /// <summary>Checks a checkpoint against this model and run, then puts its weights, state and history back.</summary>
-    private void Resume(string path, TrainingSession<T> session)
+    private void Resume(string path, TrainingSession<T> session) => Resume(ModelFile.Read<T>(path), path, session);
+
+    /// <summary>As <see cref="Resume(string, TrainingSession{T})"/> for a file already read; <paramref name="path"/> names it in errors.</summary>
+    internal void Resume(SavedModel<T> saved, string path, TrainingSession<T> session)
     {
-        var saved = ModelFile.Read<T>(path);
         if (saved.Sections[CheckpointSectionName] is not JsonObject section)
             throw new ModelFormatException($"{path}: not a checkpoint (no '{CheckpointSectionName}' section); a model file alone cannot resume a run exactly.");
         string mine = Shape(Network), theirs = Shape(saved.Network);

@@ -209,7 +209,7 @@ internal sealed partial class TrainingSession<T>
         string name = r.String(opt, "name", "optimizer");
         if (name != _optimizer.Name)
             throw r.Error("optimizer.name", $"expected \"{_optimizer.Name}\", found \"{Trim(name)}\"");
-        int steps = r.Int(opt, "steps", 0, int.MaxValue, "optimizer");
+        int steps = r.Int(opt, "steps", 0, int.MaxValue / 2, "optimizer");
         int tensorCount = steps == 0 ? 0 : _net.Layers.Count * 2;
         var tensors = r.Array(opt, "state", tensorCount, "optimizer");
         var state = new double[tensorCount][][];
