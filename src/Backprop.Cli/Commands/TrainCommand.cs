@@ -98,6 +98,19 @@ public static class TrainCommand
             throw new BackpropException("Give either --test FILE or --test-fraction F, not both.");
         if (s.CheckpointEvery is { } every && (every < 1 || s.Checkpoint is null))
             throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
+        // Fail before training, not after it, when an output file cannot be written.
+        foreach (var (option, path) in new[] { ("--save", s.Save), ("--checkpoint", s.Checkpoint), ("--plot", s.Plot) })
+            if (path is not null)
+            {
+                try
+                {
+                    AtomicFile.RequireWritableTarget(path);
+                }
+                catch (BackpropException e)
+                {
+                    throw new BackpropException($"{option} {e.Message}", e);
+                }
+            }
         var hidden = ParseHidden(s.Hidden);
         var hiddenActivation = Names.Parse<Activation>(s.Activation, "activation");
         if (hiddenActivation == Activation.Softmax)
