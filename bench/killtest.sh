@@ -14,8 +14,8 @@ dotnet build src/Backprop.Cli -c Release -nologo -v q >/dev/null
 CLI=src/Backprop.Cli/bin/Release/net10.0/Backprop.Cli.dll
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
-ARGS=(train --dataset spirals --hidden 64,64 --epochs 150 --batch 4 --seed 7 --validation-fraction 0.2
-      --schedule cosine:150 --optimizer rmsprop --lr 0.002 --quiet)
+ARGS=(train --dataset spirals --hidden 128,128 --activation tanh --epochs 400 --batch 4 --seed 7 --validation-fraction 0.2
+      --schedule cosine:400 --optimizer adam --lr 0.003 --clip-norm 5 --quiet)
 
 start=$(date +%s%N)
 dotnet "$CLI" "${ARGS[@]}" --save "$W/reference.json" >/dev/null
