@@ -22,7 +22,7 @@ public sealed class KillTests : IDisposable
 
     private static string[] TrainArgs(string save, string checkpoint) =>
     [
-        "train", "--dataset", "moons", "--hidden", "16,16", "--epochs", "40", "--batch", "4", "--seed", "5",
+        "train", "--dataset", "moons", "--hidden", "16,16", "--epochs", "60", "--batch", "4", "--seed", "5",
         "--validation-fraction", "0.2", "--schedule", "step:10:0.5", "--optimizer", "adam", "--lr", "0.005",
         "--save", save, "--checkpoint", checkpoint, "--checkpoint-every", "1",
     ];
@@ -123,7 +123,7 @@ public sealed class KillTests : IDisposable
     {
         string save = Path.Combine(_dir, "model.json"), checkpoint = Path.Combine(_dir, "ck.json");
         var rng = new SplitMix64(seed);
-        int landed = 0, runs = 0;
+        int landed = 0, sent = 0, runs = 0;
         while (true)
         {
             Assert.True(++runs <= plannedKills + 8, $"no finished run after {runs - 1} starts");
@@ -131,22 +131,23 @@ public sealed class KillTests : IDisposable
             if (File.Exists(checkpoint))
                 args.AddRange(["--resume", checkpoint]);
             using var child = new Child(args);
-            bool kill = landed < plannedKills && child.WaitForTraining();
+            bool kill = sent < plannedKills && child.WaitForTraining();
             if (kill)
             {
-                Thread.Sleep(rng.NextInt(200));
+                Thread.Sleep(rng.NextInt(150));
                 if (!child.HasExited)
                 {
                     if (sigint)
                         Assert.Equal(0, SendSignal(child.Pid, 2));
                     else
                         child.KillHard();
-                    landed++;
+                    sent++;
                 }
             }
             int code = child.WaitForExit();
             if (code == 0)
-                break;
+                break; // finished (a signal that arrived after the last epoch lets it finish: it has nothing left to lose)
+            landed++;
             if (sigint)
             {
                 Assert.True(code == Backprop.Cli.Commands.TrainCommand.InterruptedExitCode, $"exit code {code}:\n{child.Output}");
@@ -158,7 +159,8 @@ public sealed class KillTests : IDisposable
             if (File.Exists(save))
                 Model.Load(save);
         }
-        Assert.Equal(plannedKills, landed);
+        // Most signals land during training; on a very fast machine the last may arrive after it.
+        Assert.True(landed >= plannedKills - 1, $"only {landed} of {sent} signals interrupted the training");
 
         string reference = Reference.Value;
         var expected = Backprop.IO.ModelFile.Deserialize<float>(reference, "reference");
