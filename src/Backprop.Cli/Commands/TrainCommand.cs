@@ -176,7 +176,8 @@ public static class TrainCommand
         PosixSignal? signal = null;
         void OnSignal(PosixSignalContext context)
         {
-            context.Cancel = true;
+            // A second signal is not waited on: the process ends at once, as without a handler (files stay whole: every write is atomic).
+            context.Cancel = signal is null;
             signal ??= context.Signal;
             cts.Cancel();
         }
