@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Backprop.IO;
 using Backprop.Nn;
@@ -44,11 +45,14 @@ public static class TrainCommand
         var plot = new Option<string?>("--plot") { Description = "Write the loss (and accuracy) curves per epoch to this PNG file.", HelpName = "FILE.png" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per epoch and a summary object as the last line." };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the final summary." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.", HelpName = "FILE" };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Epochs between checkpoints (default 1; needs --checkpoint).", HelpName = "N" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction, preprocess, hidden, activation, loss, optimizer, lr, schedule,
-                     epochs, batch, seed, validation, patience, l2, clip, save, plot, json, quiet })
+                     epochs, batch, seed, validation, patience, l2, clip, save, plot, json, quiet, checkpoint, checkpointEvery, resume })
             command.Options.Add(o);
 
         command.SetAction(parse => App.Guard(error, () =>
@@ -58,7 +62,8 @@ public static class TrainCommand
                 parse.GetValue(testFraction), parse.GetValue(preprocess), parse.GetValue(hidden)!, parse.GetValue(activation)!, parse.GetValue(loss),
                 parse.GetValue(optimizer)!, parse.GetValue(lr), parse.GetValue(schedule)!, parse.GetValue(epochs), parse.GetValue(batch),
                 parse.GetValue(seed), parse.GetValue(validation), parse.GetValue(patience), parse.GetValue(l2), parse.GetValue(clip),
-                parse.GetValue(save), parse.GetValue(plot), parse.GetValue(json), parse.GetValue(quiet));
+                parse.GetValue(save), parse.GetValue(plot), parse.GetValue(json), parse.GetValue(quiet),
+                parse.GetValue(checkpoint), parse.GetValue(checkpointEvery), parse.GetValue(resume));
             return Run(s, data, parse, output, error);
         }));
         return command;
@@ -66,7 +71,14 @@ public static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Dataset, string? Test, string? TestLabels, double? TestFraction,
         string? Preprocess, string Hidden, string Activation, string? Loss, string Optimizer, double? Lr, string Schedule, int? Epochs,
-        int Batch, long Seed, double Validation, int? Patience, double L2, double? Clip, string? Save, string? Plot, bool Json, bool Quiet);
+        int Batch, long Seed, double Validation, int? Patience, double L2, double? Clip, string? Save, string? Plot, bool Json, bool Quiet,
+        string? Checkpoint, int? CheckpointEvery, string? Resume);
+
+    /// <summary>Exit code after SIGINT (Ctrl+C): 128 + 2, as shells report it.</summary>
+    public const int InterruptedExitCode = 130;
+
+    /// <summary>Exit code after SIGTERM: 128 + 15.</summary>
+    public const int TerminatedExitCode = 143;
 
     private static int Run(Settings s, DataOptions dataOptions, ParseResult parse, TextWriter output, TextWriter error)
     {
@@ -84,6 +96,21 @@ public static class TrainCommand
             throw new BackpropException("--patience needs a whole number of at least 1 and a --validation-fraction to watch.");
         if (s.Test is not null && s.TestFraction is > 0)
             throw new BackpropException("Give either --test FILE or --test-fraction F, not both.");
+        if (s.CheckpointEvery is { } every && (every < 1 || s.Checkpoint is null))
+            throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
+        // Fail before training, not after it, when an output file cannot be written.
+        foreach (var (option, path) in new[] { ("--save", s.Save), ("--checkpoint", s.Checkpoint), ("--plot", s.Plot) })
+            if (path is not null)
+            {
+                try
+                {
+                    AtomicFile.RequireWritableTarget(path);
+                }
+                catch (BackpropException e)
+                {
+                    throw new BackpropException($"{option} {e.Message}", e);
+                }
+            }
         var hidden = ParseHidden(s.Hidden);
         var hiddenActivation = Names.Parse<Activation>(s.Activation, "activation");
         if (hiddenActivation == Activation.Softmax)
@@ -137,15 +164,26 @@ public static class TrainCommand
         preprocessing?.WriteTo(model.Sections);
         schema?.WriteTo(model.Sections);
 
+        // Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume
+        // file, or beside --save, or in the current folder.
+        string checkpointPath = s.Checkpoint ?? s.Resume
+            ?? (s.Save is not null ? Path.Combine(Path.GetDirectoryName(s.Save) ?? "", Path.GetFileNameWithoutExtension(s.Save) + ".checkpoint.json")
+                : "backprop.checkpoint.json");
+        var checkpointOptions = new CheckpointOptions(checkpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
+
+        // SIGINT (Ctrl+C) and SIGTERM: finish the batch in progress, write the checkpoint, exit 130 or 143.
         using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        PosixSignal? signal = null;
+        void OnSignal(PosixSignalContext context)
         {
-            e.Cancel = true;
+            // A second signal is not waited on: the process ends at once, as without a handler (files stay whole: every write is atomic).
+            context.Cancel = signal is null;
+            signal ??= context.Signal;
             cts.Cancel();
-        };
+        }
         bool console = ReferenceEquals(output, Console.Out);
-        if (console)
-            Console.CancelKeyPress += onCancel;
+        using var sigint = console ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var sigterm = console ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         var display = new ProgressDisplay(output, s.Json, s.Quiet, live: console && !Console.IsOutputRedirected && !s.Json && !s.Quiet,
             train.Rows, epochCount);
         if (!s.Json && !s.Quiet)
@@ -170,6 +208,8 @@ public static class TrainCommand
                 EarlyStopping = s.Patience is { } pat ? new EarlyStopping(pat) : null,
                 Progress = display,
                 BatchProgress = display.Batches,
+                Checkpoint = checkpointOptions,
+                ResumeFrom = s.Resume,
             }, cts.Token);
         }
         catch (OperationCanceledException)
@@ -182,8 +222,6 @@ public static class TrainCommand
         }
         finally
         {
-            if (console)
-                Console.CancelKeyPress -= onCancel;
             display.EndLine();
         }
         double seconds = watch.Elapsed.TotalSeconds;
@@ -227,6 +265,8 @@ public static class TrainCommand
             ["samples_per_s"] = Math.Round(train.Rows * (double)model.History.Count / Math.Max(seconds, 1e-9)),
             ["stopped_early"] = report?.StoppedEarly ?? false,
             ["interrupted"] = interrupted,
+            ["signal"] = interrupted ? (signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT") : null,
+            ["checkpoint"] = interrupted || s.Checkpoint is not null ? checkpointPath : null,
             ["diverged"] = diverged?.Message,
             ["saved"] = s.Save,
             ["plot"] = s.Plot,
@@ -236,7 +276,10 @@ public static class TrainCommand
         else
         {
             if (interrupted)
-                output.WriteLine($"Interrupted after {model.History.Count} epoch(s); the model keeps the weights of the last finished batch.");
+            {
+                output.WriteLine($"Interrupted{(signal == PosixSignal.SIGTERM ? " by SIGTERM" : "")} after {model.History.Count} complete epoch(s); the model keeps the weights of the last finished batch.");
+                output.WriteLine($"Checkpoint written to {checkpointPath}; run the same command with --resume {checkpointPath} to continue exactly where it stopped.");
+            }
             if (diverged is not null)
                 error.WriteLine($"Training stopped: {diverged.Message}");
             if (report?.StoppedEarly == true)
@@ -249,7 +292,8 @@ public static class TrainCommand
             if (s.Plot is not null)
                 output.WriteLine($"Wrote the loss curves to {s.Plot}.");
         }
-        return diverged is not null ? App.Failure : interrupted ? 130 : 0;
+        return diverged is not null ? App.Failure
+            : interrupted ? (signal == PosixSignal.SIGTERM ? TerminatedExitCode : InterruptedExitCode) : 0;
     }
 
     internal static string Describe(Metrics m) => m switch

@@ -31,6 +31,9 @@ public static class ModelFile
     public const string FormatName = "backprop-model";
     public const int Version = 1;
 
+    /// <summary>The largest model (or checkpoint) file <see cref="Read{T}"/> accepts: 1 GiB, checked before reading.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
     private static readonly HashSet<string> CoreKeys = ["format", "version", "precision", "inputs", "loss", "layers"];
 
     /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> atomically.</summary>
@@ -47,6 +50,10 @@ public static class ModelFile
         string text;
         try
         {
+            // Bounded before reading: a model or checkpoint this large is not one this library wrote for a network it can hold.
+            long length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+                throw new ModelFormatException($"{path}: the file is {length:N0} bytes; model and checkpoint files are limited to {MaxFileBytes:N0} bytes.");
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

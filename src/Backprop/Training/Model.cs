@@ -153,7 +153,7 @@ public sealed class ModelBuilder
 /// <see cref="PredictClass"/>; keep with <see cref="Save"/> and <see cref="Model.Load"/>.
 /// </summary>
 /// <remarks>Not thread-safe: do not predict from another thread while the model trains.</remarks>
-public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>The name of the model-file section this class writes.</summary>
     public const string SectionName = "training";
@@ -212,10 +212,22 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var opts = Prepare(data, options);
         var session = new TrainingSession<T>(Network, data, opts, Seed);
+        if (opts.ResumeFrom is { } resume)
+            Resume(resume, session);
         try
         {
             while (!session.Finished)
+            {
                 Record(session.RunEpoch(cancellationToken));
+                if (opts.Checkpoint is { EveryEpochs: > 0 } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
+                    WriteCheckpoint(cp.Path, session);
+            }
+        }
+        catch (OperationCanceledException) when (opts.Checkpoint is not null)
+        {
+            // Cancelled between two batches: the session is consistent, so the checkpoint continues exactly here.
+            WriteCheckpoint(opts.Checkpoint.Path, session);
+            throw;
         }
         finally
         {
@@ -234,11 +246,15 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var opts = Prepare(data, options);
         var session = new TrainingSession<T>(Network, data, opts, Seed);
+        if (opts.ResumeFrom is { } resume)
+            Resume(resume, session);
         _lastBatchSize = opts.BatchSize;
         while (!session.Finished)
         {
             var result = await System.Threading.Tasks.Task.Run(() => session.RunEpoch(cancellationToken), cancellationToken).ConfigureAwait(false);
             Record(result);
+            if (opts.Checkpoint is { EveryEpochs: > 0 } cp && (session.Epoch % cp.EveryEpochs == 0 || session.Finished))
+                WriteCheckpoint(cp.Path, session);
             yield return result;
         }
         session.Complete();
@@ -257,6 +273,7 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
                 L2 = options.L2, ClipNorm = options.ClipNorm, Shuffle = options.Shuffle, Seed = options.Seed,
                 ValidationFraction = options.ValidationFraction, ValidationData = options.ValidationData,
                 EarlyStopping = options.EarlyStopping, Progress = options.Progress, BatchProgress = options.BatchProgress,
+                Checkpoint = options.Checkpoint, ResumeFrom = options.ResumeFrom,
             };
         }
         _lastOptimizer = options.Optimizer!.ToString();
@@ -353,7 +370,10 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Saves the model file (atomically) with a <c>training</c> section: task, classes, seed, epochs trained,
     /// initialisers, last optimizer and batch size. Other sections read from a loaded file are kept.
     /// </summary>
-    public void Save(string path)
+    public void Save(string path) => ModelFile.Save(Network, path, BuildSections());
+
+    /// <summary>The sections <see cref="Save"/> writes besides the network: those kept from a loaded file and <c>training</c>.</summary>
+    private JsonObject BuildSections()
     {
         var sections = (JsonObject)_sections.DeepClone();
         var training = new JsonObject
@@ -374,7 +394,7 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (_lastBatchSize is { } bs)
             training["batch_size"] = bs;
         sections[SectionName] = training;
-        ModelFile.Save(Network, path, sections);
+        return sections;
     }
 
     /// <summary>

@@ -112,6 +112,32 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>How many state arrays one parameter tensor needs (checkpoints).</summary>
+    internal int SlotCount => StateSlots;
+
+    /// <summary>The bound shape (one length per tensor: weights, biases, layer by layer; empty before the first step) (checkpoints).</summary>
+    internal ReadOnlySpan<int> BoundShape => _shape;
+
+    /// <summary>State array <paramref name="slot"/> of tensor <paramref name="tensor"/> (checkpoints).</summary>
+    internal double[] StateArray(int tensor, int slot) => _state[tensor][slot];
+
+    /// <summary>
+    /// Puts saved state back (checkpoints): binds to <paramref name="network"/>'s shape, sets the step count,
+    /// and lets <paramref name="fill"/> write every state array (tensor, slot, array of the tensor's length).
+    /// With zero steps the optimizer is simply reset.
+    /// </summary>
+    internal void RestoreState<T>(Network<T> network, int steps, Action<int, int, double[]> fill) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Reset();
+        if (steps == 0)
+            return;
+        Bind(network);
+        for (int tensor = 0; tensor < _state.Length; tensor++)
+            for (int slot = 0; slot < StateSlots; slot++)
+                fill(tensor, slot, _state[tensor][slot]);
+        Steps = steps;
+    }
+
     private protected static void RequireNonNegativeFinite(double value, string what)
     {
         if (!(value >= 0) || !double.IsFinite(value))

@@ -22,6 +22,7 @@ public static class Trainer
     public static TrainingReport Fit<T>(Network<T> network, Dataset data, TrainingOptions? options = null, long seed = 0,
         CancellationToken cancellationToken = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        RequireNoCheckpoint(options);
         var session = new TrainingSession<T>(network, data, options ?? new TrainingOptions(), seed);
         while (!session.Finished)
             session.RunEpoch(cancellationToken);
@@ -41,10 +42,17 @@ public static class Trainer
         long seed = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        RequireNoCheckpoint(options);
         var session = new TrainingSession<T>(network, data, options ?? new TrainingOptions(), seed);
         while (!session.Finished)
             yield return await Task.Run(() => session.RunEpoch(cancellationToken), cancellationToken).ConfigureAwait(false);
         session.Complete();
+    }
+
+    private static void RequireNoCheckpoint(TrainingOptions? options)
+    {
+        if (options is { Checkpoint: not null } or { ResumeFrom: not null })
+            throw new BackpropException("Checkpoints hold a whole model; train a Model<T> (Model.Fit or Model.TrainAsync) to write or resume them.");
     }
 
     /// <summary>The class a network predicts for one output row: argmax, or output &gt;= 0.5 for a single output.</summary>

@@ -44,8 +44,45 @@ public sealed class TrainingOptions
     /// <summary>Told after every epoch.</summary>
     public IProgress<EpochResult>? Progress { get; init; }
 
+    /// <summary>
+    /// When set, <see cref="Model{T}.Fit"/> writes a checkpoint (docs/checkpoint-format.md) every
+    /// <see cref="CheckpointOptions.EveryEpochs"/> epochs, at the end, and when the run is cancelled.
+    /// </summary>
+    public CheckpointOptions? Checkpoint { get; init; }
+
+    /// <summary>
+    /// A checkpoint to continue from: <see cref="Model{T}.Fit"/> puts back its weights, optimizer state, shuffling
+    /// position, epoch and batch, early-stopping state and history, and then trains to <see cref="Epochs"/> exactly
+    /// as the interrupted run would have (bit for bit). The model, data and settings must be the same as the
+    /// checkpointed run's (checked; the epoch count may be larger).
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Told after every batch (the values are structs, so reporting allocates nothing by itself).</summary>
     public IProgress<BatchResult>? BatchProgress { get; init; }
+}
+
+/// <summary>Where and how often <see cref="Model{T}.Fit"/> writes checkpoints.</summary>
+public sealed record CheckpointOptions
+{
+    /// <param name="path">The checkpoint file, replaced atomically each time (temporary file, flush to disk, rename).</param>
+    /// <param name="everyEpochs">Write after every this many epochs (at least 1), also after the last epoch and on
+    /// cancellation; 0 writes only when the run is cancelled.</param>
+    public CheckpointOptions(string path, int everyEpochs = 1)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new BackpropException("A checkpoint needs a file path.");
+        if (everyEpochs < 0)
+            throw new BackpropException($"Checkpoints are written every N epochs with N at least 1 (0: only when cancelled), got {everyEpochs}.");
+        Path = path;
+        EveryEpochs = everyEpochs;
+    }
+
+    /// <summary>The checkpoint file.</summary>
+    public string Path { get; }
+
+    /// <summary>Epochs between two checkpoints (0: only when cancelled).</summary>
+    public int EveryEpochs { get; }
 }
 
 /// <summary>

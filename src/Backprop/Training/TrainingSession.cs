@@ -24,6 +24,10 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
     private int _bestEpoch, _wait, _epoch;
     private bool _stoppedEarly;
     private double _firstBatchLoss = double.NaN, _lastBatchLoss = double.NaN;
+    // Position inside an epoch, so that a run cancelled between two batches can be checkpointed and resumed exactly.
+    private bool _inEpoch;
+    private int _batch, _epochCorrect;
+    private double _epochLossSum;
 
     public TrainingSession(Network<T> network, Dataset data, TrainingOptions options, long seed)
     {
@@ -75,22 +79,33 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
         _best = options.EarlyStopping is not null ? new T[network.ParameterCount] : [];
     }
 
-    public bool Finished => _stoppedEarly || _epoch >= _options.Epochs;
+    public bool Finished => _stoppedEarly || (_epoch >= _options.Epochs && !_inEpoch);
 
+    /// <summary>
+    /// Runs the rest of the current epoch (all of the next one when none is in progress). Cancellation is
+    /// checked before each batch; a cancelled epoch keeps its position and continues on the next call.
+    /// </summary>
     public EpochResult RunEpoch(CancellationToken ct)
     {
         if (Finished)
             throw new InvalidOperationException("The training run has finished.");
-        int epoch = ++_epoch;
+        if (!_inEpoch)
+        {
+            ++_epoch;
+            if (_options.Shuffle)
+                _shuffle.Shuffle(_order.AsSpan());
+            _inEpoch = true;
+            _batch = 0;
+            _epochLossSum = 0;
+            _epochCorrect = 0;
+        }
+        int epoch = _epoch;
         double lr = _options.Schedule.RateAt(_optimizer.LearningRate, epoch - 1);
-        if (_options.Shuffle)
-            _shuffle.Shuffle(_order.AsSpan());
         int inputs = _net.Inputs, outputs = _net.Outputs;
         int batches = (_rows + _batchSize - 1) / _batchSize;
-        double lossSum = 0;
-        int correct = 0;
-        for (int b = 0; b < batches; b++)
+        for (; _batch < batches; _batch++)
         {
+            int b = _batch;
             ct.ThrowIfCancellationRequested();
             int start = b * _batchSize, n = Math.Min(_batchSize, _rows - start);
             for (int r = 0; r < n; r++)
@@ -105,7 +120,7 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
             if (_labels.Length != 0)
                 for (int r = 0; r < n; r++)
                     if (Trainer.PredictedClass(o.Slice(r * outputs, outputs)) == _labels[_order[start + r]])
-                        correct++;
+                        _epochCorrect++;
             double loss = _net.ComputeLoss(by);
             if (!double.IsFinite(loss))
                 throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
@@ -124,10 +139,14 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
             if (double.IsNaN(_firstBatchLoss))
                 _firstBatchLoss = loss;
             _lastBatchLoss = loss;
-            lossSum += loss * n;
+            _epochLossSum += loss * n;
             _options.BatchProgress?.Report(new BatchResult(epoch, b + 1, batches, n, loss, lr));
         }
 
+        _inEpoch = false;
+        _batch = 0;
+        double lossSum = _epochLossSum;
+        int correct = _epochCorrect;
         double? valLoss = null, valAcc = null;
         bool isBest = false;
         if (_valX is not null)

@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Backprop.IO;
+using Backprop.Nn;
+using Backprop.Training;
+using CsCheck;
+
+namespace Backprop.Tests.Reliability;
+
+/// <summary>
+/// Truncated, corrupted and hostile checkpoints: every outcome is a resume that then trains normally, or our
+/// <see cref="BackpropException"/> naming the file, never another exception, and never an allocation sized by
+/// a number in the file (every array is checked against sizes the run already knows).
+/// </summary>
+public sealed class CheckpointFuzzTests : IDisposable
+{
+    /// <summary>Cases per property: 1,500 in the unit suite; env BACKPROP_FUZZ_ITERATIONS sets more (bench/fuzz.sh).</summary>
+    private static readonly long Iterations =
+        long.TryParse(Environment.GetEnvironmentVariable("BACKPROP_FUZZ_ITERATIONS"), out long n) && n > 0 ? n : 1500;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly string _dir = Directory.CreateTempSubdirectory("backprop-ckfuzz-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly Dataset Data = SyntheticData.TwoMoons(24, 0.1, seed: 3);
+
+    private static Model<float> NewModel() => Model.Classifier(2, 2).Dense(3, Activation.Tanh).Build(seed: 2);
+
+    private static TrainingOptions Options(CheckpointOptions? checkpoint = null, IProgress<BatchResult>? batches = null) => new()
+    {
+        Epochs = 3, BatchSize = 5, Optimizer = new Adam(0.01), ValidationFraction = 0.25,
+        EarlyStopping = new EarlyStopping(patience: 5), Seed = 7, Checkpoint = checkpoint, BatchProgress = batches,
+    };
+
+    private sealed class Sync<TValue>(Action<TValue> action) : IProgress<TValue>
+    {
+        public void Report(TValue value) => action(value);
+    }
+
+    /// <summary>A real checkpoint written in the middle of epoch 2 (so every section holds data).</summary>
+    private static readonly Lazy<string> Checkpoint = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"backprop-ckfuzz-{Guid.NewGuid():N}.json");
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        try
+        {
+            NewModel().Fit(Data, Options(new CheckpointOptions(path), new Sync<BatchResult>(_ => { if (++seen == 6) cts.Cancel(); })), cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        string text = File.ReadAllText(path);
+        File.Delete(path);
+        return text;
+    });
+
+    /// <summary>Resumes from <paramref name="text"/> as a checkpoint file's content, then trains the rest of the run.</summary>
+    private static void ResumeOrReject(string text)
+    {
+        var model = NewModel();
+        var session = new TrainingSession<float>(model.Network, Data, Options(), model.Seed);
+        try
+        {
+            model.Resume(ModelFile.Deserialize<float>(text, "fuzz.json"), "fuzz.json", session);
+        }
+        catch (BackpropException e)
+        {
+            Assert.StartsWith("fuzz.json", e.Message);
+            return;
+        }
+        // A checkpoint that passes every check trains on; a wild but finite moment may make it diverge, which the
+        // trainer reports as it would for any run (and keeps the last finite weights).
+        try
+        {
+            while (!session.Finished)
+                session.RunEpoch(Ct);
+            session.Complete();
+        }
+        catch (TrainingDivergedException)
+        {
+            Assert.True(model.Network.Layers.All(l => l.Weights.ToArray().All(float.IsFinite)));
+        }
+    }
+
+    [Fact]
+    public void TheUnmutatedCheckpointResumes()
+    {
+        var saved = ModelFile.Deserialize<float>(Checkpoint.Value, "fuzz.json");
+        var model = NewModel();
+        var session = new TrainingSession<float>(model.Network, Data, Options(), model.Seed);
+        model.Resume(saved, "fuzz.json", session);
+        Assert.True(session.InEpoch);
+        Assert.Equal(2, session.Epoch);
+    }
+
+    private const string JsonAlphabet = "0123456789-.eE{}[]\":, \nabcdfilmnorstuwy_9";
+
+    [Fact]
+    public void MutatedCheckpointsResumeOrAreRejected() =>
+        Gen.Select(Gen.Int, Gen.Int[1, 6]).Sample((seed, times) =>
+        {
+            var rng = new Random(seed);
+            var sb = new StringBuilder(Checkpoint.Value);
+            for (int i = 0; i < times && sb.Length > 0; i++)
+            {
+                int at = rng.Next(sb.Length);
+                switch (rng.Next(5))
+                {
+                    case 0: sb.Remove(at, Math.Min(rng.Next(1, 40), sb.Length - at)); break;
+                    case 1: sb.Insert(at, JsonAlphabet[rng.Next(JsonAlphabet.Length)]); break;
+                    case 2: sb[at] = JsonAlphabet[rng.Next(JsonAlphabet.Length)]; break;
+                    case 3: sb.Length = at; break; // truncated, as a crash without atomic writes would leave it
+                    default:
+                        string t = sb.ToString();
+                        int start = t.IndexOfAny("0123456789".ToCharArray(), at);
+                        if (start < 0)
+                            break;
+                        int end = start;
+                        while (end < t.Length && (char.IsAsciiDigit(t[end]) || t[end] is '.' or 'e' or 'E' or '-'))
+                            end++;
+                        sb.Remove(start, end - start).Insert(start, rng.Next(7) switch
+                        {
+                            0 => "2147483647", 1 => "1073741824", 2 => "99999", 3 => "-1", 4 => "1e308", 5 => "18446744073709551615", _ => "0",
+                        });
+                        break;
+                }
+            }
+            ResumeOrReject(sb.ToString());
+        }, iter: Iterations);
+
+    /// <summary>Structured hostile edits: each names the field in its error.</summary>
+    [Theory]
+    [InlineData("version", "2", "version 2 is not supported")]
+    [InlineData("epoch", "-3", "checkpoint.epoch")]
+    [InlineData("epoch", "1000000", "at epoch 1000000")]
+    [InlineData("batch", "99", "checkpoint.batch")]
+    [InlineData("shuffle_state", "\"-1\"", "checkpoint.shuffle_state")]
+    [InlineData("order", "[0, 0, 1]", "checkpoint.order")]
+    [InlineData("order", "null", "checkpoint.order")]
+    [InlineData("best_weights", "[1, 2]", "checkpoint.best_weights")]
+    [InlineData("epoch_loss_sum", "\"NaN\"", "checkpoint.epoch_loss_sum")]
+    [InlineData("history", "{}", "checkpoint.history")]
+    public void HostileFieldsAreRejectedByName(string field, string json, string expected)
+    {
+        var root = JsonNode.Parse(Checkpoint.Value)!.AsObject();
+        root["checkpoint"]![field] = JsonNode.Parse(json);
+        var e = Assert.ThrowsAny<BackpropException>(() => ResumeStrict(root.ToJsonString()));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "[[[1e400]]]")]
+    [InlineData(1, "[[]]")]
+    [InlineData(2, "[[[0.5]], [[0.5]], [[0.5]], [[0.5]]]")]
+    public void OptimizerStateOfTheWrongShapeIsRejected(int _, string state)
+    {
+        var root = JsonNode.Parse(Checkpoint.Value)!.AsObject();
+        root["checkpoint"]!["optimizer"]!["state"] = JsonNode.Parse(state);
+        var e = Assert.ThrowsAny<BackpropException>(() => ResumeStrict(root.ToJsonString()));
+        Assert.Contains("checkpoint.optimizer.state", e.Message);
+    }
+
+    private static void ResumeStrict(string text)
+    {
+        var saved = ModelFile.Deserialize<float>(text, "fuzz.json");
+        var model = NewModel();
+        model.Resume(saved, "fuzz.json", new TrainingSession<float>(model.Network, Data, Options(), model.Seed));
+    }
+
+    [Fact]
+    public void AFileTooLargeToBeAModelIsRejectedBeforeItIsRead()
+    {
+        string path = Path.Combine(_dir, "huge.json");
+        using (var f = File.Create(path))
+            f.SetLength(ModelFile.MaxFileBytes + 1); // sparse: no disk space is used
+        var e = Assert.Throws<ModelFormatException>(() => Model.Load(path));
+        Assert.Contains("limited to", e.Message);
+        e = Assert.Throws<ModelFormatException>(() => NewModel().Fit(Data, new TrainingOptions { Epochs = 1, ResumeFrom = path }, Ct));
+        Assert.Contains(path, e.Message);
+    }
+}
