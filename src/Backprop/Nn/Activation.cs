@@ -73,7 +73,14 @@ public static class Activations
                 }
             case Activation.Softmax:
                 for (int r = 0; r < rows; r++)
-                    TensorPrimitives.SoftMax(z.Slice(r * units, units), a.Slice(r * units, units));
+                {
+                    // TensorPrimitives.SoftMax does not subtract the maximum: exp overflows for logits above
+                    // ~88 in float32 and gives Inf/Inf = NaN. Softmax is shift-invariant, so shift first.
+                    var zr = z.Slice(r * units, units);
+                    var ar = a.Slice(r * units, units);
+                    TensorPrimitives.Subtract(zr, TensorPrimitives.Max(zr), ar);
+                    TensorPrimitives.SoftMax(ar, ar);
+                }
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
