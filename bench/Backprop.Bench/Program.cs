@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using Backprop.Bench;
 using Backprop.Explain;
 using Backprop.Nn;
+using Backprop.Training;
 using Backprop.Numerics;
 
 // The standard workloads of shared/design/benchmarks.md on the Backprop engine, one JSON line per figure.
@@ -130,16 +131,16 @@ internal static class Workloads
     {
         var net = Network<float>.Create(784, [new LayerSpec(256, Activation.Relu), new LayerSpec(128, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
         var data = new Data(784, 10, 128, 8);
-        var adam = new LocalAdam(net, 1e-3f);
+        var adam = new Adam(1e-3);
         int step = 0;
         double rate = Measure.Rate(() =>
         {
             int s = step++ % data.X.Length;
             net.Forward(data.X[s], data.Rows);
             net.Backward(data.Y[s]);
-            adam.Step();
+            adam.Step(net);
         });
-        Measure.Emit("W3", "samples_per_s", rate * data.Rows, threads, extra: "\"optimizer\":\"local-adam\"");
+        Measure.Emit("W3", "samples_per_s", rate * data.Rows, threads, extra: "\"optimizer\":\"adam\"");
     }
 
     private static Network<float> W4Network() =>
@@ -151,16 +152,16 @@ internal static class Workloads
     {
         var net = W4Network();
         var data = new Data(784, 10, 256, 4);
-        var sgd = new LocalMomentum(net, 0.01f, 0.9f);
+        var sgd = new Sgd(0.01, momentum: 0.9);
         int step = 0;
         double rate = Measure.Rate(() =>
         {
             int s = step++ % data.X.Length;
             net.Forward(data.X[s], data.Rows);
             net.Backward(data.Y[s]);
-            sgd.Step();
+            sgd.Step(net);
         }) * data.Rows;
-        Measure.Emit("W4", "samples_per_s", rate, threads, extra: "\"optimizer\":\"local-momentum\"");
+        Measure.Emit("W4", "samples_per_s", rate, threads, extra: "\"optimizer\":\"sgd-momentum\"");
         Measure.Emit("W4", "gflop_per_s", 6 * W4Weights * rate / 1e9, threads);
     }
 
