@@ -20,9 +20,11 @@ public sealed class KillTests : IDisposable
 
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
 
+    // Big enough hidden layers that a checkpoint every epoch (with Adam's moments) takes a few milliseconds,
+    // so a run lasts long enough on a quiet, fast machine for the kills to land while it trains.
     private static string[] TrainArgs(string save, string checkpoint) =>
     [
-        "train", "--dataset", "moons", "--hidden", "16,16", "--epochs", "60", "--batch", "4", "--seed", "5",
+        "train", "--dataset", "moons", "--hidden", "128,128", "--epochs", "80", "--batch", "4", "--seed", "5",
         "--validation-fraction", "0.2", "--schedule", "step:10:0.5", "--optimizer", "adam", "--lr", "0.005",
         "--save", save, "--checkpoint", checkpoint, "--checkpoint-every", "1",
     ];
