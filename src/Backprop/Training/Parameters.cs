@@ -46,4 +46,19 @@ internal static class Parameters
         }
         return true;
     }
+
+    /// <summary>True when every gradient of the last backward pass is finite.</summary>
+    public static bool GradientsFinite<T>(Network<T> net) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var layer in net.Layers)
+        {
+            foreach (var g in layer.WeightGradients)
+                if (!T.IsFinite(g))
+                    return false;
+            foreach (var g in layer.BiasGradients)
+                if (!T.IsFinite(g))
+                    return false;
+        }
+        return true;
+    }
 }

@@ -11,6 +11,8 @@ public enum DivergenceCause
     SaturatedUnits,
     /// <summary>Most ReLU units are inactive on every sample, so they pass no gradient.</summary>
     DeadReluUnits,
+    /// <summary>The loss was finite but back-propagation produced non-finite gradients: a numeric overflow in the element type.</summary>
+    NonFiniteGradients,
 }
 
 /// <summary>

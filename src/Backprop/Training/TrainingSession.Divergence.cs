@@ -9,11 +9,19 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
     private static string Describe(double loss) => double.IsNaN(loss) ? "NaN" : loss > 0 ? "+Infinity" : "-Infinity";
 
     /// <summary>Measures the (finite) model and builds the exception that names the likely causes.</summary>
-    private TrainingDivergedException Diverged(int epoch, int batch, double lr, string what, bool stepFailed)
+    private TrainingDivergedException Diverged(int epoch, int batch, double lr, string what, bool stepFailed, bool gradientsFailed = false)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var causes = new List<DivergenceCause>();
         var findings = new List<string>();
+        if (gradientsFailed)
+        {
+            // Not the step size: the backward pass itself overflowed, so a smaller learning rate would not help.
+            causes.Add(DivergenceCause.NonFiniteGradients);
+            findings.Add($"the gradients overflowed in {typeof(T).Name} while the loss was finite (clipping cannot repair NaN); " +
+                         "train in double precision, scale the inputs, or lower the initial weights");
+            stepFailed = false;
+        }
 
         // 1. Step size against the loss: did the loss grow, and how large was the last step?
         double relStep = stepFailed ? double.PositiveInfinity : RelativeLastStep();

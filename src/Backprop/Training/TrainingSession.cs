@@ -125,6 +125,7 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
             if (!double.IsFinite(loss))
                 throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
             _net.Backward(by);
+            // Checked only when the step fails (the gradients are still there then), so the normal path pays nothing.
             if (_options.L2 > 0)
                 loss += Gradients.AddL2Penalty(_net, _options.L2);
             if (_options.ClipNorm is { } clip)
@@ -134,6 +135,8 @@ internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingP
             if (!Parameters.AllFinite(_net))
             {
                 Parameters.CopyFrom(_backup, _net);
+                if (!Parameters.GradientsFinite(_net))
+                    throw Diverged(epoch, b + 1, lr, $"the loss was finite ({loss:G6}) but back-propagation gave non-finite gradients", stepFailed: true, gradientsFailed: true);
                 throw Diverged(epoch, b + 1, lr, "an update made weights non-finite", stepFailed: true);
             }
             if (double.IsNaN(_firstBatchLoss))

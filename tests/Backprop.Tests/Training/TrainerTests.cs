@@ -166,6 +166,26 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void GradientOverflowWithAFiniteLossIsNotBlamedOnTheLearningRate()
+    {
+        // 1 -> 1 relu -> 1 identity in float: the hidden activation is 1e-37, the output weight 3e38, so the
+        // output is 30 (a finite loss) but back-propagating through 3e38 overflows float: dE/da = 60 * 3e38.
+        var hidden = new Dense<float>(1, 1, Activation.Relu, BiasMode.None);
+        var output = new Dense<float>(1, 1, Activation.Identity, BiasMode.None);
+        hidden.Weights[0] = 1e-37f;
+        output.Weights[0] = 3e38f;
+        var net = new Network<float>(1, [hidden, output], Loss.Mse);
+        var data = Dataset.Regression([1.0], 1, [0.0]);
+        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(net, data,
+            new TrainingOptions { Epochs = 1, BatchSize = 1, Optimizer = new Sgd(1e-6) }, cancellationToken: Ct));
+        Assert.Contains(DivergenceCause.NonFiniteGradients, e.Causes);
+        Assert.DoesNotContain(DivergenceCause.LearningRateTooLarge, e.Causes);
+        Assert.Contains("overflowed in Single", e.Message);
+        Assert.Equal(1e-37f, net.Layers[0].Weights[0]);
+        Assert.Equal(3e38f, net.Layers[1].Weights[0]);
+    }
+
+    [Fact]
     public void UnscaledInputsAreNamedAsACause()
     {
         var sine = SyntheticData.NoisySine(64, 0.1, seed: 1);
