@@ -184,6 +184,40 @@ internal static unsafe class GemmPacked<T, TKernel>
         Sse.StoreLow(dst + 46, last.GetUpper());
     }
 
+    /// <summary>
+    /// Packs kc k steps whose values lie in contiguous runs (step p starts at src + p * stride): the first
+    /// <paramref name="present"/> values of each run, then zeros up to <paramref name="width"/>.
+    /// </summary>
+    private static void CopyRuns(T* src, long stride, int present, int width, int kc, T* dst)
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            T* s = src + p * stride;
+            T* d = dst + p * width;
+            Unsafe.CopyBlockUnaligned(d, s, (uint)(present * sizeof(T)));
+            for (int r = present; r < width; r++)
+                d[r] = T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// Packs k steps p0..kc-1 of <paramref name="present"/> row streams read side by side (stream r at
+    /// src + r * stride), one write of <paramref name="width"/> values per step, zeros past the streams.
+    /// </summary>
+    private static void GatherStreams(T* src, long stride, int present, int width, int p0, int kc, T* dst)
+    {
+        for (int p = p0; p < kc; p++)
+        {
+            T* d = dst + p * width;
+            T* s = src + p;
+            int r = 0;
+            for (; r < present; r++)
+                d[r] = s[r * stride];
+            for (; r < width; r++)
+                d[r] = T.Zero;
+        }
+    }
+
     private struct Job
     {
         public bool TransA, TransB, Accumulate;
@@ -203,16 +237,7 @@ internal static unsafe class GemmPacked<T, TKernel>
                 if (TransA)
                 {
                     // op(A)[i, p] = A[p * M + i]: each k step is a contiguous run of rows.
-                    for (int p = 0; p < kc; p++)
-                    {
-                        T* src = A + (long)(k0 + p) * M + i0;
-                        T* d = dst + p * mr;
-                        int r = 0;
-                        for (; r < rows; r++)
-                            d[r] = src[r];
-                        for (; r < mr; r++)
-                            d[r] = T.Zero;
-                    }
+                    CopyRuns(A + (long)k0 * M + i0, M, rows, mr, kc, dst);
                 }
                 else
                 {
@@ -227,25 +252,11 @@ internal static unsafe class GemmPacked<T, TKernel>
                             for (; p0 + 8 <= kc; p0 += 8)
                                 Transpose6x8((float*)(src + p0), K, (float*)(dst + p0 * mr));
                         }
-                        for (int p = p0; p < kc; p++)
-                        {
-                            T* d = dst + p * mr;
-                            T* s0 = src + p;
-                            for (int r = 0; r < mr; r++)
-                                d[r] = s0[(long)r * K];
-                        }
+                        GatherStreams(src, K, mr, mr, p0, kc, dst);
                     }
                     else
                     {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            T* d = dst + p * mr;
-                            int r = 0;
-                            for (; r < rows; r++)
-                                d[r] = src[(long)r * K + p];
-                            for (; r < mr; r++)
-                                d[r] = T.Zero;
-                        }
+                        GatherStreams(src, K, rows, mr, 0, kc, dst);
                     }
                 }
             }
@@ -263,23 +274,7 @@ internal static unsafe class GemmPacked<T, TKernel>
                 if (!TransB)
                 {
                     // op(B)[p, j] = B[p * N + j]: each k step is a contiguous run of columns.
-                    for (int p = 0; p < kc; p++)
-                    {
-                        T* src = B + (long)(k0 + p) * N + j0;
-                        T* d = dst + p * nr;
-                        if (cols == nr)
-                        {
-                            Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(T)));
-                        }
-                        else
-                        {
-                            int j = 0;
-                            for (; j < cols; j++)
-                                d[j] = src[j];
-                            for (; j < nr; j++)
-                                d[j] = T.Zero;
-                        }
-                    }
+                    CopyRuns(B + (long)k0 * N + j0, N, cols, nr, kc, dst);
                 }
                 else
                 {
@@ -295,25 +290,11 @@ internal static unsafe class GemmPacked<T, TKernel>
                                 for (int j = 0; j < nr; j += 8)
                                     Transpose8x8((float*)(src + (long)j * K + p0), K, (float*)(dst + p0 * nr + j), nr);
                         }
-                        for (int p = p0; p < kc; p++)
-                        {
-                            T* d = dst + p * nr;
-                            T* s0 = src + p;
-                            for (int j = 0; j < nr; j++)
-                                d[j] = s0[(long)j * K];
-                        }
+                        GatherStreams(src, K, nr, nr, p0, kc, dst);
                     }
                     else
                     {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            T* d = dst + p * nr;
-                            int j = 0;
-                            for (; j < cols; j++)
-                                d[j] = src[(long)j * K + p];
-                            for (; j < nr; j++)
-                                d[j] = T.Zero;
-                        }
+                        GatherStreams(src, K, cols, nr, 0, kc, dst);
                     }
                 }
             }
