@@ -65,12 +65,8 @@ public static class Activations
                 TensorPrimitives.Max(z, T.Zero, a);
                 break;
             case Activation.LeakyRelu:
-                {
-                    T slope = T.CreateChecked(LeakySlope);
-                    for (int i = 0; i < n; i++)
-                        a[i] = z[i] > T.Zero ? z[i] : slope * z[i];
-                    break;
-                }
+                Numerics.Elementwise.LeakyReluForward(z, a, T.CreateChecked(LeakySlope));
+                break;
             case Activation.Softmax:
                 for (int r = 0; r < rows; r++)
                 {
@@ -101,29 +97,17 @@ public static class Activations
                 dA[..n].CopyTo(dZ);
                 break;
             case Activation.Sigmoid:
-                {
-                    var ai = a[..n];
-                    var gi = dA[..n];
-                    var di = dZ[..n];
-                    for (int i = 0; i < ai.Length && i < gi.Length && i < di.Length; i++)
-                        di[i] = gi[i] * (ai[i] * (T.One - ai[i]));
-                    break;
-                }
+                Numerics.Elementwise.SigmoidBackward(a[..n], dA[..n], dZ[..n]);
+                break;
             case Activation.Tanh:
-                for (int i = 0; i < n; i++)
-                    dZ[i] = dA[i] * (T.One - a[i] * a[i]);
+                Numerics.Elementwise.TanhBackward(a[..n], dA[..n], dZ[..n]);
                 break;
             case Activation.Relu:
-                for (int i = 0; i < n; i++)
-                    dZ[i] = z[i] > T.Zero ? dA[i] : T.Zero;
+                Numerics.Elementwise.ReluBackward(z[..n], dA[..n], dZ[..n], T.Zero);
                 break;
             case Activation.LeakyRelu:
-                {
-                    T slope = T.CreateChecked(LeakySlope);
-                    for (int i = 0; i < n; i++)
-                        dZ[i] = z[i] > T.Zero ? dA[i] : slope * dA[i];
-                    break;
-                }
+                Numerics.Elementwise.ReluBackward(z[..n], dA[..n], dZ[..n], T.CreateChecked(LeakySlope));
+                break;
             case Activation.Softmax:
                 for (int r = 0; r < rows; r++)
                 {

@@ -105,18 +105,10 @@ public static class Losses
                     if (f == Activation.Sigmoid)
                     {
                         // The two steps below fused for the common case, rounded exactly as they round.
-                        var ai = a[..n];
-                        var yi = y[..n];
-                        var di = delta[..n];
-                        for (int i = 0; i < ai.Length && i < yi.Length && i < di.Length; i++)
-                        {
-                            T d = -(yi[i] - ai[i]) * scale;
-                            di[i] = d * (ai[i] * (T.One - ai[i]));
-                        }
+                        Numerics.Elementwise.SquaredErrorSigmoidDelta(a[..n], y[..n], delta[..n], scale);
                         break;
                     }
-                    for (int i = 0; i < n; i++)
-                        delta[i] = -(y[i] - a[i]) * scale;
+                    Numerics.Elementwise.SquaredErrorDelta(a[..n], y[..n], delta[..n], scale);
                     Activations.Backward(f, z, a, delta, delta, rows, units);
                     break;
                 }
@@ -125,8 +117,7 @@ public static class Losses
                 {
                     RequireActivation(loss, f);
                     T scale = T.One / T.CreateChecked(loss == Loss.CrossEntropy ? rows : n);
-                    for (int i = 0; i < n; i++)
-                        delta[i] = (a[i] - y[i]) * scale;
+                    Numerics.Elementwise.DifferenceDelta(a[..n], y[..n], delta[..n], scale);
                     break;
                 }
             default:

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Training;
 
@@ -42,13 +43,41 @@ public class Adam : Optimizer
         ["learning-rate"] = LearningRate, ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon, ["weight-decay"] = WeightDecay,
     };
 
-    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, double[][] state, double lr, int t)
+    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {
-        double[] m = state[0], v = state[1];
-        double b1 = Beta1, b2 = Beta2, lambda = WeightDecay;
+        Span<double> m = state[0], v = state[1];
+        double b1 = Beta1, b2 = Beta2, lambda = WeightDecay, eps = Epsilon;
         double c1 = 1 - Math.Pow(b1, t), c2 = 1 - Math.Pow(b2, t);
         bool decoupled = Decoupled;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (DoubleLanes.Supported<T>())
+        {
+            // The scalar loop below, four parameters at a time (same operations, same order).
+            Vector256<double> vb1 = Vector256.Create(b1), vb2 = Vector256.Create(b2), v1b1 = Vector256.Create(1 - b1),
+                v1b2 = Vector256.Create(1 - b2), vc1 = Vector256.Create(c1), vc2 = Vector256.Create(c2),
+                vlr = Vector256.Create(lr), vlambda = Vector256.Create(lambda), vlrLambda = Vector256.Create(lr * lambda),
+                veps = Vector256.Create(eps);
+            for (; i <= p.Length - DoubleLanes.Count; i += DoubleLanes.Count)
+            {
+                var theta = DoubleLanes.Load<T>(p, i);
+                var g = DoubleLanes.Load(grad, i);
+                if (lambda != 0)
+                {
+                    if (decoupled)
+                        theta -= vlrLambda * theta;
+                    else
+                        g += vlambda * theta;
+                }
+                var mi = vb1 * DoubleLanes.Load(m, i) + v1b1 * g;
+                var vi = vb2 * DoubleLanes.Load(v, i) + v1b2 * g * g;
+                DoubleLanes.Store(mi, m, i);
+                DoubleLanes.Store(vi, v, i);
+                var mHat = mi / vc1;
+                var vHat = vi / vc2;
+                DoubleLanes.Store(theta - vlr * mHat / (Vector256.Sqrt(vHat) + veps), p, i);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             double theta = double.CreateChecked(p[i]);
             double g = double.CreateChecked(grad[i]);
@@ -62,7 +91,7 @@ public class Adam : Optimizer
             m[i] = b1 * m[i] + (1 - b1) * g;
             v[i] = b2 * v[i] + (1 - b2) * g * g;
             double mHat = m[i] / c1, vHat = v[i] / c2;
-            p[i] = T.CreateChecked(theta - lr * mHat / (Math.Sqrt(vHat) + Epsilon));
+            p[i] = T.CreateChecked(theta - lr * mHat / (Math.Sqrt(vHat) + eps));
         }
     }
 }

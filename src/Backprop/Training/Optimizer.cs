@@ -1,5 +1,6 @@
 using System.Numerics;
 using Backprop.Nn;
+using Backprop.Numerics;
 
 namespace Backprop.Training;
 
@@ -48,6 +49,8 @@ public abstract class Optimizer
     /// <summary>Forgets the state (momentum, moments, step count).</summary>
     public void Reset()
     {
+        _work = null;
+        _parameters = 0;
         _state = [];
         _shape = [];
         Steps = 0;
@@ -64,23 +67,88 @@ public abstract class Optimizer
         RequireNonNegativeFinite(lr, "learning rate");
         Bind(network);
         Steps++;
-        int tensor = 0;
-        for (int li = 0; li < network.Layers.Count; li++)
+        if (_parameters < ParallelParameters || Gemm.MaxThreads < 2)
         {
-            var layer = network.Layers[li];
-            Update(layer.Weights, layer.WeightGradients, _state[tensor], lr, Steps);
-            if (layer.TrainableBias)
-                Update(layer.Biases, layer.BiasGradients, _state[tensor + 1], lr, Steps);
-            tensor += 2;
+            int tensor = 0;
+            for (int li = 0; li < network.Layers.Count; li++)
+            {
+                var layer = network.Layers[li];
+                Update(layer.Weights, layer.WeightGradients, new OptimizerState(_state[tensor], 0, layer.Weights.Length), lr, Steps);
+                if (layer.TrainableBias)
+                    Update(layer.Biases, layer.BiasGradients, new OptimizerState(_state[tensor + 1], 0, layer.Biases.Length), lr, Steps);
+                tensor += 2;
+            }
+            return;
+        }
+        // Every parameter's update reads and writes only that parameter's state, so cutting the tensors into
+        // chunks and running them on several threads gives the same bits as one pass.
+        var work = _work as ChunkedStep<T>;
+        if (work is null || !work.IsFor(network))
+            _work = work = new ChunkedStep<T>(this, network);
+        work.Lr = lr;
+        work.StepNumber = Steps;
+        GemmPool.Shared.Run(work, work.Count, Gemm.MaxThreads);
+    }
+
+    /// <summary>Networks with at least this many parameters update on several threads.</summary>
+    private const int ParallelParameters = 1 << 16;
+
+    /// <summary>Elements per chunk of a threaded update.</summary>
+    private const int ChunkElements = 1 << 14;
+
+    private object? _work;
+    private long _parameters;
+
+    /// <summary>One optimizer step cut into chunks of parameters, for the fork-join pool; built once per network.</summary>
+    private sealed class ChunkedStep<T> : IGemmWork where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Optimizer _optimizer;
+        private readonly Network<T> _network;
+        private readonly (int Layer, bool Bias, int Offset, int Length)[] _chunks;
+
+        public ChunkedStep(Optimizer optimizer, Network<T> network)
+        {
+            _optimizer = optimizer;
+            _network = network;
+            var chunks = new List<(int, bool, int, int)>();
+            for (int l = 0; l < network.Layers.Count; l++)
+            {
+                var layer = network.Layers[l];
+                for (int o = 0; o < layer.Weights.Length; o += ChunkElements)
+                    chunks.Add((l, false, o, Math.Min(ChunkElements, layer.Weights.Length - o)));
+                if (layer.TrainableBias && layer.Biases.Length > 0)
+                    chunks.Add((l, true, 0, layer.Biases.Length));
+            }
+            _chunks = [.. chunks];
+        }
+
+        public double Lr;
+        public int StepNumber;
+
+        public int Count => _chunks.Length;
+
+        public bool IsFor(Network<T> network) => ReferenceEquals(network, _network);
+
+        public void Run(int index)
+        {
+            var (l, bias, offset, length) = _chunks[index];
+            var layer = _network.Layers[l];
+            var state = _optimizer._state[2 * l + (bias ? 1 : 0)];
+            if (bias)
+                _optimizer.Update(layer.Biases, layer.BiasGradients, new OptimizerState(state, 0, length), Lr, StepNumber);
+            else
+                _optimizer.Update(layer.Weights.Slice(offset, length), layer.WeightGradients.Slice(offset, length),
+                    new OptimizerState(state, offset, length), Lr, StepNumber);
         }
     }
 
     /// <summary>
-    /// Updates one parameter tensor <paramref name="p"/> in place from its gradient <paramref name="g"/>.
-    /// <paramref name="state"/> holds <see cref="StateSlots"/> arrays of p's length, zero before the first step;
-    /// <paramref name="t"/> is the step number (1 at the first step).
+    /// Updates one parameter tensor (or a contiguous part of one) <paramref name="p"/> in place from its gradient
+    /// <paramref name="g"/>. <paramref name="state"/> holds <see cref="StateSlots"/> arrays of p's length, zero before
+    /// the first step; <paramref name="t"/> is the step number (1 at the first step). Each element's update may
+    /// depend only on that element's parameter, gradient and state: the tensors are cut into parts for threads.
     /// </summary>
-    protected abstract void Update<T>(Span<T> p, ReadOnlySpan<T> g, double[][] state, double lr, int t)
+    protected abstract void Update<T>(Span<T> p, ReadOnlySpan<T> g, OptimizerState state, double lr, int t)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     private void Bind<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
@@ -99,6 +167,7 @@ public abstract class Optimizer
                 $"This {Name} optimizer holds state for a network of another shape; use a new optimizer (or call Reset) for each model.");
         _shape = new int[n];
         _state = new double[n][][];
+        _parameters = network.ParameterCount;
         for (int l = 0; l < network.Layers.Count; l++)
         {
             _shape[2 * l] = network.Layers[l].Weights.Length;
@@ -166,4 +235,28 @@ public abstract class Optimizer
         "rmsprop" => new RmsProp(learningRate ?? 0.01),
         _ => throw new BackpropException($"Unknown optimizer '{name}'; expected one of: sgd, adam, adamw, rmsprop."),
     };
+}
+
+/// <summary>
+/// The state arrays an optimizer keeps for the part of a parameter tensor that one <c>Update</c> call sees:
+/// slot s is <c>state[s][offset .. offset + length]</c>.
+/// </summary>
+public readonly ref struct OptimizerState
+{
+    private readonly double[][] _slots;
+    private readonly int _offset;
+    private readonly int _length;
+
+    internal OptimizerState(double[][] slots, int offset, int length)
+    {
+        _slots = slots;
+        _offset = offset;
+        _length = length;
+    }
+
+    /// <summary>How many state arrays there are.</summary>
+    public int Slots => _slots.Length;
+
+    /// <summary>State array <paramref name="slot"/>, one value per parameter of the part being updated.</summary>
+    public Span<double> this[int slot] => _slots[slot].AsSpan(_offset, _length);
 }

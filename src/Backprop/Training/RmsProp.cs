@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Training;
 
@@ -44,11 +45,43 @@ public sealed class RmsProp : Optimizer
         ["centered"] = Centered ? 1 : 0, ["weight-decay"] = WeightDecay,
     };
 
-    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, double[][] state, double lr, int t)
+    protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {
-        double[] v = state[0], b = state[1], a = state[2];
-        double alpha = Alpha, mu = Momentum, lambda = WeightDecay;
-        for (int i = 0; i < p.Length; i++)
+        Span<double> v = state[0], b = state[1], a = state[2];
+        double alpha = Alpha, mu = Momentum, lambda = WeightDecay, eps = Epsilon;
+        bool centered = Centered;
+        int i = 0;
+        if (DoubleLanes.Supported<T>())
+        {
+            // The scalar loop below, four parameters at a time (same operations, same order).
+            Vector256<double> valpha = Vector256.Create(alpha), v1alpha = Vector256.Create(1 - alpha),
+                vmu = Vector256.Create(mu), vlambda = Vector256.Create(lambda), vlr = Vector256.Create(lr),
+                veps = Vector256.Create(eps);
+            for (; i <= p.Length - DoubleLanes.Count; i += DoubleLanes.Count)
+            {
+                var theta = DoubleLanes.Load<T>(p, i);
+                var g = DoubleLanes.Load(grad, i);
+                if (lambda != 0)
+                    g += vlambda * theta;
+                var vi = valpha * DoubleLanes.Load(v, i) + v1alpha * g * g;
+                DoubleLanes.Store(vi, v, i);
+                var vTilde = vi;
+                if (centered)
+                {
+                    var ai = valpha * DoubleLanes.Load(a, i) + v1alpha * g;
+                    DoubleLanes.Store(ai, a, i);
+                    vTilde -= ai * ai;
+                }
+                var step = g / (Vector256.Sqrt(vTilde) + veps);
+                if (mu > 0)
+                {
+                    step = vmu * DoubleLanes.Load(b, i) + step;
+                    DoubleLanes.Store(step, b, i);
+                }
+                DoubleLanes.Store(theta - vlr * step, p, i);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             double theta = double.CreateChecked(p[i]);
             double g = double.CreateChecked(grad[i]);
@@ -56,12 +89,12 @@ public sealed class RmsProp : Optimizer
                 g += lambda * theta;
             v[i] = alpha * v[i] + (1 - alpha) * g * g;
             double vTilde = v[i];
-            if (Centered)
+            if (centered)
             {
                 a[i] = alpha * a[i] + (1 - alpha) * g;
                 vTilde -= a[i] * a[i];
             }
-            double step = g / (Math.Sqrt(vTilde) + Epsilon);
+            double step = g / (Math.Sqrt(vTilde) + eps);
             if (mu > 0)
             {
                 b[i] = mu * b[i] + step;

@@ -52,6 +52,56 @@ public sealed class GemmThreadingTests
         Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 128)));
     }
 
+    [Theory]
+    [InlineData("sgd-momentum")]
+    [InlineData("adam")]
+    [InlineData("rmsprop-centered")]
+    public void OptimizerStepsWithOneOrTwoThreadsGiveBitIdenticalWeights(string name)
+    {
+        // 784 -> 96 -> 10: about 76,000 parameters, enough for the optimizer to cut them into chunks for threads.
+        float[] Train(int threads)
+        {
+            int saved = Gemm.MaxThreads;
+            Gemm.MaxThreads = threads;
+            try
+            {
+                var net = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
+                Backprop.Training.Optimizer optimizer = name switch
+                {
+                    "sgd-momentum" => new Backprop.Training.Sgd(0.05, momentum: 0.9, weightDecay: 1e-3, nesterov: true),
+                    "adam" => new Backprop.Training.Adam(1e-3, weightDecay: 1e-4),
+                    _ => new Backprop.Training.RmsProp(1e-3, momentum: 0.5, centered: true),
+                };
+                var rng = new Random(5);
+                const int rows = 32;
+                var x = new float[rows * 784];
+                var y = new float[rows * 10];
+                for (int step = 0; step < 4; step++)
+                {
+                    for (int i = 0; i < x.Length; i++)
+                        x[i] = (float)rng.NextDouble();
+                    Array.Clear(y);
+                    for (int r = 0; r < rows; r++)
+                        y[r * 10 + rng.Next(10)] = 1;
+                    net.Forward(x, rows);
+                    net.Backward(y);
+                    optimizer.Step(net);
+                }
+                return net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
+            }
+            finally
+            {
+                Gemm.MaxThreads = saved;
+            }
+        }
+
+        var one = Train(1);
+        var two = Train(2);
+        Assert.True(one.AsSpan().SequenceEqual(two), "1 vs 2 threads");
+        var untouched = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
+        Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 96)));
+    }
+
     private sealed class CountingWork(int count) : IGemmWork
     {
         public readonly int[] Hits = new int[count];
