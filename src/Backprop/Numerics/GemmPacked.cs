@@ -190,14 +190,36 @@ internal static unsafe class GemmPacked<T, TKernel>
     /// </summary>
     private static void CopyRuns(T* src, long stride, int present, int width, int kc, T* dst)
     {
+        int bytes = present * sizeof(T);
         for (int p = 0; p < kc; p++)
         {
             T* s = src + p * stride;
             T* d = dst + p * width;
-            Unsafe.CopyBlockUnaligned(d, s, (uint)(present * sizeof(T)));
+            // A run is 24 to 128 bytes: inline vector moves, not a Memmove call per run (which cost W4 7% of its time).
+            CopySmall((byte*)d, (byte*)s, bytes);
             for (int r = present; r < width; r++)
                 d[r] = T.Zero;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopySmall(byte* d, byte* s, int bytes)
+    {
+        int i = 0;
+        for (; i + 32 <= bytes; i += 32)
+            Vector256.Store(Vector256.Load(s + i), d + i);
+        if (i + 16 <= bytes)
+        {
+            Vector128.Store(Vector128.Load(s + i), d + i);
+            i += 16;
+        }
+        if (i + 8 <= bytes)
+        {
+            *(long*)(d + i) = *(long*)(s + i);
+            i += 8;
+        }
+        for (; i < bytes; i++)
+            d[i] = s[i];
     }
 
     /// <summary>

@@ -58,7 +58,13 @@ internal sealed class GemmPool
             _done = 0;
             _finished.Reset();
             Volatile.Write(ref _ticket, (long)generation << 32);
-            _wake.Release(helpers);
+            // Helpers still polling since the last job see the new ticket by themselves; only sleeping ones need
+            // the semaphore. (A Dekker pair with WorkerLoop: we publish the ticket, then read the sleepers; a helper
+            // counts itself a sleeper, then re-reads the ticket. One of the two sees the other's write.)
+            Interlocked.MemoryBarrier();
+            int sleeping = Volatile.Read(ref _sleepers);
+            if (sleeping > 0)
+                _wake.Release(Math.Min(sleeping, helpers));
             Drain();
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) != count && !spin.NextSpinWillYield)
@@ -99,12 +105,39 @@ internal sealed class GemmPool
         }
     }
 
+    /// <summary>How long a helper keeps polling for the next job before it sleeps on the semaphore.</summary>
+    /// <remarks>
+    /// A training step issues its products tens of microseconds to a few milliseconds apart; waking a sleeping
+    /// thread costs about as much as a small product (futex wake plus a scheduler slice), so helpers poll for a
+    /// short while first. Bounded, so an idle process does not burn a core.
+    /// </remarks>
+    private static readonly long s_spinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 us
+
+    private int _sleepers;
+
     private void WorkerLoop()
     {
+        int seen = 0;
         while (true)
         {
-            _wake.Wait();
-            Drain();
+            // The ticket is the last thing Run publishes, so its generation says a job is ready to claim.
+            if (PublishedGeneration() != seen)
+            {
+                seen = PublishedGeneration();
+                Drain();
+                continue;
+            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (PublishedGeneration() == seen && System.Diagnostics.Stopwatch.GetTimestamp() - start < s_spinTicks)
+                Thread.SpinWait(20);
+            if (PublishedGeneration() != seen)
+                continue;
+            Interlocked.Increment(ref _sleepers);
+            if (PublishedGeneration() == seen)
+                _wake.Wait();
+            Interlocked.Decrement(ref _sleepers);
         }
     }
+
+    private int PublishedGeneration() => (int)(Volatile.Read(ref _ticket) >> 32);
 }
