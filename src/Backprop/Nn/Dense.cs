@@ -104,6 +104,12 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             return;
         }
         Gemm.Multiply(false, true, rows, units, inputs, input, _weights, z);
+        if (Bias == BiasMode.PerUnit && Activation is Activation.Identity or Activation.Relu or Activation.LeakyRelu)
+        {
+            // Bias and activation fused: one pass over z instead of two.
+            Numerics.Elementwise.BiasLinearUnit(z, _biases, a, rows, Activation, T.CreateChecked(Activations.LeakySlope));
+            return;
+        }
         switch (Bias)
         {
             case BiasMode.PerUnit:

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Backprop.Nn;
 
 namespace Backprop.Numerics;
 
@@ -98,6 +99,44 @@ internal static class Elementwise
         }
         for (; i < n; i++)
             a[i] = z[i] > T.Zero ? z[i] : slope * z[i];
+    }
+
+    /// <summary>
+    /// The bias and a piecewise-linear activation in one pass over each row: z = z + b, then a = z (identity),
+    /// a = max(z, 0) (ReLU: IEEE maximum, so NaN stays NaN and -0 becomes +0, as TensorPrimitives.Max does) or
+    /// a = z &gt; 0 ? z : slope * z (leaky ReLU).
+    /// </summary>
+    public static void BiasLinearUnit<T>(Span<T> z, ReadOnlySpan<T> bias, Span<T> a, int rows, Activation f, T slope)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int units = bias.Length;
+        for (int r = 0; r < rows; r++)
+        {
+            var zr = z.Slice(r * units, units);
+            var ar = a.Slice(r * units, units);
+            int i = 0;
+            if (Vectorized<T>())
+            {
+                ref T rz = ref MemoryMarshal.GetReference(zr);
+                ref T rb = ref MemoryMarshal.GetReference(bias);
+                ref T ra = ref MemoryMarshal.GetReference(ar);
+                var s = new Vector<T>(slope);
+                for (; i <= units - Vector<T>.Count; i += Vector<T>.Count)
+                {
+                    var v = Load(ref rz, i) + Load(ref rb, i);
+                    Store(v, ref rz, i);
+                    Store(f == Activation.Identity ? v
+                        : f == Activation.Relu ? Vector.Max(v, Vector<T>.Zero)
+                        : Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero), v, s * v), ref ra, i);
+                }
+            }
+            for (; i < units; i++)
+            {
+                T v = zr[i] + bias[i];
+                zr[i] = v;
+                ar[i] = f == Activation.Identity ? v : f == Activation.Relu ? T.Max(v, T.Zero) : v > T.Zero ? v : slope * v;
+            }
+        }
     }
 
     /// <summary>d = -(y - a) * scale: the squared losses' dLoss/dA.</summary>

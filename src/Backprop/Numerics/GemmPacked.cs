@@ -53,7 +53,7 @@ internal static unsafe class GemmPacked<T, TKernel>
             var box = t_box ??= new JobBox();
             box.Job = job;
             box.Packing = true;
-            GemmPool.Shared.Run(box, mStrips + nStrips, threads);
+            GemmPool.Shared.Run(box, AGroups(mStrips) + nStrips, threads);
             box.Packing = false;
             GemmPool.Shared.Run(box, tiles, threads);
         }
@@ -82,6 +82,14 @@ internal static unsafe class GemmPacked<T, TKernel>
     private static long Tiles(in Job job, int msPer, int nsPer) =>
         (long)((job.MStrips + msPer - 1) / msPer) * ((job.NStrips + nsPer - 1) / nsPer);
 
+    /// <summary>
+    /// A strips packed by one work item. A transposed A is read in runs of MR values per k step; neighbouring strips
+    /// share cache lines, so they are packed together by one thread instead of pulling lines between cores.
+    /// </summary>
+    private const int AGroup = 8;
+
+    private static int AGroups(int mStrips) => (mStrips + AGroup - 1) / AGroup;
+
     /// <summary>The calling thread's job holder, reused so a product allocates nothing.</summary>
     [ThreadStatic] private static JobBox? t_box;
 
@@ -94,10 +102,15 @@ internal static unsafe class GemmPacked<T, TKernel>
         {
             if (!Packing)
                 Job.Compute(i);
-            else if (i < Job.MStrips)
-                Job.PackA(i);
+            else if (i < AGroups(Job.MStrips))
+            {
+                for (int s = i * AGroup, end = Math.Min(Job.MStrips, s + AGroup); s < end; s++)
+                    Job.PackA(s);
+            }
             else
-                Job.PackB(i - Job.MStrips);
+            {
+                Job.PackB(i - AGroups(Job.MStrips));
+            }
         }
     }
 

@@ -59,6 +59,32 @@ public sealed class VectorPathTests
         }
     }
 
+    private static void CheckBiasActivation<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (var f in new[] { Activation.Identity, Activation.Relu, Activation.LeakyRelu })
+            foreach (var (rows, units) in new[] { (1, 1), (1, 7), (3, 8), (2, 17), (5, 33), (4, 40) })
+            {
+                var z = Values<T>(rows * units, 7 * rows + units);
+                var bias = Values<T>(units, 1000 + units);
+                // The unfused passes this replaces: the bias added row by row, then the activation.
+                var expectedZ = (T[])z.Clone();
+                var expectedA = new T[rows * units];
+                for (int r = 0; r < rows; r++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(expectedZ.AsSpan(r * units, units), bias, expectedZ.AsSpan(r * units, units));
+                Activations.Forward<T>(f, expectedZ, expectedA, rows, units);
+                var a = new T[rows * units];
+                Elementwise.BiasLinearUnit<T>(z, bias, a, rows, f, T.CreateChecked(Activations.LeakySlope));
+                Same(expectedZ, z, $"{f} z {rows}x{units}");
+                Same(expectedA, a, $"{f} a {rows}x{units}");
+            }
+    }
+
+    [Fact]
+    public void FusedBiasAndActivationEqualTheTwoPassesFloat() => CheckBiasActivation<float>();
+
+    [Fact]
+    public void FusedBiasAndActivationEqualTheTwoPassesDouble() => CheckBiasActivation<double>();
+
     [Fact]
     public void ElementwisePassesEqualTheScalarFormulasFloat() => CheckAll<float>();
 
