@@ -72,6 +72,76 @@ public sealed class GemmTests
     }
 
     /// <summary>
+    /// Every value 0..33 of each dimension (all vector tails of both widths, empty operands, every edge strip):
+    /// every (m, n) with k in a set of tails, and every k with (m, n) in that set; in all four layouts, with and
+    /// without accumulation; through each natively run kernel on the packed and the row path, and through the
+    /// plain entry point (small, row or packed path by shape); float and double; against the scalar reference
+    /// within a bound scaled by k (all operands in [-1, 1), so each term is below 1 in magnitude).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EveryDimensionUpTo33MatchesReference(bool asDouble)
+    {
+        if (asDouble)
+            EveryDimensionUpTo33<double>();
+        else
+            EveryDimensionUpTo33<float>();
+    }
+
+    private static void EveryDimensionUpTo33<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int Max = 33;
+        int[] tails = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33];
+        var shapes = new List<(int M, int N, int K)>();
+        for (int m = 0; m <= Max; m++)
+            for (int n = 0; n <= Max; n++)
+                foreach (int k in tails)
+                    shapes.Add((m, n, k));
+        foreach (int m in tails)
+            foreach (int n in tails)
+                for (int k = 0; k <= Max; k++)
+                    if (Array.IndexOf(tails, k) < 0)
+                        shapes.Add((m, n, k));
+        var rng = new Random(33);
+        var (a, b, c0) = Operands<T>(rng, Max, Max, Max);
+        var expected = new T[Max * Max];
+        var c = new T[Max * Max];
+        var options = Gemm.AvailableKernels.Where(x => x != GemmKernel.Reference)
+            .SelectMany(x => new[] { new GemmOptions { Kernel = x, MaxThreads = 1, Path = GemmPath.Packed }, new GemmOptions { Kernel = x, MaxThreads = 1, Path = GemmPath.Rows } })
+            .ToArray();
+        double u = typeof(T) == typeof(float) ? Math.Pow(2, -24) : Math.Pow(2, -53);
+        int checkedProducts = 0;
+        for (int layout = 0; layout < 4; layout++)
+        {
+            bool ta = (layout & 1) != 0, tb = (layout & 2) != 0;
+            foreach (var (m, n, k) in shapes)
+            {
+                bool acc = ((m + 2 * n + 3 * k + layout) & 1) == 1;
+                var sa = a.AsSpan(0, m * k);
+                var sb = b.AsSpan(0, k * n);
+                c0.AsSpan(0, m * n).CopyTo(expected);
+                GemmReference.Multiply(ta, tb, m, n, k, sa, sb, expected.AsSpan(0, m * n), acc);
+                // Either result is within (k + 2) u (k + 1) of the exact value.
+                double bound = 2 * (k + 2) * u * (k + 1);
+                for (int o = 0; o <= options.Length; o++)
+                {
+                    c0.AsSpan(0, m * n).CopyTo(c);
+                    if (o < options.Length)
+                        Gemm.Multiply(options[o], ta, tb, m, n, k, sa, sb, c.AsSpan(0, m * n), acc);
+                    else
+                        Gemm.Multiply(ta, tb, m, n, k, sa, sb, c.AsSpan(0, m * n), acc);
+                    for (int i = 0; i < m * n; i++)
+                        if (!(Math.Abs(double.CreateChecked(c[i] - expected[i])) <= bound))
+                            Assert.Fail($"{(o < options.Length ? options[o].ToString() : "default")} tA={ta} tB={tb} m={m} n={n} k={k} acc={acc}: [{i}] = {c[i]}, reference {expected[i]}");
+                    checkedProducts++;
+                }
+            }
+        }
+        Assert.Equal(4 * shapes.Count * (options.Length + 1), checkedProducts);
+    }
+
+    /// <summary>
     /// The packed path (and the row path without transB) promise each element is ONE fused multiply-add
     /// chain in increasing k, across k blocks and tiles: check that bit for bit against the literal chain,
     /// on shapes with several k blocks, edge tiles and several threads.
