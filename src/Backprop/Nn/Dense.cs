@@ -57,6 +57,15 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public int ParameterCount => _weights.Length + _biases.Length;
 
+    // The arrays behind the spans, for the network's fused seed-sized step.
+    internal T[] WeightArray => _weights;
+    internal T[] BiasArray => _biases;
+    internal T[] WeightGradientArray => _weightGradients;
+    internal T[] BiasGradientArray => _biasGradients;
+
+    /// <summary>Whether a one-sample pass through this layer takes the tiny (plain loop) path.</summary>
+    internal bool IsTiny => (long)Units * Inputs <= TinyWork;
+
     public ref T Weight(int unit, int input) => ref _weights[unit * Inputs + input];
 
     public static int BiasCount(BiasMode bias, int units) => bias switch

@@ -89,4 +89,79 @@ public sealed class TinyPathTests
                 Assert.Equal(batched[r * 2 + k], single[k], 1e-14);
         }
     }
+
+    public static TheoryData<string> SeedSizedCases =>
+    [
+        "2-3s-2s half-sse shared", "2-3s-2s mse per-unit", "4-5t-3i mse per-unit", "3-7r-2s half-sse none",
+        "1-4r-4t-1i mse shared", "5-15s-1s half-sse per-unit frozen", "2-2i mse per-unit",
+    ];
+
+    /// <summary>
+    /// One-sample steps through the fused seed-sized step and through the general layer-by-layer path give the same
+    /// bits: loss, every layer's z, a and delta, every gradient and every parameter after each of 20 steps.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SeedSizedCases))]
+    public void SeedSizedStepEqualsTheGeneralPathBitForBit(string spec)
+    {
+        Check<float>(spec);
+        Check<double>(spec);
+    }
+
+    private static Network<T> Build<T>(string spec) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var words = spec.Split(' ');
+        var sizes = words[0].Split('-');
+        var loss = words[1] == "mse" ? Loss.Mse : Loss.HalfSse;
+        var bias = words[2] switch { "shared" => BiasMode.Shared, "none" => BiasMode.None, _ => BiasMode.PerUnit };
+        bool trainable = !spec.EndsWith("frozen", StringComparison.Ordinal);
+        var layers = sizes.Skip(1).Select(t => new LayerSpec(int.Parse(t[..^1]), t[^1] switch
+        {
+            's' => Activation.Sigmoid, 't' => Activation.Tanh, 'r' => Activation.Relu, _ => Activation.Identity,
+        }, bias, trainable));
+        return Network<T>.Create(int.Parse(sizes[0]), layers, loss, seed: spec.Length);
+    }
+
+    private static void Check<T>(string spec) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var fast = Build<T>(spec);
+        var general = Build<T>(spec);
+        var rng = new Random(spec.Length);
+        var x = new T[fast.Inputs];
+        var y = new T[fast.Outputs];
+        T lr = T.CreateChecked(0.3);
+        for (int step = 0; step < 20; step++)
+        {
+            for (int i = 0; i < x.Length; i++)
+                x[i] = T.CreateChecked(rng.NextDouble() * 4 - 2);
+            for (int i = 0; i < y.Length; i++)
+                y[i] = T.CreateChecked(rng.NextDouble());
+            double fastLoss = fast.TrainStep(x, y, 1, lr);
+            bool saved = Network<T>.DisableSeedSizedStep;
+            Network<T>.DisableSeedSizedStep = true;
+            double generalLoss;
+            try
+            {
+                generalLoss = general.TrainStep(x, y, 1, lr);
+            }
+            finally
+            {
+                Network<T>.DisableSeedSizedStep = saved;
+            }
+            Assert.Equal(BitConverter.DoubleToInt64Bits(generalLoss), BitConverter.DoubleToInt64Bits(fastLoss));
+            for (int l = 0; l < fast.Layers.Count; l++)
+            {
+                string at = $"{spec} {typeof(T).Name} step {step} layer {l}";
+                Assert.True(general.PreActivations(l).SequenceEqual(fast.PreActivations(l)), at + " z");
+                Assert.True(general.Activations(l).SequenceEqual(fast.Activations(l)), at + " a");
+                Assert.True(general.Deltas(l).SequenceEqual(fast.Deltas(l)), at + " delta");
+                Assert.True(general.Layers[l].WeightGradients.SequenceEqual(fast.Layers[l].WeightGradients), at + " dW");
+                Assert.True(general.Layers[l].BiasGradients.SequenceEqual(fast.Layers[l].BiasGradients), at + " db");
+                Assert.True(general.Layers[l].Weights.SequenceEqual(fast.Layers[l].Weights), at + " W");
+                Assert.True(general.Layers[l].Biases.SequenceEqual(fast.Layers[l].Biases), at + " b");
+            }
+        }
+        // The steps did change the network.
+        Assert.False(Build<T>(spec).Layers[0].Weights.SequenceEqual(fast.Layers[0].Weights));
+    }
 }
