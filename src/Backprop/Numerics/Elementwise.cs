@@ -16,89 +16,107 @@ internal static class Elementwise
     private static bool Vectorized<T>() where T : unmanaged =>
         Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
 
-    /// <summary>d = g * (a * (1 - a)): the sigmoid's derivative from its output.</summary>
-    public static void SigmoidBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> d)
+    /// <summary>One element-wise formula of two inputs, written once for a lane and once for a scalar.</summary>
+    private interface IPairOp<T> where T : unmanaged
+    {
+        Vector<T> Invoke(Vector<T> x, Vector<T> y);
+        T Invoke(T x, T y);
+    }
+
+    /// <summary>d[i] = op(x[i], y[i]): whole vectors, then the scalar tail.</summary>
+    private static void Map<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IPairOp<T>
     {
         int n = d.Length, i = 0;
+        x = x[..n];
+        y = y[..n];
         if (Vectorized<T>())
         {
-            ref T ra = ref MemoryMarshal.GetReference(a[..n]);
-            ref T rg = ref MemoryMarshal.GetReference(g[..n]);
+            ref T rx = ref MemoryMarshal.GetReference(x);
+            ref T ry = ref MemoryMarshal.GetReference(y);
             ref T rd = ref MemoryMarshal.GetReference(d);
-            var one = Vector<T>.One;
             for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var va = Load(ref ra, i);
-                Store(Load(ref rg, i) * (va * (one - va)), ref rd, i);
-            }
+                Store(op.Invoke(Load(ref rx, i), Load(ref ry, i)), ref rd, i);
         }
         for (; i < n; i++)
-            d[i] = g[i] * (a[i] * (T.One - a[i]));
+            d[i] = op.Invoke(x[i], y[i]);
     }
+
+    /// <summary>d = g * (a * (1 - a)): the sigmoid's derivative from its output.</summary>
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(a, g, d, new SigmoidBackwardOp<T>());
 
     /// <summary>d = g * (1 - a * a): tanh's derivative from its output.</summary>
     public static void TanhBackward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> d)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = d.Length, i = 0;
-        if (Vectorized<T>())
-        {
-            ref T ra = ref MemoryMarshal.GetReference(a[..n]);
-            ref T rg = ref MemoryMarshal.GetReference(g[..n]);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            var one = Vector<T>.One;
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var va = Load(ref ra, i);
-                Store(Load(ref rg, i) * (one - va * va), ref rd, i);
-            }
-        }
-        for (; i < n; i++)
-            d[i] = g[i] * (T.One - a[i] * a[i]);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(a, g, d, new TanhBackwardOp<T>());
 
     /// <summary>d = z &gt; 0 ? g : slope * g (slope 0 is the ReLU: d = z &gt; 0 ? g : 0).</summary>
     public static void ReluBackward<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> g, Span<T> d, T slope)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = d.Length, i = 0;
-        bool leaky = slope != T.Zero;
-        if (Vectorized<T>())
-        {
-            ref T rz = ref MemoryMarshal.GetReference(z[..n]);
-            ref T rg = ref MemoryMarshal.GetReference(g[..n]);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            var s = new Vector<T>(slope);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var positive = Vector.GreaterThan(Load(ref rz, i), Vector<T>.Zero);
-                var vg = Load(ref rg, i);
-                Store(Vector.ConditionalSelect(positive, vg, leaky ? s * vg : Vector<T>.Zero), ref rd, i);
-            }
-        }
-        for (; i < n; i++)
-            d[i] = z[i] > T.Zero ? g[i] : leaky ? slope * g[i] : T.Zero;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(z, g, d, new ReluBackwardOp<T>(slope));
 
     /// <summary>a = z &gt; 0 ? z : slope * z (the leaky ReLU).</summary>
     public static void LeakyReluForward<T>(ReadOnlySpan<T> z, Span<T> a, T slope)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(z, z, a, new ReluBackwardOp<T>(slope));
+
+    /// <summary>d = -(y - a) * scale: the squared losses' dLoss/dA.</summary>
+    public static void SquaredErrorDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(a, y, d, new SquaredErrorOp<T>(scale, throughSigmoid: false));
+
+    /// <summary>d = (-(y - a) * scale) * (a * (1 - a)): the squared losses' delta through a sigmoid, fused.</summary>
+    public static void SquaredErrorSigmoidDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(a, y, d, new SquaredErrorOp<T>(scale, throughSigmoid: true));
+
+    /// <summary>d = (a - y) * scale: the fused delta of softmax + cross-entropy and sigmoid + binary cross-entropy.</summary>
+    public static void DifferenceDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T> => Map(a, y, d, new DifferenceOp<T>(scale));
+
+    private readonly struct SigmoidBackwardOp<T> : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = a.Length, i = 0;
-        if (Vectorized<T>())
+        public Vector<T> Invoke(Vector<T> a, Vector<T> g) => g * (a * (Vector<T>.One - a));
+        public T Invoke(T a, T g) => g * (a * (T.One - a));
+    }
+
+    private readonly struct TanhBackwardOp<T> : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Vector<T> Invoke(Vector<T> a, Vector<T> g) => g * (Vector<T>.One - a * a);
+        public T Invoke(T a, T g) => g * (T.One - a * a);
+    }
+
+    /// <summary>z &gt; 0 ? g : slope * g, and with g = z the leaky ReLU itself. Slope 0 selects 0 (not 0 * g).</summary>
+    private readonly struct ReluBackwardOp<T>(T slope) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _slope = new(slope);
+
+        public Vector<T> Invoke(Vector<T> z, Vector<T> g) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), g, slope != T.Zero ? _slope * g : Vector<T>.Zero);
+
+        public T Invoke(T z, T g) => z > T.Zero ? g : slope != T.Zero ? slope * g : T.Zero;
+    }
+
+    private readonly struct SquaredErrorOp<T>(T scale, bool throughSigmoid) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _scale = new(scale);
+
+        public Vector<T> Invoke(Vector<T> a, Vector<T> y)
         {
-            ref T rz = ref MemoryMarshal.GetReference(z[..n]);
-            ref T ra = ref MemoryMarshal.GetReference(a);
-            var s = new Vector<T>(slope);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var vz = Load(ref rz, i);
-                Store(Vector.ConditionalSelect(Vector.GreaterThan(vz, Vector<T>.Zero), vz, s * vz), ref ra, i);
-            }
+            var d = -(y - a) * _scale;
+            return throughSigmoid ? d * (a * (Vector<T>.One - a)) : d;
         }
-        for (; i < n; i++)
-            a[i] = z[i] > T.Zero ? z[i] : slope * z[i];
+
+        public T Invoke(T a, T y)
+        {
+            T d = -(y - a) * scale;
+            return throughSigmoid ? d * (a * (T.One - a)) : d;
+        }
+    }
+
+    private readonly struct DifferenceOp<T>(T scale) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _scale = new(scale);
+
+        public Vector<T> Invoke(Vector<T> a, Vector<T> y) => (a - y) * _scale;
+        public T Invoke(T a, T y) => (a - y) * scale;
     }
 
     /// <summary>
@@ -137,67 +155,6 @@ internal static class Elementwise
                 ar[i] = f == Activation.Identity ? v : f == Activation.Relu ? T.Max(v, T.Zero) : v > T.Zero ? v : slope * v;
             }
         }
-    }
-
-    /// <summary>d = -(y - a) * scale: the squared losses' dLoss/dA.</summary>
-    public static void SquaredErrorDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = d.Length, i = 0;
-        if (Vectorized<T>())
-        {
-            ref T ra = ref MemoryMarshal.GetReference(a[..n]);
-            ref T ry = ref MemoryMarshal.GetReference(y[..n]);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            var s = new Vector<T>(scale);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-                Store(-(Load(ref ry, i) - Load(ref ra, i)) * s, ref rd, i);
-        }
-        for (; i < n; i++)
-            d[i] = -(y[i] - a[i]) * scale;
-    }
-
-    /// <summary>d = (-(y - a) * scale) * (a * (1 - a)): the squared losses' delta through a sigmoid, fused.</summary>
-    public static void SquaredErrorSigmoidDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = d.Length, i = 0;
-        if (Vectorized<T>())
-        {
-            ref T ra = ref MemoryMarshal.GetReference(a[..n]);
-            ref T ry = ref MemoryMarshal.GetReference(y[..n]);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            var s = new Vector<T>(scale);
-            var one = Vector<T>.One;
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var va = Load(ref ra, i);
-                Store(-(Load(ref ry, i) - va) * s * (va * (one - va)), ref rd, i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            T delta = -(y[i] - a[i]) * scale;
-            d[i] = delta * (a[i] * (T.One - a[i]));
-        }
-    }
-
-    /// <summary>d = (a - y) * scale: the fused delta of softmax + cross-entropy and sigmoid + binary cross-entropy.</summary>
-    public static void DifferenceDelta<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> d, T scale)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = d.Length, i = 0;
-        if (Vectorized<T>())
-        {
-            ref T ra = ref MemoryMarshal.GetReference(a[..n]);
-            ref T ry = ref MemoryMarshal.GetReference(y[..n]);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            var s = new Vector<T>(scale);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-                Store((Load(ref ra, i) - Load(ref ry, i)) * s, ref rd, i);
-        }
-        for (; i < n; i++)
-            d[i] = (a[i] - y[i]) * scale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
