@@ -77,6 +77,18 @@ public static class Gemm
         Dispatch(options, transA, transB, m, n, k, a, b, c, accumulate);
     }
 
+    /// <summary>
+    /// Tests: the kernel every product started on the calling thread runs with when its options say Auto
+    /// (the pool's helpers run the caller's choice). Null: <see cref="DefaultKernel"/>.
+    /// </summary>
+    internal static GemmKernel? ForcedKernel
+    {
+        get => t_forcedKernel;
+        set => t_forcedKernel = value;
+    }
+
+    [ThreadStatic] private static GemmKernel? t_forcedKernel;
+
     /// <summary>Products with at most this many multiply-adds take the scalar small path.</summary>
     internal const long SmallWork = 2048;
 
@@ -92,7 +104,7 @@ public static class Gemm
     {
         if (m == 0 || n == 0)
             return;
-        var kernel = options.Kernel == GemmKernel.Auto ? DefaultKernel : options.Kernel;
+        var kernel = options.Kernel == GemmKernel.Auto ? t_forcedKernel ?? DefaultKernel : options.Kernel;
         bool vectorType = typeof(T) == typeof(float) || typeof(T) == typeof(double);
         if (kernel == GemmKernel.Reference || !vectorType)
         {
