@@ -33,6 +33,9 @@ public class Adam : Optimizer
 
     public override string Name => "adam";
 
+    /// <summary>Each parameter's update uses only its own gradient and state.</summary>
+    protected override bool UpdatesElementWise => true;
+
     protected override int StateSlots => 2;
 
     /// <summary>True when weight decay is applied to the parameters directly (AdamW) instead of to the gradient.</summary>

@@ -67,7 +67,7 @@ public abstract class Optimizer
         RequireNonNegativeFinite(lr, "learning rate");
         Bind(network);
         Steps++;
-        if (_parameters < ParallelParameters || Gemm.MaxThreads < 2)
+        if (!UpdatesElementWise || _parameters < ParallelParameters || Gemm.MaxThreads < 2)
         {
             int tensor = 0;
             for (int li = 0; li < network.Layers.Count; li++)
@@ -89,6 +89,13 @@ public abstract class Optimizer
         work.StepNumber = Steps;
         GemmPool.Shared.Run(work, work.Count, Gemm.MaxThreads);
     }
+
+    /// <summary>
+    /// True when each element's update depends only on that element's parameter, gradient and state, so the tensors
+    /// may be cut into parts updated on several threads. False (the default, for rules such as LARS or LAMB that
+    /// use a whole tensor's norm): <see cref="Update{T}"/> always sees whole tensors.
+    /// </summary>
+    protected virtual bool UpdatesElementWise => false;
 
     /// <summary>Networks with at least this many parameters update on several threads.</summary>
     private const int ParallelParameters = 1 << 16;
@@ -145,8 +152,9 @@ public abstract class Optimizer
     /// <summary>
     /// Updates one parameter tensor (or a contiguous part of one) <paramref name="p"/> in place from its gradient
     /// <paramref name="g"/>. <paramref name="state"/> holds <see cref="StateSlots"/> arrays of p's length, zero before
-    /// the first step; <paramref name="t"/> is the step number (1 at the first step). Each element's update may
-    /// depend only on that element's parameter, gradient and state: the tensors are cut into parts for threads.
+    /// the first step; <paramref name="t"/> is the step number (1 at the first step). When
+    /// <see cref="UpdatesElementWise"/> is true, p may be a contiguous part of a tensor (the tensors are cut into
+    /// parts for threads) and state the matching part of its state.
     /// </summary>
     protected abstract void Update<T>(Span<T> p, ReadOnlySpan<T> g, OptimizerState state, double lr, int t)
         where T : unmanaged, IFloatingPointIeee754<T>;

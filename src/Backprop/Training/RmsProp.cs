@@ -36,6 +36,9 @@ public sealed class RmsProp : Optimizer
 
     public override string Name => "rmsprop";
 
+    /// <summary>Each parameter's update uses only its own gradient and state.</summary>
+    protected override bool UpdatesElementWise => true;
+
     /// <summary>Slot 0: v (square average); 1: b (momentum buffer); 2: a (gradient average, centered only).</summary>
     protected override int StateSlots => 3;
 

@@ -39,6 +39,9 @@ public sealed class Sgd : Optimizer
 
     public override string Name => "sgd";
 
+    /// <summary>Each parameter's update uses only its own gradient and state.</summary>
+    protected override bool UpdatesElementWise => true;
+
     protected override int StateSlots => Momentum != 0 ? 1 : 0;
 
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>

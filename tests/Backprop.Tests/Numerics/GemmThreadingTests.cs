@@ -102,6 +102,42 @@ public sealed class GemmThreadingTests
         Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 96)));
     }
 
+    /// <summary>A rule outside the library that needs whole tensors (as LARS or LAMB do, for a tensor's norm).</summary>
+    private sealed class WholeTensorRule() : Backprop.Training.Optimizer(0.1, 0)
+    {
+        public readonly List<int> Lengths = [];
+
+        public override string Name => "whole-tensor";
+        protected override int StateSlots => 1;
+        public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>();
+
+        protected override void Update<T>(Span<T> p, ReadOnlySpan<T> g, Backprop.Training.OptimizerState state, double lr, int t)
+        {
+            lock (Lengths)
+                Lengths.Add(p.Length);
+            Assert.Equal(p.Length, state[0].Length);
+        }
+    }
+
+    [Fact]
+    public void OptimizersThatDoNotSayElementWiseAlwaysSeeWholeTensors()
+    {
+        int saved = Gemm.MaxThreads;
+        Gemm.MaxThreads = 2;
+        try
+        {
+            // About 76,000 parameters: past the size at which element-wise rules are cut into chunks.
+            var net = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
+            var rule = new WholeTensorRule();
+            rule.Step(net);
+            Assert.Equal([784 * 96, 96, 96 * 10, 10], rule.Lengths);
+        }
+        finally
+        {
+            Gemm.MaxThreads = saved;
+        }
+    }
+
     private sealed class CountingWork(int count) : IGemmWork
     {
         public readonly int[] Hits = new int[count];
