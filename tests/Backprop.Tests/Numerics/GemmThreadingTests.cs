@@ -14,33 +14,17 @@ public sealed class GemmThreadingTests
     public void TrainingWithOneOrTwoThreadsGivesBitIdenticalWeights()
     {
         // The W2 shape: every product is large enough to pack, tile and split across threads.
-        float[] Train(int threads)
+        float[] Train(int threads) => WithThreads(threads, () =>
         {
-            int saved = Gemm.MaxThreads;
-            Gemm.MaxThreads = threads;
-            try
+            var net = Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 7);
+            var rng = new Random(1);
+            for (int step = 0; step < 3; step++)
             {
-                var net = Network<float>.Create(784, [new LayerSpec(128, Activation.Sigmoid), new LayerSpec(10, Activation.Sigmoid)], Loss.Mse, seed: 7);
-                var rng = new Random(1);
-                const int rows = 64;
-                var x = new float[rows * 784];
-                var y = new float[rows * 10];
-                for (int step = 0; step < 3; step++)
-                {
-                    for (int i = 0; i < x.Length; i++)
-                        x[i] = (float)rng.NextDouble();
-                    Array.Clear(y);
-                    for (int r = 0; r < rows; r++)
-                        y[r * 10 + rng.Next(10)] = 1;
-                    net.TrainStep(x, y, rows, 0.1f);
-                }
-                return net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
+                var (x, y) = RandomBatch(rng, 64, 784, 10);
+                net.TrainStep(x, y, 64, 0.1f);
             }
-            finally
-            {
-                Gemm.MaxThreads = saved;
-            }
-        }
+            return Parameters(net);
+        });
 
         var one = Train(1);
         var two = Train(2);
@@ -59,41 +43,25 @@ public sealed class GemmThreadingTests
     public void OptimizerStepsWithOneOrTwoThreadsGiveBitIdenticalWeights(string name)
     {
         // 784 -> 96 -> 10: about 76,000 parameters, enough for the optimizer to cut them into chunks for threads.
-        float[] Train(int threads)
+        float[] Train(int threads) => WithThreads(threads, () =>
         {
-            int saved = Gemm.MaxThreads;
-            Gemm.MaxThreads = threads;
-            try
+            var net = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
+            Backprop.Training.Optimizer optimizer = name switch
             {
-                var net = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
-                Backprop.Training.Optimizer optimizer = name switch
-                {
-                    "sgd-momentum" => new Backprop.Training.Sgd(0.05, momentum: 0.9, weightDecay: 1e-3, nesterov: true),
-                    "adam" => new Backprop.Training.Adam(1e-3, weightDecay: 1e-4),
-                    _ => new Backprop.Training.RmsProp(1e-3, momentum: 0.5, centered: true),
-                };
-                var rng = new Random(5);
-                const int rows = 32;
-                var x = new float[rows * 784];
-                var y = new float[rows * 10];
-                for (int step = 0; step < 4; step++)
-                {
-                    for (int i = 0; i < x.Length; i++)
-                        x[i] = (float)rng.NextDouble();
-                    Array.Clear(y);
-                    for (int r = 0; r < rows; r++)
-                        y[r * 10 + rng.Next(10)] = 1;
-                    net.Forward(x, rows);
-                    net.Backward(y);
-                    optimizer.Step(net);
-                }
-                return net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
-            }
-            finally
+                "sgd-momentum" => new Backprop.Training.Sgd(0.05, momentum: 0.9, weightDecay: 1e-3, nesterov: true),
+                "adam" => new Backprop.Training.Adam(1e-3, weightDecay: 1e-4),
+                _ => new Backprop.Training.RmsProp(1e-3, momentum: 0.5, centered: true),
+            };
+            var rng = new Random(5);
+            for (int step = 0; step < 4; step++)
             {
-                Gemm.MaxThreads = saved;
+                var (x, y) = RandomBatch(rng, 32, 784, 10);
+                net.Forward(x, 32);
+                net.Backward(y);
+                optimizer.Step(net);
             }
-        }
+            return Parameters(net);
+        });
 
         var one = Train(1);
         var two = Train(2);
@@ -122,21 +90,46 @@ public sealed class GemmThreadingTests
     [Fact]
     public void OptimizersThatDoNotSayElementWiseAlwaysSeeWholeTensors()
     {
-        int saved = Gemm.MaxThreads;
-        Gemm.MaxThreads = 2;
-        try
+        // About 76,000 parameters: past the size at which element-wise rules are cut into chunks.
+        var lengths = WithThreads(2, () =>
         {
-            // About 76,000 parameters: past the size at which element-wise rules are cut into chunks.
             var net = Network<float>.Create(784, [new LayerSpec(96, Activation.Relu), new LayerSpec(10, Activation.Softmax)], Loss.CrossEntropy, seed: 3);
             var rule = new WholeTensorRule();
             rule.Step(net);
-            Assert.Equal([784 * 96, 96, 96 * 10, 10], rule.Lengths);
+            return rule.Lengths;
+        });
+        Assert.Equal([784 * 96, 96, 96 * 10, 10], lengths);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <see cref="Gemm.MaxThreads"/> set to <paramref name="threads"/>.</summary>
+    private static TResult WithThreads<TResult>(int threads, Func<TResult> body)
+    {
+        int saved = Gemm.MaxThreads;
+        Gemm.MaxThreads = threads;
+        try
+        {
+            return body();
         }
         finally
         {
             Gemm.MaxThreads = saved;
         }
     }
+
+    /// <summary>Uniform inputs in [0, 1) and one-hot targets.</summary>
+    private static (float[] X, float[] Y) RandomBatch(Random rng, int rows, int inputs, int outputs)
+    {
+        var x = new float[rows * inputs];
+        var y = new float[rows * outputs];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = (float)rng.NextDouble();
+        for (int r = 0; r < rows; r++)
+            y[r * outputs + rng.Next(outputs)] = 1;
+        return (x, y);
+    }
+
+    private static float[] Parameters(Network<float> net) =>
+        net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
 
     private sealed class CountingWork(int count) : IGemmWork
     {
