@@ -261,77 +261,46 @@ internal static unsafe class GemmPacked<T, TKernel>
         public T* A, B, C, PackedA, PackedB;
 
         /// <summary>Strip s of op(A): for each k block, kc steps of MR values (rows past M are zero).</summary>
-        public readonly void PackA(int s)
-        {
-            int mr = TKernel.MR, kcMax = TKernel.KC;
-            int i0 = s * mr, rows = Math.Min(mr, M - i0);
-            for (int k0 = 0; k0 < K; k0 += kcMax)
-            {
-                int kc = Math.Min(kcMax, K - k0);
-                T* dst = PackedA + k0 * Mp + (long)s * mr * kc;
-                if (TransA)
-                {
-                    // op(A)[i, p] = A[p * M + i]: each k step is a contiguous run of rows.
-                    CopyRuns(A + (long)k0 * M + i0, M, rows, mr, kc, dst);
-                }
-                else
-                {
-                    // op(A)[i, p] = A[i * K + p]: MR row streams read side by side, one contiguous write per k step.
-                    T* src = A + (long)i0 * K + k0;
-                    if (rows == mr)
-                    {
-                        int p0 = 0;
-                        if (typeof(T) == typeof(float) && Avx.IsSupported && mr == 6)
-                        {
-                            // Eight k steps of the six rows at a time, transposed in registers.
-                            for (; p0 + 8 <= kc; p0 += 8)
-                                Transpose6x8((float*)(src + p0), K, (float*)(dst + p0 * mr));
-                        }
-                        GatherStreams(src, K, mr, mr, p0, kc, dst);
-                    }
-                    else
-                    {
-                        GatherStreams(src, K, rows, mr, 0, kc, dst);
-                    }
-                }
-            }
-        }
+        /// <remarks>op(A)[i, p] is A[p * M + i] when transposed (runs), A[i * K + p] otherwise (streams).</remarks>
+        public readonly void PackA(int s) => PackStrip(A, TransA, M, s, TKernel.MR, PackedA, Mp);
 
         /// <summary>Strip s of op(B): for each k block, kc steps of NR values (columns past N are zero).</summary>
-        public readonly void PackB(int s)
+        /// <remarks>op(B)[p, j] is B[p * N + j] when not transposed (runs), B[j * K + p] otherwise (streams).</remarks>
+        public readonly void PackB(int s) => PackStrip(B, !TransB, N, s, TKernel.NR, PackedB, Np);
+
+        /// <summary>
+        /// Strip s (<paramref name="width"/> rows of op(A) or columns of op(B), of <paramref name="extent"/>) of an
+        /// operand whose k steps are either contiguous runs <paramref name="extent"/> apart (<paramref name="runs"/>)
+        /// or <paramref name="width"/> row streams K apart read side by side; written k-step-major per k block into
+        /// the panel of <paramref name="panel"/> values per k step, zeros past the operand's edge.
+        /// </summary>
+        private readonly void PackStrip(T* operand, bool runs, int extent, int s, int width, T* packed, long panel)
         {
-            int nr = TKernel.NR, kcMax = TKernel.KC;
-            int j0 = s * nr, cols = Math.Min(nr, N - j0);
+            int kcMax = TKernel.KC;
+            int first = s * width, present = Math.Min(width, extent - first);
             for (int k0 = 0; k0 < K; k0 += kcMax)
             {
                 int kc = Math.Min(kcMax, K - k0);
-                T* dst = PackedB + k0 * Np + (long)s * nr * kc;
-                if (!TransB)
+                T* dst = packed + k0 * panel + (long)s * width * kc;
+                if (runs)
                 {
-                    // op(B)[p, j] = B[p * N + j]: each k step is a contiguous run of columns.
-                    CopyRuns(B + (long)k0 * N + j0, N, cols, nr, kc, dst);
+                    CopyRuns(operand + (long)k0 * extent + first, extent, present, width, kc, dst);
+                    continue;
                 }
-                else
+                T* src = operand + (long)first * K + k0;
+                int p0 = 0;
+                if (present == width && typeof(T) == typeof(float) && Avx.IsSupported)
                 {
-                    // op(B)[p, j] = B[j * K + p]: NR row streams read side by side, one contiguous write per k step.
-                    T* src = B + (long)j0 * K + k0;
-                    if (cols == nr)
-                    {
-                        int p0 = 0;
-                        if (typeof(T) == typeof(float) && Avx.IsSupported && nr % 8 == 0)
-                        {
-                            // Eight k steps of eight rows at a time, transposed in registers.
-                            for (; p0 + 8 <= kc; p0 += 8)
-                                for (int j = 0; j < nr; j += 8)
-                                    Transpose8x8((float*)(src + (long)j * K + p0), K, (float*)(dst + p0 * nr + j), nr);
-                        }
-                        GatherStreams(src, K, nr, nr, p0, kc, dst);
-                    }
-                    else
-                    {
-                        GatherStreams(src, K, cols, nr, 0, kc, dst);
-                    }
+                    // Eight k steps at a time, transposed in registers: 6 rows at once, or blocks of 8.
+                    if (width == 6)
+                        for (; p0 + 8 <= kc; p0 += 8)
+                            Transpose6x8((float*)(src + p0), K, (float*)(dst + p0 * width));
+                    else if (width % 8 == 0)
+                        for (; p0 + 8 <= kc; p0 += 8)
+                            for (int j = 0; j < width; j += 8)
+                                Transpose8x8((float*)(src + (long)j * K + p0), K, (float*)(dst + p0 * width + j), width);
                 }
+                GatherStreams(src, K, present, width, p0, kc, dst);
             }
         }
 
