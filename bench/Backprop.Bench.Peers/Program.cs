@@ -7,30 +7,19 @@ using static TorchSharp.torch.nn;
 // The standard workloads of shared/design/benchmarks.md on TorchSharp-cpu 0.107.0 (libtorch 2.10), written the
 // idiomatic way (nn.Linear modules, torch.optim, torch.nn losses), one JSON line per figure, same keys as
 // Backprop.Bench. Usage: Backprop.Bench.Peers [--only G,W1,...] [--seconds S] [--reps R] [--threads T] | --rss-child
-var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-int threads = Environment.ProcessorCount;
-bool rssChild = false;
-for (int i = 0; i < args.Length; i++)
-{
-    switch (args[i])
-    {
-        case "--only": foreach (var w in args[++i].Split(',')) only.Add(w); break;
-        case "--seconds": Measure.Seconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--reps": Measure.Repetitions = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--rss-child": rssChild = true; break;
-        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
-    }
-}
+var parsed = BenchArgs.Parse(args);
+if (parsed is null)
+    return 2;
+int threads = parsed.Threads;
 torch.set_num_threads(threads);
-bool Want(string w) => only.Count == 0 || only.Contains(w);
+bool Want(string w) => parsed.Want(w);
 
-if (rssChild)
+if (parsed.RssChild)
 {
     var (model, opt, loss, xs, ys) = Peer.W2Setup();
     for (int s = 0; s < 2000; s++)
         Peer.Step(model, opt, loss, xs[s % xs.Length], ys[s % ys.Length]);
-    Measure.Emit("memory", "peak_rss_mib", Peer.PeakRssMiB(), threads, extra: "\"steps\":2000");
+    Measure.Emit("memory", "peak_rss_mib", PeakMemory.PeakRssMiB(), threads, extra: "\"steps\":2000");
     return 0;
 }
 Console.Error.WriteLine($"# Backprop.Bench.Peers: TorchSharp {typeof(torch).Assembly.GetName().Version}, threads {torch.get_num_threads()}");
@@ -84,17 +73,7 @@ if (Want("W5"))
     }
 }
 if (Want("memory"))
-{
-    string self = Environment.ProcessPath!;
-    var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        psi.ArgumentList.Add(typeof(Peer).Assembly.Location);
-    foreach (var a in new[] { "--rss-child", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        psi.ArgumentList.Add(a);
-    using var p = Process.Start(psi)!;
-    Console.Write(p.StandardOutput.ReadToEnd());
-    p.WaitForExit();
-}
+    PeakMemory.RunChild(threads);
 return 0;
 
 internal static class Peer
@@ -167,13 +146,5 @@ internal static class Peer
             return torch.tensor(idx);
         }).ToArray();
         return (xs, ys);
-    }
-
-    public static double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
-        return double.NaN;
     }
 }

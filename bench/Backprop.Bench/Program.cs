@@ -10,33 +10,31 @@ using Backprop.Numerics;
 // The standard workloads of shared/design/benchmarks.md on the Backprop engine, one JSON line per figure.
 // Usage: Backprop.Bench [--only G,W1,...] [--seconds S] [--reps R] [--threads T] [--kernel Vector256|...]
 //        Backprop.Bench --rss-child   (runs W2 for 2000 steps and prints its peak RSS; used by the parent)
-var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-int threads = Environment.ProcessorCount;
 var kernel = GemmKernel.Auto;
-bool rssChild = false;
-for (int i = 0; i < args.Length; i++)
+bool verify = false;
+var parsed = BenchArgs.Parse(args, (a, i) =>
 {
-    switch (args[i])
+    switch (a[i])
     {
-        case "--only": foreach (var w in args[++i].Split(',')) only.Add(w); break;
-        case "--seconds": Measure.Seconds = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--reps": Measure.Repetitions = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--kernel": kernel = Enum.Parse<GemmKernel>(args[++i], ignoreCase: true); break;
-        case "--rss-child": rssChild = true; break;
-        case "--verify": return Verify.Run();
-        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+        case "--kernel": kernel = Enum.Parse<GemmKernel>(a[i + 1], ignoreCase: true); return 2;
+        case "--verify": verify = true; return 1;
+        default: return 0;
     }
-}
+});
+if (parsed is null)
+    return 2;
+if (verify)
+    return Verify.Run();
+int threads = parsed.Threads;
 Gemm.MaxThreads = threads;
-bool Want(string w) => only.Count == 0 || only.Contains(w);
+bool Want(string w) => parsed.Want(w);
 
-if (rssChild)
+if (parsed.RssChild)
 {
     var (net, data) = Workloads.W2Setup();
     for (int s = 0; s < 2000; s++)
         net.TrainStep(data.X[s % data.X.Length], data.Y[s % data.Y.Length], data.Rows, 0.1f);
-    Measure.Emit("memory", "peak_rss_mib", Workloads.PeakRssMiB(), threads, extra: "\"steps\":2000");
+    Measure.Emit("memory", "peak_rss_mib", PeakMemory.PeakRssMiB(), threads, extra: "\"steps\":2000");
     return 0;
 }
 
@@ -59,8 +57,8 @@ if (Want("W4"))
 if (Want("W5"))
     Workloads.W5(threads);
 if (Want("memory"))
-    Workloads.RssChild(threads);
-if (only.Contains("probe"))
+    PeakMemory.RunChild(threads);
+if (parsed.Only.Contains("probe"))
     Workloads.Probe(threads, kernel);
 return 0;
 
@@ -200,28 +198,6 @@ internal static class Workloads
             double rate = Measure.Rate(() => Gemm.Multiply(options, ta, tb, m, n, k, a, b, c));
             Measure.Emit("probe", "gflop_per_s", 2.0 * m * n * k * rate / 1e9, threads, extra: $"\"shape\":\"{name}\",\"us\":{1e6 / rate:F1}");
         }
-    }
-
-    public static void RssChild(int threads)
-    {
-        string self = Environment.ProcessPath!;
-        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            psi.ArgumentList.Add(typeof(Workloads).Assembly.Location);
-        psi.ArgumentList.Add("--rss-child");
-        psi.ArgumentList.Add("--threads");
-        psi.ArgumentList.Add(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        using var p = Process.Start(psi)!;
-        Console.Write(p.StandardOutput.ReadToEnd());
-        p.WaitForExit();
-    }
-
-    public static double PeakRssMiB()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
-        return double.NaN;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 
 namespace Backprop.Bench;
 
@@ -108,4 +109,72 @@ internal sealed class Data
     public float[][] X { get; }
     public float[][] Y { get; }
     public int Rows { get; }
+}
+
+/// <summary>The arguments both bench programs take, parsed once for both.</summary>
+internal sealed class BenchArgs
+{
+    public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public int Threads { get; private set; } = Environment.ProcessorCount;
+    public bool RssChild { get; private set; }
+
+    public bool Want(string workload) => Only.Count == 0 || Only.Contains(workload);
+
+    /// <summary>
+    /// Parses --only, --seconds, --reps, --threads and --rss-child; any other argument goes to
+    /// <paramref name="other"/> (given the arguments and the index, it returns how many it used, 0 if unknown).
+    /// Null, with a message on stderr, for an unknown argument.
+    /// </summary>
+    public static BenchArgs? Parse(string[] args, Func<string[], int, int>? other = null)
+    {
+        var parsed = new BenchArgs();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--only": foreach (var w in args[++i].Split(',')) parsed.Only.Add(w); break;
+                case "--seconds": Measure.Seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--reps": Measure.Repetitions = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--threads": parsed.Threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rss-child": parsed.RssChild = true; break;
+                default:
+                    int used = other?.Invoke(args, i) ?? 0;
+                    if (used == 0)
+                    {
+                        Console.Error.WriteLine($"unknown argument {args[i]}");
+                        return null;
+                    }
+                    i += used - 1;
+                    break;
+            }
+        }
+        return parsed;
+    }
+}
+
+/// <summary>The memory figure: a child process runs W2 for 2,000 steps and reports its own peak RSS.</summary>
+internal static class PeakMemory
+{
+    /// <summary>This process's peak resident set (VmHWM), MiB.</summary>
+    public static double PeakRssMiB()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        return double.NaN;
+    }
+
+    /// <summary>Runs this program again with --rss-child and copies its JSON line to stdout.</summary>
+    public static void RunChild(int threads)
+    {
+        string self = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        foreach (var a in new[] { "--rss-child", "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        Console.Write(p.StandardOutput.ReadToEnd());
+        p.WaitForExit();
+    }
 }
