@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace Backprop.Training;
 
@@ -53,37 +52,13 @@ public sealed class RmsProp : Optimizer
         Span<double> v = state[0], b = state[1], a = state[2];
         double alpha = Alpha, mu = Momentum, lambda = WeightDecay, eps = Epsilon;
         bool centered = Centered;
-        int i = 0;
-        if (DoubleLanes.Supported<T>())
+        // The scalar loop below, several parameters at a time (same operations, same order).
+        int i = DoubleLanes.Width<T>() switch
         {
-            // The scalar loop below, four parameters at a time (same operations, same order).
-            Vector256<double> valpha = Vector256.Create(alpha), v1alpha = Vector256.Create(1 - alpha),
-                vmu = Vector256.Create(mu), vlambda = Vector256.Create(lambda), vlr = Vector256.Create(lr),
-                veps = Vector256.Create(eps);
-            for (; i <= p.Length - DoubleLanes.Count; i += DoubleLanes.Count)
-            {
-                var theta = DoubleLanes.Load<T>(p, i);
-                var g = DoubleLanes.Load(grad, i);
-                if (lambda != 0)
-                    g += vlambda * theta;
-                var vi = valpha * DoubleLanes.Load(v, i) + v1alpha * g * g;
-                DoubleLanes.Store(vi, v, i);
-                var vTilde = vi;
-                if (centered)
-                {
-                    var ai = valpha * DoubleLanes.Load(a, i) + v1alpha * g;
-                    DoubleLanes.Store(ai, a, i);
-                    vTilde -= ai * ai;
-                }
-                var step = g / (Vector256.Sqrt(vTilde) + veps);
-                if (mu > 0)
-                {
-                    step = vmu * DoubleLanes.Load(b, i) + step;
-                    DoubleLanes.Store(step, b, i);
-                }
-                DoubleLanes.Store(theta - vlr * step, p, i);
-            }
-        }
+            8 => Vectorized<T, Lanes8>(p, grad, v, b, a, lr),
+            4 => Vectorized<T, Lanes4>(p, grad, v, b, a, lr),
+            _ => 0,
+        };
         for (; i < p.Length; i++)
         {
             double theta = double.CreateChecked(p[i]);
@@ -105,5 +80,40 @@ public sealed class RmsProp : Optimizer
             }
             p[i] = T.CreateChecked(theta - lr * step);
         }
+    }
+
+    /// <summary>The update of the whole vectors of <paramref name="p"/>; returns where the scalar tail starts.</summary>
+    private int Vectorized<T, TL>(Span<T> p, ReadOnlySpan<T> grad, Span<double> v, Span<double> b, Span<double> a, double lr)
+        where T : unmanaged where TL : struct, ILanes<TL>
+    {
+        double alpha = Alpha, mu = Momentum, lambda = WeightDecay, eps = Epsilon;
+        bool centered = Centered;
+        TL valpha = TL.Create(alpha), v1alpha = TL.Create(1 - alpha), vmu = TL.Create(mu), vlambda = TL.Create(lambda),
+            vlr = TL.Create(lr), veps = TL.Create(eps);
+        int i = 0;
+        for (; i <= p.Length - TL.Count; i += TL.Count)
+        {
+            var theta = TL.Load<T>(p, i);
+            var g = TL.Load(grad, i);
+            if (lambda != 0)
+                g += vlambda * theta;
+            var vi = valpha * TL.Load(v, i) + v1alpha * g * g;
+            TL.Store(vi, v, i);
+            var vTilde = vi;
+            if (centered)
+            {
+                var ai = valpha * TL.Load(a, i) + v1alpha * g;
+                TL.Store(ai, a, i);
+                vTilde -= ai * ai;
+            }
+            var step = g / (TL.Sqrt(vTilde) + veps);
+            if (mu > 0)
+            {
+                step = vmu * TL.Load(b, i) + step;
+                TL.Store(step, b, i);
+            }
+            TL.Store(theta - vlr * step, p, i);
+        }
+        return i;
     }
 }
