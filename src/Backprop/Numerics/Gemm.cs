@@ -98,7 +98,7 @@ public static class Gemm
     /// <summary>Below this many multiply-adds a product runs on one thread.</summary>
     internal const long ParallelWork = 1L << 18;
 
-    private static void Dispatch<T>(in GemmOptions options, bool transA, bool transB, int m, int n, int k,
+    private static unsafe void Dispatch<T>(in GemmOptions options, bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
