@@ -246,9 +246,35 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
     public void ApplyGradientDescent(T learningRate)
     {
-        Descend(_weights, _weightGradients, learningRate);
+        if (_weights.Length >= ParallelDescent && Gemm.MaxThreads > 1)
+        {
+            // Each weight's update reads only its own gradient, so chunks on several threads give the same bits.
+            var work = _descent ??= new DescentWork(this);
+            work.LearningRate = learningRate;
+            GemmPool.Shared.Run(work, (_weights.Length + DescentChunk - 1) / DescentChunk, Gemm.MaxThreads);
+        }
+        else
+        {
+            Descend(_weights, _weightGradients, learningRate);
+        }
         if (TrainableBias)
             Descend(_biases, _biasGradients, learningRate);
+    }
+
+    /// <summary>Layers with at least this many weights update them on several threads; chunks of DescentChunk weights.</summary>
+    private const int ParallelDescent = 1 << 16, DescentChunk = 1 << 14;
+
+    private DescentWork? _descent;
+
+    private sealed class DescentWork(Dense<T> layer) : IGemmWork
+    {
+        public T LearningRate;
+
+        public void Run(int chunk)
+        {
+            int start = chunk * DescentChunk, length = Math.Min(DescentChunk, layer._weights.Length - start);
+            Descend(layer._weights.AsSpan(start, length), layer._weightGradients.AsSpan(start, length), LearningRate);
+        }
     }
 
     private static void Descend(Span<T> w, ReadOnlySpan<T> g, T learningRate)
