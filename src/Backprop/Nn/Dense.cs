@@ -44,7 +44,18 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool TrainableBias { get; }
 
     /// <summary>The weights, <c>[unit * Inputs + input]</c>.</summary>
-    public Span<T> Weights => _weights;
+    /// <remarks>
+    /// Getting the span counts as a possible write: the forward pass then packs the weights afresh instead of reusing
+    /// the panels it packed before (writes through a span kept from earlier are caught too, by a content check).
+    /// </remarks>
+    public Span<T> Weights
+    {
+        get
+        {
+            _version++;
+            return _weights;
+        }
+    }
 
     /// <summary>1 value for <see cref="BiasMode.Shared"/>, <see cref="Units"/> for per-unit, none for none.</summary>
     public Span<T> Biases => _biases;
@@ -57,8 +68,15 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public int ParameterCount => _weights.Length + _biases.Length;
 
-    // The arrays behind the spans, for the network's fused seed-sized step.
-    internal T[] WeightArray => _weights;
+    // The arrays behind the spans, for the network's fused seed-sized step (which writes the weights).
+    internal T[] WeightArray
+    {
+        get
+        {
+            _version++;
+            return _weights;
+        }
+    }
     internal T[] BiasArray => _biases;
     internal T[] WeightGradientArray => _weightGradients;
     internal T[] BiasGradientArray => _biasGradients;
@@ -66,7 +84,24 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether a one-sample pass through this layer takes the tiny (plain loop) path.</summary>
     internal bool IsTiny => (long)Units * Inputs <= TinyWork;
 
-    public ref T Weight(int unit, int input) => ref _weights[unit * Inputs + input];
+    /// <summary>One weight, by reference (counts as a possible write, as <see cref="Weights"/> does).</summary>
+    public ref T Weight(int unit, int input)
+    {
+        _version++;
+        return ref _weights[unit * Inputs + input];
+    }
+
+    /// <summary>
+    /// The weights' write stamp: changed by every path that can write them (<see cref="Weights"/>,
+    /// <see cref="Weight"/>, the gradient-descent update, the seed-sized step). The forward pass keeps the weights
+    /// packed for the matrix product (<see cref="_panels"/>) and packs them again when the stamp moves.
+    /// </summary>
+    private int _version;
+
+    private readonly WeightPanels<T> _panels = new();
+
+    /// <summary>Tests: the packed weights of the forward product.</summary>
+    internal WeightPanels<T> Panels => _panels;
 
     public static int BiasCount(BiasMode bias, int units) => bias switch
     {
@@ -78,8 +113,11 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Products up to this many multiply-adds run as plain loops here (no call into Gemm, no set-up).</summary>
     private const long TinyWork = 256;
 
-    /// <summary>z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples.</summary>
-    internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a)
+    /// <summary>
+    /// z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples. <paramref name="concurrent"/>: other
+    /// threads may run forward passes through this layer at the same time (they share its packed weights).
+    /// </summary>
+    internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a, bool concurrent = false)
     {
         int units = Units, inputs = Inputs;
         z = z[..(rows * units)];
@@ -112,7 +150,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             Activations.Forward(Activation, z, a, rows, units);
             return;
         }
-        Gemm.Multiply(false, true, rows, units, inputs, input, _weights, z);
+        Gemm.MultiplyByWeights(rows, units, inputs, input, _weights, z, _panels, _version, concurrent);
         if (Bias == BiasMode.PerUnit && Activation is Activation.Identity or Activation.Relu or Activation.LeakyRelu)
         {
             // Bias and activation fused: one pass over z instead of two.
@@ -246,6 +284,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
     public void ApplyGradientDescent(T learningRate)
     {
+        _version++;
         if (_weights.Length >= ParallelDescent && Gemm.MaxThreads > 1)
         {
             // Each weight's update reads only its own gradient, so chunks on several threads give the same bits.

@@ -136,7 +136,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int l = 0; l < _layers.Length; l++)
             {
                 var dest = l % 2 == 0 ? a : b;
-                _layers[l].Forward(current, rows, z, dest);
+                _layers[l].Forward(current, rows, z, dest, concurrent: true);
                 current = dest.AsSpan(0, rows * _layers[l].Units);
             }
             current.CopyTo(output);

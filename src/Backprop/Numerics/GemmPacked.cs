@@ -99,11 +99,12 @@ internal static unsafe class GemmPacked<T, TKernel>
     public static long PackedBLength(int n, int k) => (long)((n + TKernel.NR - 1) / TKernel.NR) * TKernel.NR * k;
 
     /// <summary>
-    /// C = op(A) * op(B) (+ C). <paramref name="prepackedB"/>, when not null, is op(B) already packed by
-    /// <see cref="PackB"/> for this n and k; <paramref name="b"/> is then not read.
+    /// C = op(A) * op(B) (+ C). <paramref name="panelsB"/>, when not null, holds op(B) packed
+    /// (<see cref="PackedBLength"/> elements): already, when <paramref name="panelsReady"/> (then <paramref name="b"/>
+    /// is not read), or to be packed there instead of in the thread's workspace, for a later product to reuse.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads, T* prepackedB = null)
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads, T* panelsB = null, bool panelsReady = false)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         int mStrips = (m + mr - 1) / mr, nStrips = (n + nr - 1) / nr;
@@ -114,13 +115,14 @@ internal static unsafe class GemmPacked<T, TKernel>
             MStrips = mStrips, NStrips = nStrips, Mp = mp, Np = np,
         };
         ChooseTiles(ref job, threads);
-        job.PackingB = prepackedB == null;
+        job.PackingB = panelsB == null || !panelsReady;
         job.BItems = job.PackingB ? nStrips : 0;
         job.AItems = job.SharedA ? (mStrips + AGroup - 1) / AGroup : 0;
-        long wsLength = (job.PackingB ? np * k : 0) + (job.SharedA ? mp * k : 0);
+        bool bInWorkspace = panelsB == null;
+        long wsLength = (bInWorkspace ? np * k : 0) + (job.SharedA ? mp * k : 0);
         T* ws = wsLength > 0 ? GemmWorkspace<T>.Get(wsLength) : null;
-        job.PackedB = job.PackingB ? ws : prepackedB;
-        job.PackedA = job.SharedA ? ws + (job.PackingB ? np * k : 0) : null;
+        job.PackedB = bInWorkspace ? ws : panelsB;
+        job.PackedA = job.SharedA ? ws + (bInWorkspace ? np * k : 0) : null;
         int items = job.BItems + job.AItems + job.MTiles * job.NTiles;
         fixed (T* pa = a, pb = b, pc = c)
         {
@@ -138,22 +140,6 @@ internal static unsafe class GemmPacked<T, TKernel>
             var box = t_box ??= new JobBox();
             box.Job = job;
             GemmPool.Shared.Run(box, items, threads);
-        }
-    }
-
-    /// <summary>
-    /// Packs op(B) (k x n; stored n x k when <paramref name="transB"/>) into <paramref name="packed"/>
-    /// (<see cref="PackedBLength"/> elements), in the layout <see cref="Multiply"/> reads.
-    /// </summary>
-    public static void PackB(bool transB, int n, int k, ReadOnlySpan<T> b, T* packed)
-    {
-        int nStrips = (n + TKernel.NR - 1) / TKernel.NR;
-        long np = (long)nStrips * TKernel.NR;
-        int kc = BlockDepth(k);
-        fixed (T* pb = b)
-        {
-            for (int s = 0; s < nStrips; s++)
-                PackStrip(pb, !transB, n, k, kc, s, TKernel.NR, packed, np);
         }
     }
 
