@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs the standard workloads (shared/design/benchmarks.md) on Backprop and on TorchSharp, workload by
 # workload in turn (so both see the same machine load), and pairs the figures into ratios.
-# Usage: [ROUNDS=3] bench/compare.sh [--seconds S] [--threads T] [--only G,W1,...]
+# Usage: [ROUNDS=3] [WAIT_IDLE=90] bench/compare.sh [--seconds S] [--threads T] [--only G,W1,...] [--cpu-time]
+#        --cpu-time (with --threads 1): both engines time their work in process CPU time, so another tenant on a
+#        shared machine slows neither figure.
+#        WAIT_IDLE=P: before each engine's run, wait (up to 5 minutes) until the CPUs were P% idle for a second,
+#        for machines shared with other work (both engines wait the same way; each wait is logged on stderr).
 #        bench/compare.sh --table-only   (prints the table of the last run's bench/results/*.jsonl again)
 # Output: the raw JSON lines in bench/results/{ours,peer}.jsonl and a table on stdout.
 set -euo pipefail
@@ -29,7 +33,7 @@ table_only=0
 for a in "${args[@]}"; do
   case "$a" in
     --table-only) table_only=1 ;;
-    -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 if [ "$table_only" = 0 ]; then
@@ -45,13 +49,27 @@ mkdir -p "$here/results"
 { echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cpus, threads $threads"; } | tee "$here/results/machine.txt" >&2
 IFS=',' read -ra workloads <<<"$only"
 rounds="${ROUNDS:-3}"
+wait_idle() {
+  [ -n "${WAIT_IDLE:-}" ] || return 0
+  local t i0 a0 i1 a1 pct u n s w x y z
+  for ((t = 0; t < 300; t++)); do
+    read -r _ u n s i0 w x y z _ </proc/stat; a0=$((u + n + s + i0 + w + x + y + z))
+    sleep 1
+    read -r _ u n s i1 w x y z _ </proc/stat; a1=$((u + n + s + i1 + w + x + y + z))
+    pct=$((100 * (i1 - i0) / (a1 - a0 + 1)))
+    if [ "$pct" -ge "$WAIT_IDLE" ]; then [ "$t" -gt 0 ] && echo "# waited ${t}s for ${WAIT_IDLE}% idle" >&2; return 0; fi
+  done
+  echo "# not ${WAIT_IDLE}% idle after 300 s; running anyway" >&2
+}
 # Each workload: Backprop, TorchSharp, Backprop, TorchSharp, ... (one repetition each), so both engines sample
 # the same machine load; the table reports the median of the rounds.
 for w in "${workloads[@]}"; do
   echo "# $w" >&2
   for ((r = 1; r <= rounds; r++)); do
+    wait_idle
     $ours --only "$w" "${pass[@]}" --reps 1 2>/dev/null | tee -a "$here/results/ours.jsonl" >&2
     [ "$w" = peak ] && continue
+    wait_idle
     $peer --only "$w" "${pass[@]}" --reps 1 2>/dev/null | grep '^{' | tee -a "$here/results/peer.jsonl" >&2
   done
 done
