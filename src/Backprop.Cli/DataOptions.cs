@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Cli;
@@ -47,6 +48,14 @@ public sealed class DataOptions
             command.Options.Add(o);
     }
 
+    /// <summary>
+    /// Reads <paramref name="path"/> for <paramref name="model"/>: columns matched to its schema, labels to its classes,
+    /// features raw (the model applies its preprocessing).
+    /// </summary>
+    public Dataset ReadFor<T>(Backprop.Training.Model<T> model, string path, string? labels, ParseResult parse, bool requireLabels)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        DataFiles.ReadFor(model.Schema, path, labels, Csv(parse), requireLabels);
+
     /// <summary>The CSV settings the options describe; <paramref name="classes"/> fixes the class list (test data, evaluation).</summary>
     public CsvOptions Csv(ParseResult parse, IReadOnlyList<string>? classes = null, string? labelColumn = null) => new()
     {
@@ -69,9 +78,9 @@ public sealed class DataOptions
         DropColumns = (parse.GetValue(DropColumns) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
         Task = parse.GetValue(Task)?.Trim().ToLowerInvariant() switch
         {
-            "auto" or null => TaskMode.Auto,
-            "classification" => TaskMode.Classification,
-            "regression" => TaskMode.Regression,
+            "auto" or null => null,
+            "classification" => TaskKind.Classification,
+            "regression" => TaskKind.Regression,
             var t => throw new BackpropException($"--task: expected auto, classification or regression, got '{t}'."),
         },
         Classes = classes,

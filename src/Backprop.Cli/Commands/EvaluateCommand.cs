@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Backprop.IO;
 using Backprop.Training;
 
 namespace Backprop.Cli.Commands;
@@ -19,9 +20,9 @@ public static class EvaluateCommand
         command.Options.Add(json);
         command.SetAction(parse => App.Guard(error, () =>
         {
-            var m = Model.Load(parse.GetValue(model)!);
-            var table = ModelData.Read(m, parse.GetValue(data.Data)!, parse.GetValue(data.Labels), data, parse, requireLabels: true);
-            var metrics = m.Evaluate(table.ToDataset());
+            var m = ModelFile.Load(parse.GetValue(model)!);
+            var table = data.ReadFor(m, parse.GetValue(data.Data)!, parse.GetValue(data.Labels), parse, requireLabels: true);
+            var metrics = m.Evaluate(table);
             if (parse.GetValue(json))
             {
                 object doc = metrics switch

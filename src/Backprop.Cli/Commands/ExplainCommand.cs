@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using Backprop.Explain;
 using Backprop.Explain.Rendering;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
+using Backprop.Training;
 using Spectre.Console;
 
 namespace Backprop.Cli.Commands;
@@ -24,7 +26,17 @@ public static class ExplainCommand
 
     /// <summary>The parsed options.</summary>
     public sealed record Options(string? Model, ExplainSettings Settings, Format Format, ExplainLanguage Language, string? Out,
-        string? Svg = null, bool SvgAfter = false);
+        string? Svg = null, bool SvgAfter = false)
+    {
+        /// <summary>--input as given (null: the default of the seed, or of the model).</summary>
+        public double[]? Input { get; init; }
+
+        /// <summary>--target as given (numbers, or with --model a class name).</summary>
+        public string? TargetText { get; init; }
+
+        /// <summary>--lr as given (null: the default of the seed, or of the model).</summary>
+        public double? LearningRate { get; init; }
+    }
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -72,8 +84,10 @@ public static class ExplainCommand
     public static Options Parse(string? model, string? input, string? target, string? lr, string? order, string? steps,
         string? format, string? lang, string? outFile)
     {
-        double[] x = input is null ? [.. SeedNetwork.DefaultInput] : CliValues.List("--input", input);
-        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : CliValues.List("--target", target);
+        double[]? givenInput = input is null ? null : CliValues.List("--input", input);
+        double[] x = givenInput ?? [.. SeedNetwork.DefaultInput];
+        // With --model the target may be a class name; it is read against the model in Run.
+        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : model is null ? CliValues.List("--target", target) : [];
         double eta = lr is null ? SeedNetwork.DefaultLearningRate : CliValues.List("--lr", lr, 1)[0];
         if (!(eta > 0) || !double.IsFinite(eta))
             throw new BackpropException($"--lr: expected a positive number, got '{lr}'.");
@@ -98,22 +112,47 @@ public static class ExplainCommand
         };
         if (outFile is not null && string.IsNullOrWhiteSpace(outFile))
             throw new BackpropException("--out: expected a file name.");
-        return new Options(model, new ExplainSettings(x, y, eta, updateOrder, n), f, language, outFile);
+        return new Options(model, new ExplainSettings(x, y, eta, updateOrder, n), f, language, outFile)
+        {
+            Input = givenInput,
+            TargetText = target,
+            LearningRate = lr is null ? null : eta,
+        };
     }
 
     /// <summary>Builds the trace and renders it to <paramref name="output"/> or to the --out file.</summary>
     public static void Run(Options options, TextWriter output)
     {
-        var network = options.Model is null ? SeedNetwork.Create<double>() : ModelFile.Load<double>(options.Model);
+        ExplainTrace trace;
         var s = options.Settings;
-        string what = options.Model is null ? "the seed network" : options.Model;
-        if (s.Input.Count != network.Inputs)
-            throw new BackpropException($"--input: {what} takes {network.Inputs} input(s), but {s.Input.Count} value(s) were given.");
-        if (s.Target.Count != network.Outputs)
-            throw new BackpropException($"--target: {what} has {network.Outputs} output(s), but {s.Target.Count} value(s) were given.");
-        if (options.Svg is not null)
-            WriteDiagram(network.Clone(), options);
-        var trace = Explainer.Run(network, s);
+        if (options.Model is null)
+        {
+            var network = SeedNetwork.Create<double>();
+            if (s.Input.Count != network.Inputs)
+                throw new BackpropException($"--input: the seed network takes {network.Inputs} input(s), but {s.Input.Count} value(s) were given.");
+            if (s.Target.Count != network.Outputs)
+                throw new BackpropException($"--target: the seed network has {network.Outputs} output(s), but {s.Target.Count} value(s) were given.");
+            if (options.Svg is not null)
+                WriteDiagram(network.Clone(), options with { Settings = s });
+            trace = Explainer.Run(network, s);
+        }
+        else
+        {
+            // The user's own model: its defaults, its pipeline, its numbers (those predict computes).
+            var model = ModelFile.Load<double>(options.Model);
+            var defaults = Explainer.Defaults(model);
+            var raw = options.Input ?? defaults.Input
+                ?? throw new BackpropException($"--input: {options.Model} has no preprocessing statistics to take a typical row from; give the {model.Schema.Features} raw value(s) to explain.");
+            if (raw.Length != model.Schema.Features)
+                throw new BackpropException($"--input: {options.Model} takes {model.Schema.Features} input(s), but {raw.Length} value(s) were given"
+                    + (model.Schema.FeatureNames is null ? "." : $" ({string.Join(", ", model.Schema.FeatureNames)})."));
+            var target = options.TargetText is null && defaults.Target is { } t ? t : Target(model, raw, options.TargetText, options.Model);
+            double lr = options.LearningRate ?? defaults.LearningRate ?? TrainingDefaults.LearningRate(TrainingDefaults.OptimizerName);
+            s = s with { Input = raw, Target = target, LearningRate = lr };
+            if (options.Svg is not null)
+                WriteDiagram(model.Network.Clone(), options with { Settings = s with { Input = model.Prepare(raw) } });
+            trace = Explainer.Run(model, s);
+        }
 
         if (options.Out is not null)
         {
@@ -127,6 +166,46 @@ public static class ExplainCommand
             return;
         }
         output.Write(Render(trace, options.Format, options.Language));
+    }
+
+    /// <summary>
+    /// The network's target for <paramref name="raw"/>: <paramref name="text"/> as a class name or as numbers (one per
+    /// output); for a classifier without one, the class the model predicts for the row.
+    /// </summary>
+    private static double[] Target(Model<double> model, double[] raw, string? text, string path)
+    {
+        int outs = model.Network.Outputs;
+        if (model.Task == TaskKind.Classification)
+        {
+            int cls = -1;
+            if (text is null)
+                cls = model.PredictClass(raw);
+            else
+            {
+                for (int c = 0; c < model.ClassCount; c++)
+                    if (string.Equals(model.ClassNames[c], text.Trim(), StringComparison.Ordinal))
+                        cls = c;
+            }
+            if (cls >= 0)
+            {
+                if (outs == 1)
+                    return [cls];
+                var oneHot = new double[outs];
+                oneHot[cls] = 1;
+                return oneHot;
+            }
+        }
+        if (text is null)
+            throw new BackpropException($"--target: {path} is a regressor; give the {outs} target value(s) to explain the loss against.");
+        try
+        {
+            return CliValues.List("--target", text, outs);
+        }
+        catch (BackpropException) when (model.Task == TaskKind.Classification)
+        {
+            throw new BackpropException(
+                $"--target: '{text}' is neither a class of {path} ({string.Join(", ", model.ClassNames)}) nor {outs} comma-separated number(s).");
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Cli.Commands;
@@ -29,24 +30,13 @@ public static class ExportCommand
             string modelPath = parse.GetValue(model)!;
             string onnxPath = parse.GetValue(onnx)!;
             // Read as double: a float32 model widens exactly, and the export narrows it back to float32.
-            var saved = ModelFile.Read<double>(modelPath);
-            var preprocessing = Preprocessing.ReadFrom(saved.Sections, modelPath);
-            if (preprocessing is not null && preprocessing.Features != saved.Network.Inputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'preprocessing.features': {preprocessing.Features} features, but the network takes {saved.Network.Inputs} inputs.");
-            var schema = DataSchema.ReadFrom(saved.Sections, modelPath);
-            if (schema is not null && schema.Features != saved.Network.Inputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'data.features': {schema.Features} features, but the network takes {saved.Network.Inputs} inputs.");
-            var classes = schema is { Task: TaskKind.Classification } ? schema.Classes : null;
-            if (classes is not null && classes.Count != saved.Network.Outputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'data.classes': {classes.Count} classes, but the network has {saved.Network.Outputs} outputs.");
-            OnnxExport.Save(saved.Network, onnxPath, preprocessing, classes);
+            var m = ModelFile.Load<double>(modelPath);
+            OnnxExport.Save(m, onnxPath);
+            var preprocessing = m.Preprocessing;
             output.WriteLine(
                 $"Wrote {onnxPath}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.OpsetVersion}, float32, " +
-                $"input '{OnnxExport.InputName}' [N, {saved.Network.Inputs}] -> output '{OnnxExport.OutputName}' [N, {saved.Network.Outputs}]" +
-                (preprocessing is null ? "." : $", preprocessing '{Preprocessing.NameOf(preprocessing.Kind)}' included."));
+                $"input '{OnnxExport.InputName}' [N, {m.Network.Inputs}] -> output '{OnnxExport.OutputName}' [N, {m.Network.Outputs}]" +
+                (preprocessing is null || preprocessing.IsIdentity ? "." : $", preprocessing '{Preprocessing.NameOf(preprocessing.Kind)}' included."));
             return 0;
         }));
         return command;

@@ -24,7 +24,8 @@ public static class GradcheckCommand
         command.SetAction(parse => App.Guard(error, () =>
         {
             string? path = parse.GetValue(model);
-            var net = path is null ? SeedNetwork.Create<double>() : ModelFile.Load<double>(path);
+            var loaded = path is null ? null : ModelFile.Load<double>(path);
+            var net = loaded?.Network ?? SeedNetwork.Create<double>();
             string? inText = parse.GetValue(input), tText = parse.GetValue(target);
             if (path is null)
             {
@@ -34,6 +35,14 @@ public static class GradcheckCommand
             if (inText is null || tText is null)
                 throw new BackpropException("--input and --target are required with --model.");
             var (x, rows) = CliValues.Rows("--input", inText, net.Inputs);
+            if (loaded is not null)
+            {
+                // The inputs are raw values, as predict takes them: the model's preprocessing maps them to the network's inputs.
+                var raw = x;
+                x = new double[raw.Length];
+                for (int r = 0; r < rows; r++)
+                    loaded.Prepare(raw.AsSpan(r * net.Inputs, net.Inputs)).CopyTo(x, r * net.Inputs);
+            }
             var (y, trows) = CliValues.Rows("--target", tText, net.Outputs);
             if (rows != trows)
                 throw new BackpropException($"--input has {rows} sample(s) but --target has {trows}.");

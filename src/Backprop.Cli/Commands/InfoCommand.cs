@@ -18,8 +18,14 @@ public static class InfoCommand
         command.SetAction(parse => App.Guard(error, () =>
         {
             string path = parse.GetValue(model)!;
-            var saved = ModelFile.Read<double>(path);
+            var (saved, checkpoint) = ModelFile.Read<double>(path);
             var net = saved.Network;
+            var sections = new List<string> { "pipeline", "training" };
+            if (saved.Metrics is not null)
+                sections.Add("metrics");
+            if (checkpoint is not null)
+                sections.Add(ModelFile.CheckpointSection);
+            sections.AddRange(saved.ExtraSections.Keys);
             if (parse.GetValue(json))
             {
                 var doc = new
@@ -37,7 +43,7 @@ public static class InfoCommand
                         trainable_bias = l.TrainableBias,
                         parameters = l.ParameterCount,
                     }),
-                    sections = saved.Sections.Select(s => s.Key),
+                    sections,
                 };
                 output.WriteLine(JsonSerializer.Serialize(doc));
                 return 0;
@@ -50,8 +56,7 @@ public static class InfoCommand
                 var layer = net.Layers[l];
                 output.WriteLine($"  {l,-6}{layer.Units,7}  {Names.Of(layer.Activation),-11}{Names.Of(layer.Bias),-10}{(layer.Bias == BiasMode.None ? "-" : layer.TrainableBias ? "yes" : "frozen"),-10}{layer.ParameterCount,11}");
             }
-            if (saved.Sections.Count > 0)
-                output.WriteLine($"  sections: {string.Join(", ", saved.Sections.Select(s => s.Key))}");
+            output.WriteLine($"  sections: {string.Join(", ", sections)}");
             return 0;
         }));
         return command;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Plotting;
 using Backprop.Training;
@@ -23,8 +24,8 @@ public static class PlotCommand
             boundary.Options.Add(o);
         boundary.SetAction(parse => App.Guard(error, () =>
         {
-            var m = Model.Load(parse.GetValue(model)!);
-            if (m.Task != ModelTask.Classification)
+            var m = ModelFile.Load(parse.GetValue(model)!);
+            if (m.Task != TaskKind.Classification)
                 throw new BackpropException($"{parse.GetValue(model)}: decision regions need a classifier; this model is a regressor.");
             string? file = parse.GetValue(data.Data), name = parse.GetValue(dataset);
             if ((file is null) == (name is null))
@@ -34,7 +35,6 @@ public static class PlotCommand
                 throw new BackpropException($"--resolution must be between 10 and 1000, got {res}.");
             double[] features;
             int[] labels;
-            Func<double[], double[]>? toInputs = null;
             if (name is not null)
             {
                 var d = SyntheticData.Create(name.Trim().ToLowerInvariant(), seed: parse.GetValue(seed));
@@ -45,22 +45,13 @@ public static class PlotCommand
             }
             else
             {
-                // Plot in the file's own units; the model's preprocessing maps grid points to its inputs.
-                var schema = DataSchema.ReadFrom(m.Sections, file!);
-                var table = DataFiles.Read(file!, parse.GetValue(data.Labels), data.Csv(parse, schema?.Classes ?? m.ClassNames));
-                features = table.Features;
-                labels = table.Labels;
-                var pre = Preprocessing.ReadFrom(m.Sections, file!);
-                if (pre is not null)
-                    toInputs = grid =>
-                    {
-                        var copy = (double[])grid.Clone();
-                        pre.Transform(copy);
-                        return copy;
-                    };
+                // Plot in the file's own units; the model's pipeline maps grid points to its inputs.
+                var table = data.ReadFor(m, file!, parse.GetValue(data.Labels), parse, requireLabels: true);
+                features = table.Features.ToArray();
+                labels = table.Labels.ToArray();
             }
             string path = parse.GetValue(outFile)!;
-            DecisionBoundaryPlot.Save(path, m.Network, features, labels, m.ClassNames, toInputs,
+            DecisionBoundaryPlot.Save(path, m, features, labels,
                 title: $"{Path.GetFileName(parse.GetValue(model))}: decision regions", resolution: res);
             output.WriteLine($"Wrote {path}.");
             return 0;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Training;
 
@@ -23,8 +24,8 @@ public static class PredictCommand
         command.Options.Add(outFile);
         command.SetAction(parse => App.Guard(error, () =>
         {
-            var m = Model.Load(parse.GetValue(model)!);
-            var table = ModelData.Read(m, parse.GetValue(data.Data)!, parse.GetValue(data.Labels), data, parse, requireLabels: false);
+            var m = ModelFile.Load(parse.GetValue(model)!);
+            var table = data.ReadFor(m, parse.GetValue(data.Data)!, parse.GetValue(data.Labels), parse, requireLabels: false);
             string csv = Format(m, table);
             if (parse.GetValue(outFile) is { } path)
             {
@@ -38,38 +39,35 @@ public static class PredictCommand
         return command;
     }
 
-    internal static string Format(Model<float> model, DataTable table)
+    internal static string Format(Model<float> model, Dataset table)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        var net = model.Network;
-        int outs = net.Outputs;
-        var x = new float[table.Columns];
-        var y = new float[outs];
-        bool classifier = model.Task == ModelTask.Classification;
+        int outs = model.Network.Outputs;
+        bool classifier = model.Task == TaskKind.Classification;
         if (classifier)
             sb.AppendLine("predicted," + string.Join(",", model.ClassNames.Select(n => "p_" + Csv(n))));
         else
             sb.AppendLine(outs == 1 ? "predicted" : string.Join(",", Enumerable.Range(1, outs).Select(i => $"predicted_{i}")));
+        var outputs = model.PredictAll(table);
+        var p = new double[classifier ? model.ClassCount : 0];
         for (int r = 0; r < table.Rows; r++)
         {
-            for (int c = 0; c < table.Columns; c++)
-                x[c] = (float)table.Features[r * table.Columns + c];
-            net.Predict(x, 1, y);
+            var y = outputs.AsSpan(r * outs, outs);
             if (classifier)
             {
                 // One sigmoid output is P(class 1); a softmax gives every class's probability.
-                double[] p = outs == 1 ? [1 - y[0], y[0]] : [.. y.Select(v => (double)v)];
-                int best = 0;
-                for (int k = 1; k < p.Length; k++)
-                    if (p[k] > p[best])
-                        best = k;
-                sb.Append(Csv(model.ClassNames[best]));
+                ClassRule.Probabilities<double>(y, p);
+                sb.Append(Csv(model.ClassNames[ClassRule.Predict<double>(y)]));
                 foreach (var v in p)
                     sb.Append(',').Append(v.ToString("G6", inv));
             }
             else
-                sb.Append(string.Join(",", y.Select(v => v.ToString("R", inv))));
+            {
+                // The network computes in float32: print each value as the float32 it is.
+                for (int k = 0; k < outs; k++)
+                    sb.Append(k == 0 ? "" : ",").Append(((float)y[k]).ToString("R", inv));
+            }
             sb.Append('\n');
         }
         return sb.ToString();

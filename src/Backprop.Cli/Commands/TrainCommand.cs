@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Plotting;
@@ -119,58 +120,60 @@ public static class TrainCommand
         var optimizerFactory = OptimizerFactory(s.Optimizer, s.Lr);
         var schedule = LearningRateSchedule.Parse(s.Schedule);
 
-        // Data: training and test sets, preprocessing fitted on the training rows only.
-        Dataset train, testSet;
-        Preprocessing? preprocessing = null;
+        // Data: training and test sets (raw); the model fits its preprocessing on the training rows only.
+        Dataset all, train, testSet;
         DataSchema? schema = null;
+        PreprocessingKind kind = PreprocessingKind.None;
         string source;
+        double fraction = s.TestFraction ?? (s.Test is null ? 0.2 : 0);
         if (s.Dataset is not null)
         {
             if (!SyntheticData.Names.Contains(s.Dataset.Trim().ToLowerInvariant()))
                 throw new BackpropException($"--dataset: unknown dataset '{s.Dataset}'; expected one of {string.Join(", ", SyntheticData.Names)}.");
-            var all = SyntheticData.Create(s.Dataset.Trim().ToLowerInvariant(), seed: s.Seed);
-            (train, testSet) = all.Split(s.TestFraction ?? 0.2, s.Seed);
+            all = SyntheticData.Create(s.Dataset.Trim().ToLowerInvariant(), seed: s.Seed);
             source = $"dataset {s.Dataset}";
+            if (s.Preprocess is not null)
+                kind = Preprocessing.Parse(s.Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{s.Preprocess}'; expected standardize, min-max, pixels or none.");
         }
         else
         {
-            var table = DataFiles.Read(s.Data!, s.Labels, dataOptions.Csv(parse));
-            DataTable trainTable, testTable;
-            if (s.Test is not null)
-            {
-                trainTable = table;
-                testTable = DataFiles.Read(s.Test, s.TestLabels, dataOptions.Csv(parse, table.Task == TaskKind.Classification ? table.Classes : null));
-                if (testTable.Columns != table.Columns)
-                    throw new BackpropException($"{s.Test}: has {testTable.Columns} feature columns but {s.Data} has {table.Columns}.");
-            }
-            else
-            {
-                double fraction = s.TestFraction ?? 0.2;
-                (trainTable, testTable) = fraction > 0 ? DataSplit.Stratified(table, fraction, unchecked((ulong)s.Seed)) : (table, table.Subset([]));
-            }
-            var kind = s.Preprocess is null ? DataFiles.DefaultPreprocessing(s.Data!, s.Labels)
-                : Preprocessing.Parse(s.Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{s.Preprocess}'; expected standardize, min-max, pixels or none.");
-            preprocessing = Preprocessing.Fit(trainTable, kind);
-            schema = DataSchema.Of(table);
-            train = preprocessing.Apply(trainTable).ToDataset();
-            testSet = testTable.Rows > 0 ? preprocessing.Apply(testTable).ToDataset() : train.Subset([]);
+            var file = DataFiles.Read(s.Data!, s.Labels, dataOptions.Csv(parse));
+            all = file.Data;
+            schema = file.Schema;
             source = s.Data!;
+            if (!all.HasTargets)
+                throw new BackpropException($"{s.Data}: the data has no labels (label column), so it cannot be trained on.");
+            kind = s.Preprocess is null ? DataFiles.DefaultPreprocessing(s.Data!, s.Labels)
+                : Preprocessing.Parse(s.Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{s.Preprocess}'; expected standardize, min-max, pixels or none.");
+        }
+        if (s.Test is not null)
+        {
+            if (schema is null)
+                throw new BackpropException("--test needs --data (a built-in dataset is split with --test-fraction).");
+            train = all;
+            testSet = DataFiles.ReadFor(schema, s.Test, s.TestLabels, dataOptions.Csv(parse), requireLabels: true);
+        }
+        else if (fraction > 0)
+        {
+            (train, testSet) = all.Split(fraction, unchecked((ulong)s.Seed));
+        }
+        else
+        {
+            (train, testSet) = (all, all.Subset([]));
         }
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
 
         int batchesPerEpoch = (train.Rows + s.Batch - 1) / s.Batch;
         int epochCount = s.Epochs ?? Math.Clamp((2000 + batchesPerEpoch - 1) / batchesPerEpoch, 10, 200);
-        var model = BuildModel(train, hidden, hiddenActivation, s.Loss, s.Seed);
-        preprocessing?.WriteTo(model.Sections);
-        schema?.WriteTo(model.Sections);
+        var model = BuildModel(train, schema, kind, hidden, hiddenActivation, s.Loss, s.Seed);
 
         // Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume
         // file, or beside --save, or in the current folder.
         string checkpointPath = s.Checkpoint ?? s.Resume
             ?? (s.Save is not null ? Path.Combine(Path.GetDirectoryName(s.Save) ?? "", Path.GetFileNameWithoutExtension(s.Save) + ".checkpoint.json")
                 : "backprop.checkpoint.json");
-        var checkpointOptions = new CheckpointOptions(checkpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
+        var checkpointOptions = CheckpointFile.Every(checkpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
 
         // SIGINT (Ctrl+C) and SIGTERM: finish the batch in progress, write the checkpoint, exit 130 or 143.
         using var cts = new CancellationTokenSource();
@@ -210,7 +213,7 @@ public static class TrainCommand
                 Progress = display,
                 BatchProgress = display.Batches,
                 Checkpoint = checkpointOptions,
-                ResumeFrom = s.Resume,
+                ResumeFrom = s.Resume is null ? null : CheckpointFile.Read(s.Resume),
             }, cts.Token);
         }
         catch (OperationCanceledException)
@@ -229,19 +232,17 @@ public static class TrainCommand
 
         var trainMetrics = model.Evaluate(train);
         Metrics? testMetrics = testSet.Rows > 0 ? model.Evaluate(testSet) : null;
-        var metricsSection = new System.Text.Json.Nodes.JsonObject { ["train_loss"] = trainMetrics.Loss, ["train_rows"] = train.Rows };
-        if (trainMetrics is ClassificationMetrics tc)
-            metricsSection["train_accuracy"] = tc.Accuracy;
-        if (testMetrics is not null)
+        model.Metrics = new ModelMetrics
         {
-            metricsSection["test_loss"] = testMetrics.Loss;
-            metricsSection["test_rows"] = testSet.Rows;
-            if (testMetrics is ClassificationMetrics c)
-                metricsSection["test_accuracy"] = c.Accuracy;
-            if (testMetrics is RegressionMetrics r)
-                metricsSection["test_rmse"] = r.RootMeanSquaredError;
-        }
-        model.Sections["metrics"] = metricsSection;
+            TrainingRows = train.Rows,
+            TrainingLoss = trainMetrics.Loss,
+            TrainingAccuracy = (trainMetrics as ClassificationMetrics)?.Accuracy,
+            TestRows = testSet.Rows,
+            TestLoss = testMetrics?.Loss,
+            TestAccuracy = (testMetrics as ClassificationMetrics)?.Accuracy,
+            TestRmse = (testMetrics as RegressionMetrics)?.RootMeanSquaredError,
+            TestR2 = (testMetrics as RegressionMetrics)?.RSquared,
+        };
         if (s.Save is not null)
             model.Save(s.Save);
         if (s.Plot is not null && model.History.Count > 0)
@@ -329,9 +330,12 @@ public static class TrainCommand
         };
     }
 
-    private static Model<float> BuildModel(Dataset train, int[] hidden, Activation activation, string? lossName, long seed)
+    private static Model<float> BuildModel(Dataset train, DataSchema? schema, PreprocessingKind preprocessing, int[] hidden,
+        Activation activation, string? lossName, long seed)
     {
-        var builder = train.IsClassification ? Model.Classifier(train.Inputs, train.ClassNames) : Model.Regressor(train.Inputs, train.Outputs);
+        var builder = Model.For(train).Preprocess(preprocessing);
+        if (schema is not null)
+            builder.WithSchema(schema);
         foreach (int units in hidden)
             builder.Dense(units, activation);
         if (lossName is not null)
@@ -345,7 +349,7 @@ public static class TrainCommand
             };
             if (loss == Loss.CrossEntropy && !train.IsClassification)
                 throw new BackpropException("--loss cross-entropy needs class labels; this data is a regression task (see --task).");
-            if (loss == Loss.BinaryCrossEntropy && train.IsClassification && train.Classes > 2)
+            if (loss == Loss.BinaryCrossEntropy && train.IsClassification && train.ClassCount > 2)
                 outputActivation = Activation.Sigmoid;
             builder.Output(outputActivation, loss);
         }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Backprop.Data;
 using Backprop.Nn;
 using Backprop.Numerics;
 using Backprop.Training;
@@ -23,15 +24,12 @@ internal sealed class TrainingApi
     private readonly ConcurrentDictionary<string, Run> _runs = new();
     private long _clock;
 
-    private sealed class Run(Network<double> net, Dataset data, Optimizer optimizer, int batch, long seed)
+    private sealed class Run(Model<double> model, ModelTrainer<double> trainer, Dataset data)
     {
         public readonly Lock Gate = new();
-        public readonly Network<double> Net = net;
+        public readonly Model<double> Model = model;
+        public readonly ModelTrainer<double> Trainer = trainer;
         public readonly Dataset Data = data;
-        public readonly Optimizer Optimizer = optimizer;
-        public readonly int Batch = batch;
-        public readonly SplitMix64 Rng = new(seed);
-        public readonly double[] Bx = new double[batch * data.Inputs], By = new double[batch * data.Outputs];
         public readonly double[] Bounds = BoundsOf(data);
         public long Steps;
         public long LastUsed;
@@ -53,11 +51,19 @@ internal sealed class TrainingApi
 
         var data = SyntheticData.Create(name, samples, noise, seed);
         batch = Math.Min(batch, data.Rows);
-        var builder = Model.Classifier(2, data.Classes);
+        var builder = Model.For(data);
         foreach (int units in hidden)
             builder.Dense(units, activation);
         var model = builder.Build<double>(seed);
-        var run = new Run(model.Network, data, Optimizer.Create(optimizerName, lr), batch, seed) { LastUsed = Interlocked.Increment(ref _clock) };
+        // The library's one training loop, driven batch by batch; the run never ends on its own.
+        var trainer = model.StartTraining(data, new TrainingOptions
+        {
+            Epochs = int.MaxValue,
+            BatchSize = batch,
+            Optimizer = Optimizer.Create(optimizerName, lr),
+            Seed = seed,
+        });
+        var run = new Run(model, trainer, data) { LastUsed = Interlocked.Increment(ref _clock) };
 
         while (_runs.Count >= MaxRuns)
         {
@@ -70,7 +76,7 @@ internal sealed class TrainingApi
         for (int r = 0; r < data.Rows; r++)
             points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];
         lock (run.Gate)
-            return new { id, dataset = name, classes = data.Classes, parameters = run.Net.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
+            return new { id, dataset = name, classes = data.ClassCount, parameters = model.Network.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
     }
 
     public object Step(string id, JsonElement body)
@@ -83,8 +89,8 @@ internal sealed class TrainingApi
         {
             run.LastUsed = Interlocked.Increment(ref _clock);
             var watch = Stopwatch.StartNew();
-            for (int k = 0; k < steps; k++)
-                StepOnce(run);
+            run.Trainer.Step(steps);
+            run.Steps += steps;
             double seconds = watch.Elapsed.TotalSeconds;
             return Status(run, grid, steps, seconds);
         }
@@ -92,32 +98,12 @@ internal sealed class TrainingApi
 
     public bool Delete(string id) => _runs.TryRemove(id, out _);
 
-    private static void StepOnce(Run run)
-    {
-        var data = run.Data;
-        int inputs = data.Inputs, outputs = data.Outputs, n = run.Batch;
-        for (int r = 0; r < n; r++)
-        {
-            int row = run.Rng.NextInt(data.Rows);
-            data.FeatureRow(row).CopyTo(run.Bx.AsSpan(r * inputs));
-            data.TargetRow(row).CopyTo(run.By.AsSpan(r * outputs));
-        }
-        run.Net.Forward(run.Bx, n);
-        run.Net.ComputeLoss(run.By);
-        run.Net.Backward(run.By);
-        run.Optimizer.Step(run.Net);
-        run.Steps++;
-    }
-
     private static object Status(Run run, int grid, int steps, double seconds)
     {
         var data = run.Data;
-        var output = run.Net.Forward(data.Features, data.Rows);
-        int correct = 0;
-        for (int r = 0; r < data.Rows; r++)
-            if (Trainer.PredictedClass(output.Slice(r * data.Outputs, data.Outputs)) == data.Labels[r])
-                correct++;
-        double loss = run.Net.ComputeLoss(data.Targets);
+        var metrics = (ClassificationMetrics)run.Model.Evaluate(data);
+        double loss = metrics.Loss;
+        int correct = metrics.Correct;
 
         var b = run.Bounds;
         var xs = new double[grid * grid * 2];
@@ -128,15 +114,17 @@ internal sealed class TrainingApi
                 xs[2 * i] = b[0] + (b[1] - b[0]) * (gx + 0.5) / grid;
                 xs[2 * i + 1] = b[3] - (b[3] - b[2]) * (gy + 0.5) / grid; // row 0 at the top
             }
-        var probs = new double[grid * grid * data.Outputs];
-        run.Net.Predict(xs, grid * grid, probs);
+        var outputs = run.Model.PredictAll(Dataset.Unlabelled(xs, 2, "grid"));
+        int outs = run.Model.Network.Outputs;
         var cls = new int[grid * grid];
         var conf = new double[grid * grid];
+        var p = new double[run.Model.ClassCount];
         for (int i = 0; i < grid * grid; i++)
         {
-            var row = probs.AsSpan(i * data.Outputs, data.Outputs);
-            cls[i] = Trainer.PredictedClass<double>(row);
-            conf[i] = Math.Round(row[cls[i]], 3);
+            var row = outputs.AsSpan(i * outs, outs);
+            cls[i] = ClassRule.Predict<double>(row);
+            ClassRule.Probabilities<double>(row, p);
+            conf[i] = Math.Round(p[cls[i]], 3);
         }
         return new
         {

@@ -150,6 +150,9 @@ public sealed record LayerDerivation(int Layer, IReadOnlyList<Equation> Forward,
 /// </summary>
 public sealed class ExplainTrace
 {
+    /// <summary>The model's preprocessing of the raw sample, when a model with one was explained (what predict applies first).</summary>
+    public PreprocessingTrace? Preprocessing { get; init; }
+
     public required ExplainSettings Settings { get; init; }
 
     /// <summary>True when the network is the seed's shape (2 -> 3 -> 2 sigmoid, shared biases, half-sse): the seed's names apply.</summary>
@@ -192,3 +195,16 @@ public sealed class ExplainTrace
     /// <summary>The step of the sequential order against the simultaneous one, when the order is sequential.</summary>
     public OrderComparison? Comparison { get; init; }
 }
+
+/// <summary>
+/// The first step of a model's pipeline for the explained sample: each raw value x, the fitted offset and scale, and
+/// x' = (x - offset) / scale, which is the network's input (the numbers predict uses).
+/// </summary>
+/// <param name="Kind">The preprocessing's name (standardize, min-max, pixels).</param>
+/// <param name="Columns">The name of each input column.</param>
+/// <param name="Raw">The sample as given (raw units).</param>
+/// <param name="Offset">Subtracted from each value.</param>
+/// <param name="Scale">Each difference is divided by it.</param>
+/// <param name="Prepared">x', the network's input.</param>
+public sealed record PreprocessingTrace(string Kind, IReadOnlyList<string> Columns, IReadOnlyList<double> Raw,
+    IReadOnlyList<double> Offset, IReadOnlyList<double> Scale, IReadOnlyList<double> Prepared);

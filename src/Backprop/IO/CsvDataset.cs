@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text;
+using Backprop.Data;
 using nietras.SeparatedValues;
 
 namespace Backprop.IO;
 
 /// <summary>
-/// Reads CSV / TSV files into a <see cref="DataTable"/> (parsing by Sep). The rules (docs/data.md):
+/// Reads CSV / TSV files into a <see cref="Dataset"/> (parsing by Sep). The rules (docs/data.md):
 /// <list type="bullet">
 /// <item>Delimiter: unless given, the one of comma, semicolon and tab that occurs most often (outside quotes) in the
 /// first non-blank line; ties go to comma, then semicolon, then tab; none of them means one column.</item>
@@ -25,7 +26,13 @@ namespace Backprop.IO;
 public static class CsvDataset
 {
     /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
-    public static DataTable Read(string path, CsvOptions? options = null)
+    public static Dataset Read(string path, CsvOptions? options = null) => ReadFile(path, options).Data;
+
+    /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
+    public static Dataset Parse(string text, CsvOptions? options = null, string source = "data") => ParseFile(text, options, source).Data;
+
+    /// <summary>Reads <paramref name="path"/> with the schema it was read by (which columns were features, label, dropped).</summary>
+    public static DataFile ReadFile(string path, CsvOptions? options = null)
     {
         options ??= new CsvOptions();
         try
@@ -40,8 +47,8 @@ public static class CsvDataset
         }
     }
 
-    /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
-    public static DataTable Parse(string text, CsvOptions? options = null, string source = "data")
+    /// <summary>Parses CSV text with the schema it was read by; <paramref name="source"/> names it in error messages.</summary>
+    public static DataFile ParseFile(string text, CsvOptions? options = null, string source = "data")
     {
         options ??= new CsvOptions();
         char delimiter = options.Delimiter ?? DetectDelimiter(text);
@@ -86,7 +93,7 @@ public static class CsvDataset
     /// every later row is parsed straight from Sep's spans into the feature array. Labels are kept once per
     /// distinct text (with the first line it appears on), each row holding only its label's number.
     /// </summary>
-    private static DataTable Load(SepReader reader, CsvOptions options, string source)
+    private static DataFile Load(SepReader reader, CsvOptions options, string source)
     {
         var pending = new List<(int Line, string[] Fields)>(2);
         Layout? layout = null;
@@ -160,12 +167,14 @@ public static class CsvDataset
     }
 
     /// <summary>What the first rows decide: header or not, the width, the label and feature columns.</summary>
-    private sealed class Layout(bool header, string[]? names, int width, int firstLine, int label, int[] featureColumns, string source)
+    private sealed class Layout(bool header, string[]? names, int width, int firstLine, int label, int[] featureColumns, int[] dropped, string source)
     {
         public bool Header => header;
         public string[]? Names => names;
         public int Label => label;
         public int[] FeatureColumns => featureColumns;
+        public int[] Dropped => dropped;
+        public int Width => width;
 
         public void CheckWidth(int fields, int line)
         {
@@ -181,6 +190,8 @@ public static class CsvDataset
         if (first.Count > 1 && first[1].Fields.Length != width)
             throw new BackpropException(
                 $"{source}: line {first[1].Line}: found {first[1].Fields.Length} fields, expected {width} as on line {first[0].Line} (ragged rows).");
+        if (options.Columns is { } schema && (schema.FeatureNames is not null || schema.FeatureColumns is not null))
+            return DecideForModel(first, schema, options, source);
         bool header = options.Header switch
         {
             HeaderMode.Yes => true,
@@ -200,7 +211,81 @@ public static class CsvDataset
         var featureColumns = Enumerable.Range(0, width).Where(c => c != label && !drop[c]).ToArray();
         if (featureColumns.Length == 0)
             throw new BackpropException($"{source}: no feature columns are left (the file has {width} column(s)).");
-        return new Layout(header, names, width, first[0].Line, label, featureColumns, source);
+        return new Layout(header, names, width, first[0].Line, label, featureColumns,
+            Enumerable.Range(0, width).Where(c => drop[c]).ToArray(), source);
+    }
+
+    /// <summary>
+    /// The columns of a model's schema in this file: by header name when the schema has names and the file a header
+    /// (any order, other columns ignored), by position otherwise (the file as wide as the training file, or one
+    /// column narrower when it lacks the label column).
+    /// </summary>
+    private static Layout DecideForModel(List<(int Line, string[] Fields)> first, DataSchema schema, CsvOptions options, string source)
+    {
+        int width = first[0].Fields.Length;
+        var row0 = first[0].Fields;
+        bool header = options.Header switch
+        {
+            HeaderMode.Yes => true,
+            HeaderMode.No => false,
+            _ => (schema.FeatureNames is { } n && n.All(name => row0.Contains(name, StringComparer.Ordinal)))
+                 || (first.Count > 1 && DetectHeader(row0, first[1].Fields)),
+        };
+        string[]? names = header ? row0 : null;
+        int[] features;
+        int label = -1;
+        if (schema.FeatureNames is { } want && names is not null)
+        {
+            features = new int[want.Count];
+            for (int j = 0; j < want.Count; j++)
+            {
+                int found = -1;
+                for (int c = 0; c < names.Length; c++)
+                {
+                    if (!string.Equals(names[c], want[j], StringComparison.Ordinal))
+                        continue;
+                    if (found >= 0)
+                        throw new BackpropException($"{source}: the header names columns {found} and {c} \"{Shorten(want[j])}\" alike; the model's column must be unique.");
+                    found = c;
+                }
+                if (found < 0)
+                    throw new BackpropException(
+                        $"{source}: has no column \"{Shorten(want[j])}\", which the model was trained on; the header has {Shorten(string.Join(", ", names))}.");
+                features[j] = found;
+            }
+            if (schema.Target is { } target)
+                label = Array.FindIndex(names, c => string.Equals(c, target, StringComparison.Ordinal));
+            if (label < 0 && options.RequireLabels)
+                throw new BackpropException(schema.Target is null
+                    ? $"{source}: the model does not know its label column's name; this command needs the labels."
+                    : $"{source}: has no label column \"{Shorten(schema.Target)}\" (the model's target); the header has {Shorten(string.Join(", ", names))}.");
+        }
+        else if (schema.FeatureColumns is { } positions && schema.FileColumns is { } fileWidth)
+        {
+            if (width == fileWidth)
+            {
+                features = [.. positions];
+                label = schema.TargetColumn ?? -1;
+            }
+            else if (schema.TargetColumn is { } t && width == fileWidth - 1)
+            {
+                if (options.RequireLabels)
+                    throw new BackpropException(
+                        $"{source}: has {width} columns, one fewer than the model's training file ({fileWidth}): the label column {t} is missing, and this command needs the labels.");
+                features = positions.Select(p => p > t ? p - 1 : p).ToArray();
+            }
+            else
+                throw new BackpropException(
+                    $"{source}: has {width} column(s)"
+                    + (schema.TargetColumn is not null ? $", that is {width - 1} feature(s) besides a label column," : "")
+                    + $" but the model takes {schema.Features} feature(s): it was trained on a file of {fileWidth} column(s)"
+                    + (schema.TargetColumn is { } tc ? $" ({fileWidth - 1} without its label column {tc})" : "")
+                    + (schema.FeatureNames is not null ? "; give the file a header with the model's column names, or the same columns in the same order." : "; give it the same columns in the same order."));
+        }
+        else
+            throw new BackpropException($"{source}: has no header, and the model knows its columns only by name ({Shorten(string.Join(", ", schema.FeatureNames!))}); add the header line.");
+        var dropped = Enumerable.Range(0, width).Where(c => c != label && !features.Contains(c)).ToArray();
+        return new Layout(header, names, width, first[0].Line, label, features, dropped, source);
     }
 
     /// <summary>Each row's label as the index of its distinct text, with the first line each text appears on.</summary>
@@ -236,20 +321,34 @@ public static class CsvDataset
         }
     }
 
-    private static DataTable Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
+    private static DataFile Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
     {
         int m = layout.FeatureColumns.Length;
         var names = layout.Names;
         var featureNames = names is null ? null : layout.FeatureColumns.Select(c => names[c]).ToArray();
         int label = layout.Label;
+        var model = options.Columns;
+        DataSchema Schema(TaskKind task, IReadOnlyList<string> classes) => new()
+        {
+            Task = task,
+            ClassNames = classes,
+            Features = m,
+            FeatureNames = featureNames,
+            FeatureColumns = layout.FeatureColumns,
+            Target = label >= 0 ? names?[label] : null,
+            TargetColumn = label >= 0 ? label : null,
+            DroppedColumns = layout.Dropped.Select(c => names?[c] ?? c.ToString(CultureInfo.InvariantCulture)).ToArray(),
+            FileColumns = layout.Width,
+            SourceFormat = "csv",
+        };
         if (label < 0)
         {
-            var task0 = options.Task == TaskMode.Regression ? TaskKind.Regression : TaskKind.Classification;
-            var classes0 = task0 == TaskKind.Classification ? options.Classes ?? [] : [];
-            return new DataTable(features, n, m, task0, [], [], classes0, featureNames, null, source);
+            var task0 = model?.Task ?? options.Task ?? TaskKind.Classification;
+            var classes0 = task0 == TaskKind.Classification ? model?.ClassNames ?? options.Classes ?? [] : [];
+            return new DataFile(Dataset.Unlabelled(features, m, source, featureNames, task0, classes0), Schema(task0, classes0));
         }
         string? targetName = names?[label];
-        var task = DecideTask(options, labels.Distinct);
+        var task = model?.Task ?? DecideTask(options, labels.Distinct);
         if (task == TaskKind.Regression)
         {
             var distinctValues = new double[labels.Distinct.Count];
@@ -258,7 +357,7 @@ public static class CsvDataset
             var values = new double[n];
             for (int r = 0; r < n; r++)
                 values[r] = distinctValues[labels.Rows[r]];
-            return new DataTable(features, n, m, task, [], values, [], featureNames, targetName, source);
+            return new DataFile(Dataset.Regression(features, m, values, 1, source, featureNames, targetName), Schema(task, []));
         }
 
         var keys = new string[labels.Distinct.Count];
@@ -268,7 +367,20 @@ public static class CsvDataset
                 throw new BackpropException($"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: the label is missing.");
             keys[i] = ClassKey(labels.Distinct[i]);
         }
-        IReadOnlyList<string> classes = options.Classes ?? OrderClasses(keys.Distinct(StringComparer.Ordinal));
+        IReadOnlyList<string>? given = model is { Task: TaskKind.Classification } ? model.ClassNames : options.Classes;
+        IReadOnlyList<string> classes;
+        if (given is not null)
+            classes = given;
+        else
+        {
+            var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+            if (distinct.Length > Dataset.MaxClasses)
+                throw new BackpropException(
+                    $"{source}: {Column(label, names)} holds {distinct.Length} distinct labels in {n} rows, more than the {Dataset.MaxClasses} classes a classifier may have: "
+                    + (distinct.Length * 2 > n ? "nearly a value per row, as an identifier has; choose the real label with --label-column, or " : "")
+                    + "use --task regression if it is a number to predict.");
+            classes = OrderClasses(distinct);
+        }
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < classes.Count; i++)
             index.TryAdd(ClassKey(classes[i]), i);
@@ -282,7 +394,7 @@ public static class CsvDataset
         var y = new int[n];
         for (int r = 0; r < n; r++)
             y[r] = classOf[labels.Rows[r]];
-        return new DataTable(features, n, m, task, y, [], classes, featureNames, targetName, source);
+        return new DataFile(Dataset.Classification(features, m, y, classes.Count, classes, source, featureNames, targetName), Schema(task, classes));
     }
 
     /// <summary>The canonical form of a class label: whole numbers as plain integers ("01", "1.0" -> "1"), other text trimmed.</summary>
@@ -391,10 +503,10 @@ public static class CsvDataset
 
     private static TaskKind DecideTask(CsvOptions options, List<string> distinctLabels)
     {
-        if (options.Classes is not null || options.Task == TaskMode.Classification)
+        if (options.Classes is not null)
             return TaskKind.Classification;
-        if (options.Task == TaskMode.Regression)
-            return TaskKind.Regression;
+        if (options.Task is { } task)
+            return task;
         var distinct = new HashSet<double>();
         foreach (string s in distinctLabels)
         {

@@ -28,6 +28,18 @@ public static class ExplainJson
             w.WriteString("format", FormatName);
             w.WriteNumber("version", Version);
             w.WriteString("network", trace.IsSeed ? "seed" : "model");
+            if (trace.Preprocessing is { } pre)
+            {
+                w.WriteStartObject("preprocessing");
+                w.WriteString("kind", pre.Kind);
+                w.WriteStartArray("columns");
+                foreach (var column in pre.Columns)
+                    w.WriteStringValue(column);
+                w.WriteEndArray();
+                foreach (var (name, values) in new[] { ("raw", pre.Raw), ("offset", pre.Offset), ("scale", pre.Scale), ("prepared", pre.Prepared) })
+                    Array(w, name, values);
+                w.WriteEndObject();
+            }
             Settings(w, trace.Settings);
             Number(w, "loss", trace.LossBefore);
             w.WriteStartArray("layers");

@@ -1,3 +1,4 @@
+using Backprop.Data;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
@@ -92,14 +93,24 @@ public static class IdxDataset
     /// with <see cref="PreprocessingKind.Pixels"/>). Classes are the label values present, ordered by value, unless
     /// <paramref name="classes"/> gives them.
     /// </summary>
-    public static DataTable Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
+    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
         ToDataset(ReadArray(imagesPath), ReadArray(labelsPath), imagesPath, labelsPath, classes);
 
     /// <summary>Reads an images file alone (no targets), e.g. for prediction.</summary>
-    public static DataTable ReadImages(string imagesPath) => ToDataset(ReadArray(imagesPath), null, imagesPath, null, null);
+    public static Dataset ReadImages(string imagesPath, IReadOnlyList<string>? classes = null) =>
+        ToDataset(ReadArray(imagesPath), null, imagesPath, null, classes);
+
+    /// <summary>The schema of a dataset read from IDX files: pixels by position, no names.</summary>
+    public static DataSchema SchemaOf(Dataset data) => new()
+    {
+        Task = TaskKind.Classification,
+        ClassNames = data.ClassNames,
+        Features = data.Inputs,
+        SourceFormat = "idx",
+    };
 
     /// <summary>Builds a dataset from parsed images and (optionally) labels, checking that they agree.</summary>
-    public static DataTable ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
+    public static Dataset ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
         string? labelsSource = "labels", IReadOnlyList<string>? classes = null)
     {
         if (images.Dimensions.Count < 2)
@@ -114,7 +125,7 @@ public static class IdxDataset
         for (int i = 0; i < features.Length; i++)
             features[i] = images.Data[i];
         if (labels is null)
-            return new DataTable(features, n, m, TaskKind.Classification, [], [], classes ?? [], source: imagesSource);
+            return Dataset.Unlabelled(features, m, imagesSource, null, TaskKind.Classification, classes);
 
         if (labels.Dimensions.Count != 1)
             throw new BackpropException($"{labelsSource}: a labels file has 1 dimension, found {labels.Dimensions.Count}.");
@@ -140,7 +151,9 @@ public static class IdxDataset
                 throw new BackpropException($"{labelsSource}: label {labels.Data[r]} of item {r} is not one of the classes ({CsvDataset.Shorten(string.Join(", ", cls))}).");
             y[r] = l;
         }
-        return new DataTable(features, n, m, TaskKind.Classification, y, [], cls, source: imagesSource);
+        if (cls.Count < 2)
+            throw new BackpropException($"{labelsSource}: every label is {(cls.Count == 0 ? "missing" : cls[0])}; a classifier needs examples of at least two classes.");
+        return Dataset.Classification(features, m, y, cls.Count, cls, imagesSource);
     }
 
     private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix)

@@ -2,134 +2,211 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Backprop.Data;
 using Backprop.Nn;
+using Backprop.Training;
 
 namespace Backprop.IO;
 
-/// <summary>A model as stored in a file: the network and any optional sections (preprocessing, labels, ...).</summary>
-public sealed class SavedModel<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public SavedModel(Network<T> network, JsonObject? sections = null)
-    {
-        Network = network;
-        Sections = sections ?? [];
-    }
-
-    public Network<T> Network { get; }
-
-    /// <summary>Top-level sections other than the network itself, kept as they are and written back on save.</summary>
-    public JsonObject Sections { get; }
-}
-
 /// <summary>
-/// The model file, version 1 (docs/model-format.md): JSON, human-readable, one weight row per line,
-/// every number written in its shortest form that reads back bit for bit.
+/// The model file (docs/model-format.md): JSON, human-readable, one weight row per line, every number written in its
+/// shortest form that reads back bit for bit; then the model's pipeline and training record as sections, and in a
+/// checkpoint the run's state. Version 2 writes the <c>pipeline</c> section (schema, preprocessing, classes); version 1
+/// files (the <c>data</c> and <c>preprocessing</c> sections) are read and converted.
 /// </summary>
+/// <remarks>
+/// The network part is written by hand, not by the serializer: a weight matrix is written one unit's row per line
+/// (the layout a reader of the file can follow, and that the seed's notation maps onto), which a JSON serializer's
+/// indentation (one number per line) does not give, and it is streamed row by row so a model of any size is written
+/// in bounded memory. The sections go through the one source-generated context (<see cref="Json.BackpropJson"/>).
+/// </remarks>
 public static class ModelFile
 {
+    /// <summary>The <c>format</c> field's value.</summary>
     public const string FormatName = "backprop-model";
-    public const int Version = 1;
 
-    /// <summary>The largest model (or checkpoint) file <see cref="Read{T}"/> accepts: 1 GiB, checked before reading.</summary>
+    /// <summary>The version this build writes.</summary>
+    public const int Version = 2;
+
+    /// <summary>The oldest version this build reads.</summary>
+    public const int OldestVersion = 1;
+
+    /// <summary>The largest model (or checkpoint) file this build reads: 1 GiB, counted while reading.</summary>
     public const long MaxFileBytes = 1L << 30;
 
+    /// <summary>The section that makes a model file a checkpoint.</summary>
+    public const string CheckpointSection = "checkpoint";
+
     private static readonly HashSet<string> CoreKeys = ["format", "version", "precision", "inputs", "loss", "layers"];
+    private static readonly HashSet<string> KnownSections = ["pipeline", "training", "metrics", CheckpointSection, "data", "preprocessing"];
 
-    /// <summary>Writes <paramref name="network"/> to <paramref name="path"/> atomically.</summary>
-    public static void Save<T>(Network<T> network, string path, JsonObject? sections = null)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        AtomicFile.WriteAllText(path, Serialize(network, sections));
-
-    /// <summary>Reads the network of a model file into element type <typeparamref name="T"/>.</summary>
-    public static Network<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> => Read<T>(path).Network;
-
-    /// <summary>Reads a model file with its optional sections.</summary>
-    public static SavedModel<T> Read<T>(string path) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Writes <paramref name="model"/> (network, pipeline, training record, extra sections) to <paramref name="path"/> atomically.</summary>
+    public static void Save<T>(this Model<T> model, string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        string text;
-        try
-        {
-            // Bounded before reading: a model or checkpoint this large is not one this library wrote for a network it can hold.
-            long length = new FileInfo(path).Length;
-            if (length > MaxFileBytes)
-                throw new ModelFormatException($"{path}: the file is {length:N0} bytes; model and checkpoint files are limited to {MaxFileBytes:N0} bytes.");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelFormatException($"{path}: cannot read the model file ({e.Message}).", e);
-        }
-        return Deserialize<T>(text, path);
+        ArgumentNullException.ThrowIfNull(model);
+        CheckSavable(model.Network);
+        AtomicFile.Write(path, stream => Write(model, stream, null));
     }
 
-    /// <summary>The file's text for <paramref name="network"/>.</summary>
-    public static string Serialize<T>(Network<T> network, JsonObject? sections = null)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Writes a bare network (no preprocessing; the task inferred from its output layer) to <paramref name="path"/> atomically.</summary>
+    public static void Save<T>(Network<T> network, string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var sb = new StringBuilder();
-        sb.Append("{\n");
-        sb.Append($"  \"format\": \"{FormatName}\",\n");
-        sb.Append($"  \"version\": {Version},\n");
-        sb.Append($"  \"precision\": \"{PrecisionName<T>()}\",\n");
-        sb.Append($"  \"inputs\": {network.Inputs},\n");
-        sb.Append($"  \"loss\": \"{Names.Of(network.Loss)}\",\n");
-        sb.Append("  \"layers\": [\n");
-        for (int l = 0; l < network.Layers.Count; l++)
-        {
-            var layer = network.Layers[l];
-            sb.Append("    {\n");
-            sb.Append($"      \"units\": {layer.Units},\n");
-            sb.Append($"      \"activation\": \"{Names.Of(layer.Activation)}\",\n");
-            sb.Append($"      \"bias\": \"{Names.Of(layer.Bias)}\",\n");
-            sb.Append($"      \"trainable_bias\": {(layer.TrainableBias ? "true" : "false")},\n");
-            sb.Append("      \"weights\": [\n");
-            for (int u = 0; u < layer.Units; u++)
-            {
-                sb.Append("        [");
-                for (int i = 0; i < layer.Inputs; i++)
-                {
-                    if (i > 0)
-                        sb.Append(", ");
-                    sb.Append(FormatNumber(layer.Weight(u, i), l, $"weights[{u}][{i}]"));
-                }
-                sb.Append(u < layer.Units - 1 ? "],\n" : "]\n");
-            }
-            sb.Append("      ],\n");
-            sb.Append("      \"biases\": [");
-            for (int b = 0; b < layer.Biases.Length; b++)
-            {
-                if (b > 0)
-                    sb.Append(", ");
-                sb.Append(FormatNumber(layer.Biases[b], l, $"biases[{b}]"));
-            }
-            sb.Append("]\n");
-            sb.Append(l < network.Layers.Count - 1 ? "    },\n" : "    }\n");
-        }
-        sb.Append("  ]");
-        if (sections is not null)
-        {
-            var options = new JsonSerializerOptions { WriteIndented = true };
-            foreach (var (key, value) in sections)
-            {
-                if (CoreKeys.Contains(key))
-                    throw new ArgumentException($"Section '{key}' is part of the model itself and cannot be an extra section.", nameof(sections));
-                string json = value?.ToJsonString(options) ?? "null";
-                sb.Append(",\n  ").Append(JsonSerializer.Serialize(key)).Append(": ").Append(json.Replace("\n", "\n  "));
-            }
-        }
-        sb.Append("\n}\n");
-        return sb.ToString();
+        var model = Wrap(network);
+        CheckSavable(network);
+        AtomicFile.Write(path, stream => Write(model, stream, null, sections: false));
+    }
+
+    /// <summary>Reads a model file in single precision.</summary>
+    public static Model<float> Load(string path) => Load<float>(path);
+
+    /// <summary>Reads a model file (or the model of a checkpoint) in element type <typeparamref name="T"/>.</summary>
+    public static Model<T> Load<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> => Read<T>(path).Model;
+
+    /// <summary>Reads a model file with the checkpoint state it holds (null for a plain model file).</summary>
+    public static (Model<T> Model, TrainingState? Checkpoint) Read<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model"), path);
+
+    /// <summary>The file's text for <paramref name="model"/>.</summary>
+    public static string Serialize<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSavable(model.Network);
+        using var stream = new MemoryStream();
+        Write(model, stream, null);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>The file's text for a bare network.</summary>
+    public static string Serialize<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSavable(network);
+        using var stream = new MemoryStream();
+        Write(Wrap(network), stream, null, sections: false);
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     /// <summary>Parses a model file's text; <paramref name="source"/> names it in error messages.</summary>
-    public static SavedModel<T> Deserialize<T>(string text, string source = "model")
+    public static Model<T> Deserialize<T>(string text, string source = "model") where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parse<T>(Encoding.UTF8.GetBytes(text), source).Model;
+
+    /// <summary>A bare network as a model: no preprocessing, the task inferred from the output layer.</summary>
+    public static Model<T> Wrap<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return Model<T>.FromNetwork(network, InferTask(network));
+    }
+
+    /// <summary>A softmax output, or a single sigmoid output with binary cross-entropy, means classification.</summary>
+    private static TaskKind InferTask<T>(Network<T> net) where T : unmanaged, IFloatingPointIeee754<T> =>
+        net.Layers[^1].Activation == Activation.Softmax || (net.Outputs == 1 && net.Loss == Loss.BinaryCrossEntropy)
+            ? TaskKind.Classification : TaskKind.Regression;
+
+    private static void CheckSavable<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            var layer = network.Layers[l];
+            for (int i = 0; i < layer.Weights.Length; i++)
+                if (!T.IsFinite(layer.Weights[i]))
+                    throw new BackpropException($"layers[{l}].weights[{i / layer.Inputs}][{i % layer.Inputs}] is {layer.Weights[i]}; a model with non-finite parameters cannot be saved.");
+            for (int b = 0; b < layer.Biases.Length; b++)
+                if (!T.IsFinite(layer.Biases[b]))
+                    throw new BackpropException($"layers[{l}].biases[{b}] is {layer.Biases[b]}; a model with non-finite parameters cannot be saved.");
+        }
+    }
+
+    /// <summary>
+    /// Writes the model file to <paramref name="stream"/>: the network row by row, then the sections (none for a bare
+    /// network, whose file then holds the network alone and reads back as one with no preprocessing); with
+    /// <paramref name="checkpoint"/>, the <c>checkpoint</c> section too. Streams: memory stays bounded for any size.
+    /// </summary>
+    internal static void Write<T>(Model<T> model, Stream stream, TrainingState? checkpoint, bool sections = true)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var network = model.Network;
+        var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        w.Write("{\n");
+        w.Write($"  \"format\": \"{FormatName}\",\n");
+        w.Write($"  \"version\": {Version},\n");
+        w.Write($"  \"precision\": \"{PrecisionName<T>()}\",\n");
+        w.Write(string.Create(CultureInfo.InvariantCulture, $"  \"inputs\": {network.Inputs},\n"));
+        w.Write($"  \"loss\": \"{Names.Of(network.Loss)}\",\n");
+        w.Write("  \"layers\": [\n");
+        for (int l = 0; l < network.Layers.Count; l++)
+        {
+            var layer = network.Layers[l];
+            w.Write("    {\n");
+            w.Write(string.Create(CultureInfo.InvariantCulture, $"      \"units\": {layer.Units},\n"));
+            w.Write($"      \"activation\": \"{Names.Of(layer.Activation)}\",\n");
+            w.Write($"      \"bias\": \"{Names.Of(layer.Bias)}\",\n");
+            w.Write($"      \"trainable_bias\": {(layer.TrainableBias ? "true" : "false")},\n");
+            w.Write("      \"weights\": [\n");
+            for (int u = 0; u < layer.Units; u++)
+            {
+                w.Write("        [");
+                for (int i = 0; i < layer.Inputs; i++)
+                {
+                    if (i > 0)
+                        w.Write(", ");
+                    w.Write(FormatNumber(layer.Weight(u, i)));
+                }
+                w.Write(u < layer.Units - 1 ? "],\n" : "]\n");
+            }
+            w.Write("      ],\n");
+            w.Write("      \"biases\": [");
+            for (int b = 0; b < layer.Biases.Length; b++)
+            {
+                if (b > 0)
+                    w.Write(", ");
+                w.Write(FormatNumber(layer.Biases[b]));
+            }
+            w.Write("]\n");
+            w.Write(l < network.Layers.Count - 1 ? "    },\n" : "    }\n");
+        }
+        w.Write("  ]");
+        if (!sections)
+        {
+            w.Write("\n}\n");
+            w.Flush();
+            return;
+        }
+        WriteSection(w, "pipeline", ModelSections.Pipeline(model), Json.BackpropJson.Default.PipelineSection);
+        WriteSection(w, "training", ModelSections.Training(model), Json.BackpropJson.Default.TrainingSection);
+        if (model.Metrics is { } metrics)
+            WriteSection(w, "metrics", metrics, Json.BackpropJson.Default.ModelMetrics);
+        foreach (var (key, raw) in model.ExtraSections)
+        {
+            if (CoreKeys.Contains(key) || KnownSections.Contains(key))
+                throw new ArgumentException($"Section '{key}' is part of the model itself and cannot be an extra section.", nameof(model));
+            w.Write(",\n  ");
+            w.Write(JsonSerializer.Serialize(key, Json.BackpropJson.Default.String));
+            w.Write(": ");
+            w.Write(raw.Trim().Replace("\n", "\n  "));
+        }
+        if (checkpoint is not null)
+        {
+            w.Write(",\n  \"checkpoint\": ");
+            w.Flush();
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+                JsonSerializer.Serialize(json, checkpoint, Json.BackpropJson.Compact.TrainingState);
+        }
+        w.Write("\n}\n");
+        w.Flush();
+    }
+
+    private static void WriteSection<TSection>(StreamWriter w, string name, TSection value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSection> info)
+    {
+        w.Write($",\n  \"{name}\": ");
+        w.Write(JsonSerializer.Serialize(value, info).Replace("\n", "\n  "));
+    }
+
+    /// <summary>Parses a model file; <paramref name="source"/> names it in error messages.</summary>
+    internal static (Model<T> Model, TrainingState? Checkpoint) Parse<T>(byte[] bytes, string source)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -146,11 +223,14 @@ public static class ModelFile
             if (format != FormatName)
                 throw r.Error("format", $"expected \"{FormatName}\", found \"{format}\"");
             int version = r.Int(root, "version", 1);
-            if (version != Version)
-                throw r.Error("version", $"version {version} is not supported; this build reads version {Version}");
+            if (version < OldestVersion || version > Version)
+                throw r.Error("version", $"version {version} is not supported; this build reads versions {OldestVersion} to {Version}"
+                    + (version > Version ? " (the file was written by a newer version of backprop)" : ""));
             if (root.TryGetProperty("precision", out var prec)
                 && (prec.ValueKind != JsonValueKind.String || prec.GetString() is not ("float32" or "float64")))
                 throw r.Error("precision", "expected \"float32\" or \"float64\"");
+            // A float32 file holds float32 numbers whatever type it is read into (a checkpoint is read in double).
+            r.Float32 = prec.ValueKind == JsonValueKind.String && prec.GetString() == "float32";
             int inputs = r.Int(root, "inputs", 1);
             var loss = r.Enum<Loss>(root, "loss", "loss");
             var layersElement = r.Property(root, "layers", JsonValueKind.Array);
@@ -226,26 +306,33 @@ public static class ModelFile
             if (required is { } req && layers[^1].Activation != req)
                 throw r.Error("loss", $"loss '{Names.Of(loss)}' needs a '{Names.Of(req)}' last layer, found '{Names.Of(layers[^1].Activation)}'");
 
-            var sections = new JsonObject();
+            var network = new Network<T>(inputs, layers, loss);
+            var sections = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             foreach (var p in root.EnumerateObject())
                 if (!CoreKeys.Contains(p.Name))
-                    sections[p.Name] = JsonNode.Parse(p.Value.GetRawText());
-            return new SavedModel<T>(new Network<T>(inputs, layers, loss), sections);
+                    sections[p.Name] = p.Value;
+            var model = version == 1
+                ? ModelSections.FromVersion1(network, sections, source)
+                : ModelSections.FromVersion2(network, sections, source);
+            foreach (var (name, value) in sections)
+                if (!KnownSections.Contains(name))
+                    model.ExtraSections[name] = value.GetRawText();
+            // Version 1 wrote its metrics under other names; they describe the same training, so they are dropped, not converted.
+            if (version >= 2 && sections.TryGetValue("metrics", out var me))
+                model.Metrics = ModelSections.Read(me, "metrics", Json.BackpropJson.Default.ModelMetrics, source);
+            TrainingState? checkpoint = sections.TryGetValue(CheckpointSection, out var cp)
+                ? ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source)
+                : null;
+            return (model, checkpoint);
         }
     }
 
+    /// <summary>float32 or float64: the <c>precision</c> field for element type <typeparamref name="T"/>.</summary>
     public static string PrecisionName<T>() => typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(double) ? "float64" : typeof(T).Name;
 
     /// <summary>The shortest text that parses back to exactly <paramref name="value"/>.</summary>
     public static string FormatNumber<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> =>
         value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string FormatNumber<T>(T value, int layer, string field) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (!T.IsFinite(value))
-            throw new BackpropException($"layers[{layer}].{field} is {value}; a model with non-finite parameters cannot be saved.");
-        return FormatNumber(value);
-    }
 
     private static string FirstSentence(string message)
     {
@@ -286,8 +373,14 @@ public static class ModelFile
             return v;
         }
 
+        /// <summary>True when the file says its numbers are float32: each must then be finite as a float32.</summary>
+        public bool Float32 { get; set; }
+
         public T Number<T>(JsonElement e, string path) where T : unmanaged, IFloatingPointIeee754<T>
         {
+            if (Float32 && typeof(T) != typeof(float) && e.ValueKind == JsonValueKind.Number
+                && (!float.TryParse(e.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out float f) || !float.IsFinite(f)))
+                throw Error(path, $"the number {e.GetRawText()} is out of range for float32, the file's precision");
             if (e.ValueKind != JsonValueKind.Number)
                 throw Error(path, $"expected a number, found {Describe(e.ValueKind)}");
             if (!T.TryParse(e.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !T.IsFinite(v))

@@ -120,9 +120,17 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// no writes to <see cref="Dense{T}.Weights"/>). <see cref="Forward"/> is the single-threaded version that
     /// keeps every layer's values for inspection.
     /// </summary>
-    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output)
+    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output) => Predict(x, rows, output, []);
+
+    /// <summary>
+    /// As <see cref="Predict(ReadOnlySpan{T}, int, Span{T})"/>, and also copies the last layer's pre-activations z
+    /// (rows x outputs) into <paramref name="lastPreActivations"/> when it is not empty (what the loss needs).
+    /// </summary>
+    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output, Span<T> lastPreActivations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (!lastPreActivations.IsEmpty && lastPreActivations.Length < rows * Outputs)
+            throw new ArgumentException($"The pre-activation buffer holds {lastPreActivations.Length} values; {rows} rows of {Outputs} outputs need {rows * Outputs}.", nameof(lastPreActivations));
         if (x.Length != rows * Inputs)
             throw new ArgumentException($"Input holds {x.Length} values; {rows} rows of {Inputs} inputs need {rows * Inputs}.", nameof(x));
         if (output.Length < rows * Outputs)
@@ -140,6 +148,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
                 current = dest.AsSpan(0, rows * _layers[l].Units);
             }
             current.CopyTo(output);
+            if (!lastPreActivations.IsEmpty)
+                z.AsSpan(0, rows * Outputs).CopyTo(lastPreActivations);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Tests.IO;
@@ -41,10 +42,10 @@ public sealed class IdxDatasetTests
         File.WriteAllBytes(lp, gzip ? Gzip(labels) : labels);
         var d = IdxDataset.Read(ip, lp);
         Assert.Equal(3, d.Rows);
-        Assert.Equal(4, d.Columns);
-        Assert.Equal(Pixels.Select(b => (double)b), d.Features);
-        Assert.Equal(["2", "7"], d.Classes);
-        Assert.Equal([1, 0, 1], d.Labels);
+        Assert.Equal(4, d.Inputs);
+        Assert.Equal(Pixels.Select(b => (double)b), d.Features.ToArray());
+        Assert.Equal(["2", "7"], d.ClassNames);
+        Assert.Equal([1, 0, 1], d.Labels.ToArray());
         var only = IdxDataset.ReadImages(ip);
         Assert.False(only.HasTargets);
         Assert.Equal(3, only.Rows);
@@ -55,8 +56,8 @@ public sealed class IdxDatasetTests
     {
         var d = IdxDataset.ToDataset(IdxDataset.ParseArray(Idx([2, 1], [5, 6])), IdxDataset.ParseArray(Idx([2], [3, 0])),
             classes: ["0", "1", "2", "3"]);
-        Assert.Equal([3, 0], d.Labels);
-        Assert.Equal(4, d.TargetWidth);
+        Assert.Equal([3, 0], d.Labels.ToArray());
+        Assert.Equal(4, d.Outputs);
         var e = Assert.Throws<BackpropException>(() => IdxDataset.ToDataset(IdxDataset.ParseArray(Idx([1, 1], [5])),
             IdxDataset.ParseArray(Idx([1], [9])), classes: ["0", "1"]));
         Assert.Contains("label 9", e.Message);
@@ -117,12 +118,12 @@ public sealed class IdxDatasetTests
         Assert.Equal([10000, 28, 28], raw.Dimensions);
         var d = IdxDataset.Read(images, labels);
         Assert.Equal(10000, d.Rows);
-        Assert.Equal(784, d.Columns);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), d.Classes);
+        Assert.Equal(784, d.Inputs);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), d.ClassNames);
         Assert.Equal([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009], d.ClassCounts());
         // The first three test digits are the well-known 7, 2, 1.
         Assert.Equal([7, 2, 1], d.Labels[..3]);
-        Assert.Equal(255.0, d.Features.Max());
-        Assert.Equal(0.0, d.Features.Min());
+        Assert.Equal(255.0, d.Features.ToArray().Max());
+        Assert.Equal(0.0, d.Features.ToArray().Min());
     }
 }

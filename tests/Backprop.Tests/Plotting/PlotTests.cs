@@ -1,4 +1,7 @@
+using Backprop.IO;
+using Backprop.Data;
 using Backprop.Nn;
+using Backprop.Training;
 using Backprop.Plotting;
 
 namespace Backprop.Tests.Plotting;
@@ -39,11 +42,13 @@ public sealed class PlotTests : IDisposable
         var net = Network<double>.Create(2, [new LayerSpec(4, Activation.Tanh), new LayerSpec(3, Activation.Softmax)], Loss.CrossEntropy, 2);
         double[] x = [0, 0, 1, 1, -1, 0.5, 0.3, -0.2];
         string path = Path.Combine(_dir, "b.png");
-        DecisionBoundaryPlot.Save(path, net, x, [0, 1, 2, 1], ["a", "b", "c"], resolution: 50, width: 500, height: 450);
+        var model = Model<double>.FromNetwork(net, TaskKind.Classification, classNames: ["a", "b", "c"]);
+        DecisionBoundaryPlot.Save(path, model, x, [0, 1, 2, 1], resolution: 50, width: 500, height: 450);
         Assert.Equal((500, 450), PngSize(path));
 
         var three = Network<double>.Create(3, [new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, 2);
-        var e = Assert.Throws<BackpropException>(() => DecisionBoundaryPlot.Save(Path.Combine(_dir, "c.png"), three, x, [0, 1, 0, 1], ["a", "b"]));
+        var e = Assert.Throws<BackpropException>(() => DecisionBoundaryPlot.Save(Path.Combine(_dir, "c.png"),
+            Model<double>.FromNetwork(three, TaskKind.Classification, classNames: ["a", "b"]), x, [0, 1, 0, 1]));
         Assert.Contains("2 inputs", e.Message);
     }
 }

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
-
-namespace Backprop.IO;
+namespace Backprop.Data;
 
 /// <summary>How features are scaled before they reach the network.</summary>
 public enum PreprocessingKind
@@ -17,14 +15,11 @@ public enum PreprocessingKind
 
 /// <summary>
 /// A per-feature affine map x' = (x - Offset[j]) / Scale[j], fitted on training data only and stored in the model
-/// file as the section <see cref="SectionName"/>, so new data is scaled exactly as the training data was.
+/// file with the model (its pipeline), so new data is scaled exactly as the training data was.
 /// A constant feature (zero spread) gets scale 1, so it maps to 0 instead of dividing by zero.
 /// </summary>
 public sealed class Preprocessing
 {
-    /// <summary>The model file section that holds it.</summary>
-    public const string SectionName = "preprocessing";
-
     /// <summary>The most features a stored preprocessing may claim (bounds what loading allocates).</summary>
     public const int MaxFeatures = 1 << 20;
 
@@ -70,9 +65,9 @@ public sealed class Preprocessing
     };
 
     /// <summary>Fits <paramref name="kind"/> on <paramref name="train"/> (the training data only).</summary>
-    public static Preprocessing Fit(DataTable train, PreprocessingKind kind)
+    public static Preprocessing Fit(Dataset train, PreprocessingKind kind)
     {
-        int m = train.Columns;
+        int m = train.Inputs;
         int n = train.Rows;
         var offset = new double[m];
         var scale = new double[m];
@@ -87,18 +82,18 @@ public sealed class Preprocessing
                 break;
             case PreprocessingKind.Standardize:
                 if (n == 0)
-                    throw new BackpropException($"{train.Source}: cannot fit standardisation on no rows.");
+                    throw new BackpropException($"{train.Name}: cannot fit standardisation on no rows.");
                 for (int j = 0; j < m; j++)
                 {
                     // Two passes: the mean, then the mean squared deviation (population standard deviation).
                     double sum = 0;
                     for (int r = 0; r < n; r++)
-                        sum += x[(long)r * m + j];
+                        sum += x[r * m + j];
                     double mean = sum / n;
                     double ss = 0;
                     for (int r = 0; r < n; r++)
                     {
-                        double d = x[(long)r * m + j] - mean;
+                        double d = x[r * m + j] - mean;
                         ss += d * d;
                     }
                     double sd = Math.Sqrt(ss / n);
@@ -108,13 +103,13 @@ public sealed class Preprocessing
                 break;
             case PreprocessingKind.MinMax:
                 if (n == 0)
-                    throw new BackpropException($"{train.Source}: cannot fit min-max scaling on no rows.");
+                    throw new BackpropException($"{train.Name}: cannot fit min-max scaling on no rows.");
                 for (int j = 0; j < m; j++)
                 {
                     double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
                     for (int r = 0; r < n; r++)
                     {
-                        double v = x[(long)r * m + j];
+                        double v = x[r * m + j];
                         lo = Math.Min(lo, v);
                         hi = Math.Max(hi, v);
                     }
@@ -130,12 +125,15 @@ public sealed class Preprocessing
     }
 
     /// <summary>Scales <paramref name="data"/>'s features; targets and names are kept.</summary>
-    public DataTable Apply(DataTable data)
+    public Dataset Apply(Dataset data)
     {
-        if (data.Columns != Features)
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Inputs != Features)
             throw new BackpropException(
-                $"{data.Source}: {data.Columns} feature column(s), but the model was trained on {Features}.");
-        var f = (double[])data.Features.Clone();
+                $"{data.Name}: {data.Inputs} feature column(s), but the model was trained on {Features}.");
+        if (IsIdentity)
+            return data;
+        var f = data.Features.ToArray();
         Transform(f);
         return data.WithFeatures(f);
     }
@@ -155,78 +153,37 @@ public sealed class Preprocessing
         }
     }
 
-    /// <summary>The section's JSON: <c>{"kind": "standardize", "features": 4, "offset": [...], "scale": [...]}</c>.</summary>
-    public JsonObject ToJson()
+    /// <summary>
+    /// A preprocessing from stored numbers (a model file): <paramref name="offset"/> and <paramref name="scale"/> hold one
+    /// finite value per feature, every scale non-zero. Throws <see cref="BackpropException"/> naming what is wrong.
+    /// </summary>
+    public static Preprocessing Create(PreprocessingKind kind, double[] offset, double[] scale)
     {
-        var o = new JsonObject
+        ArgumentNullException.ThrowIfNull(offset);
+        ArgumentNullException.ThrowIfNull(scale);
+        if (!Enum.IsDefined(kind))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown preprocessing.");
+        if (offset.Length == 0 || offset.Length != scale.Length || offset.Length > MaxFeatures)
+            throw new BackpropException($"A preprocessing needs 1 to {MaxFeatures} features with one offset and one scale each, got {offset.Length} and {scale.Length}.");
+        for (int j = 0; j < offset.Length; j++)
         {
-            ["kind"] = NameOf(Kind),
-            ["features"] = Features,
-        };
-        if (Kind != PreprocessingKind.None)
-        {
-            var off = new JsonArray();
-            var sc = new JsonArray();
-            for (int j = 0; j < Features; j++)
-            {
-                off.Add(JsonValue.Create(_offset[j]));
-                sc.Add(JsonValue.Create(_scale[j]));
-            }
-            o["offset"] = off;
-            o["scale"] = sc;
+            if (!double.IsFinite(offset[j]))
+                throw new BackpropException($"offset[{j}] is {offset[j]}; expected a finite number.");
+            if (!double.IsFinite(scale[j]) || scale[j] == 0)
+                throw new BackpropException($"scale[{j}] is {scale[j]}; expected a finite number other than 0.");
         }
-        return o;
+        return new Preprocessing(kind, [.. offset], [.. scale]);
     }
 
-    /// <summary>Stores it in a model file's sections under <see cref="SectionName"/>.</summary>
-    public void WriteTo(JsonObject sections) => sections[SectionName] = ToJson();
-
-    /// <summary>The preprocessing stored in <paramref name="sections"/>, or null when there is none.</summary>
-    public static Preprocessing? ReadFrom(JsonObject sections, string source = "model") =>
-        sections.TryGetPropertyValue(SectionName, out var node) ? FromJson(node, source) : null;
-
-    /// <summary>Reads the section's JSON strictly; <paramref name="source"/> names the file in errors.</summary>
-    public static Preprocessing FromJson(JsonNode? node, string source = "model")
+    /// <summary>No preprocessing: every one of <paramref name="features"/> features is used as it is.</summary>
+    public static Preprocessing Identity(int features)
     {
-        string at = $"{source}: field '{SectionName}";
-        if (node is not JsonObject o)
-            throw new ModelFormatException($"{at}': expected an object.");
-        if (!o.TryGetPropertyValue("kind", out var kindNode) || kindNode is not JsonValue kv
-            || !kv.TryGetValue(out string? kindName) || Parse(kindName) is not { } kind)
-            throw new ModelFormatException($"{at}.kind': expected one of none, standardize, min-max, pixels.");
-        if (!o.TryGetPropertyValue("features", out var fNode) || fNode is not JsonValue fv
-            || !fv.TryGetValue(out int features) || features < 1 || features > MaxFeatures)
-            throw new ModelFormatException($"{at}.features': expected a whole number from 1 to {MaxFeatures}.");
-        var offset = new double[0];
-        var scale = new double[0];
-        if (kind == PreprocessingKind.None)
-        {
-            offset = new double[features];
-            scale = new double[features];
-            Array.Fill(scale, 1.0);
-        }
-        else
-        {
-            offset = Numbers(o, "offset", features, at, allowZero: true);
-            scale = Numbers(o, "scale", features, at, allowZero: false);
-        }
-        return new Preprocessing(kind, offset, scale);
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        var scale = new double[features];
+        Array.Fill(scale, 1.0);
+        return new Preprocessing(PreprocessingKind.None, new double[features], scale);
     }
 
-    private static double[] Numbers(JsonObject o, string name, int count, string at, bool allowZero)
-    {
-        if (!o.TryGetPropertyValue(name, out var node) || node is not JsonArray a)
-            throw new ModelFormatException($"{at}.{name}': expected an array of {count} numbers.");
-        if (a.Count != count)
-            throw new ModelFormatException($"{at}.{name}': expected {count} numbers (one per feature), found {a.Count}.");
-        var result = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            if (a[i] is not JsonValue v || !v.TryGetValue(out double d) || !double.IsFinite(d) || (!allowZero && d == 0))
-                throw new ModelFormatException(
-                    $"{at}.{name}[{i}]': expected a finite number{(allowZero ? "" : " other than 0")}.");
-            result[i] = d;
-        }
-        return result;
-    }
+    /// <summary>True when it changes nothing (<see cref="PreprocessingKind.None"/>).</summary>
+    public bool IsIdentity => Kind == PreprocessingKind.None;
 }

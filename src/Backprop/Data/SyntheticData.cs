@@ -1,5 +1,5 @@
 using Backprop.Numerics;
-namespace Backprop.Training;
+namespace Backprop.Data;
 
 /// <summary>
 /// Small seeded datasets for examples and tests. Every one has inputs within about [-1.5, 2] and is drawn

@@ -4,7 +4,7 @@ using Backprop.Nn;
 namespace Backprop.Training;
 
 /// <summary>What the training loop measures when the loss or the weights stop being finite.</summary>
-internal sealed partial class TrainingSession<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static string Describe(double loss) => double.IsNaN(loss) ? "NaN" : loss > 0 ? "+Infinity" : "-Infinity";
 

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Backprop.Training;
+
+namespace Backprop.IO.Json;
+
+/// <summary>
+/// The one System.Text.Json context (source-generated, no reflection) for every JSON this library reads and writes
+/// besides the network's own layers: the model file's sections, checkpoints. Names are snake_case; reading is
+/// strict (an unknown field or a null where a value belongs is an error).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    WriteIndented = true,
+    Converters = [typeof(StreamingDoubleArrayConverter)])]
+[JsonSerializable(typeof(PipelineSection))]
+[JsonSerializable(typeof(TrainingSection))]
+[JsonSerializable(typeof(TrainingState))]
+[JsonSerializable(typeof(ModelMetrics))]
+[JsonSerializable(typeof(LegacyDataSection))]
+[JsonSerializable(typeof(LegacyTrainingSection))]
+[JsonSerializable(typeof(PreprocessingSection))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+public sealed partial class BackpropJson : JsonSerializerContext
+{
+    /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>
+    public static BackpropJson Compact => s_compact ??= new BackpropJson(new JsonSerializerOptions(Default.Options) { WriteIndented = false });
+
+    private static BackpropJson? s_compact;
+}
+
+/// <summary>
+/// Writes <c>double[]</c> element by element and flushes the writer every 65,536 values, so an array of any size
+/// (optimizer state, weights) goes to a stream without being buffered whole; reads a JSON array of numbers.
+/// </summary>
+public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
+{
+    /// <inheritdoc/>
+    public override double[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+            throw new JsonException("expected an array of numbers");
+        var values = new List<double>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double v) || !double.IsFinite(v))
+                throw new JsonException($"expected a finite number at element {values.Count}");
+            values.Add(v);
+        }
+        return [.. values];
+    }
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, double[] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        for (int i = 0; i < value.Length; i++)
+        {
+            writer.WriteNumberValue(value[i]);
+            if ((i & 0xFFFF) == 0xFFFF)
+                writer.Flush();
+        }
+        writer.WriteEndArray();
+    }
+}
