@@ -251,7 +251,8 @@ public sealed class CsvDatasetTests
     [Fact]
     public void FilesWithByteOrderMarkAndCrLfAreReadLikeText()
     {
-        string path = Path.Combine(TestData.TempFolder(), "bom.tsv");
+        using var dir = new TempDirectory();
+        string path = dir.File("bom.tsv");
         File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\t4\tb\r\n", new System.Text.UTF8Encoding(true));
         var d = CsvDataset.Read(path, new CsvOptions { LabelColumn = "kind" });
         Assert.Equal(["x", "y"], d.FeatureNames!);
@@ -265,7 +266,8 @@ public sealed class CsvDatasetTests
     [Fact]
     public void MissingFileIsReported()
     {
-        string path = Path.Combine(TestData.TempFolder(), "nope.csv");
+        using var dir = new TempDirectory();
+        string path = dir.File("nope.csv");
         var e = Assert.Throws<BackpropException>(() => CsvDataset.Read(path));
         Assert.Contains("nope.csv", e.Message);
     }

@@ -52,7 +52,8 @@ public sealed class DataSchemaTests
     [Fact]
     public void DataFilesPicksTheReaderByContent()
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string csv = Path.Combine(dir, "d.csv");
         File.WriteAllText(csv, "1,2,a\n3,4,b\n");
         string img = Path.Combine(dir, "img.idx"), lbl = Path.Combine(dir, "lbl.idx.gz");

@@ -33,7 +33,8 @@ public sealed class IdxDatasetTests
     [InlineData(true)]
     public void ImagesAndLabelsPlainOrGzipped(bool gzip)
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         byte[] images = Idx([3, 2, 2], Pixels);
         byte[] labels = Idx([3], [7, 2, 7]);
         string ip = Path.Combine(dir, "img"), lp = Path.Combine(dir, "lbl");

@@ -125,7 +125,8 @@ public sealed class OnnxExportTests
     public void SaveWritesAFileOnnxRuntimeLoadsWithItsMetadata()
     {
         var net = Network<float>.Create(2, [new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
-        string path = Path.Combine(TestData.TempFolder(), "m.onnx");
+        using var dir = new TempDirectory();
+        string path = dir.File("m.onnx");
         OnnxExport.Save(net, path, classes: ["no", "yes"]);
         using var session = new InferenceSession(path);
         Assert.Equal("Backprop", session.ModelMetadata.ProducerName);
