@@ -150,7 +150,8 @@ public sealed class CsvDatasetTests
         Assert.Equal([1.0, 2.5, 3, 4], d.Features);
         Assert.Equal(["a,b", "c"], d.Classes);
         // A decimal comma is not a number, whatever the delimiter.
-        Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        Assert.Contains("line 1, column 1: the feature \"2,5\" is not a", e.Message);
     }
 
     [Fact]
@@ -245,7 +246,7 @@ public sealed class CsvDatasetTests
         var d = CsvDataset.Parse("1,2\n3,4\n", new CsvOptions { LabelColumn = "none" });
         Assert.Equal(2, d.Columns);
         Assert.False(d.HasTargets);
-        Assert.Throws<BackpropException>(() => d.TargetsAs<float>());
+        Assert.Contains("the data has no targets", Assert.Throws<BackpropException>(() => d.TargetsAs<float>()).Message);
     }
 
     [Fact]

@@ -80,7 +80,8 @@ public sealed class DataSplitTests
     [InlineData(1.0)]
     [InlineData(double.NaN)]
     public void BadFractionsAreRejected(double f) =>
-        Assert.Throws<BackpropException>(() => DataSplit.Stratified(Labelled([0, 1, 0, 1], 2), f, 1));
+        Assert.StartsWith("The test fraction must be between 0 and 1",
+            Assert.Throws<BackpropException>(() => DataSplit.Stratified(Labelled([0, 1, 0, 1], 2), f, 1)).Message);
 
     [Fact]
     public void IrisSplit7030()
