@@ -36,11 +36,22 @@ public static class GradientCheck
     /// up to rounding do not report huge relative errors.</param>
     public static GradientCheckResult Run<T>(Network<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows,
         double epsilon = 1e-6, double relativeFloor = 1e-8)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RunWithHook(network, inputs, targets, rows, afterBackward: null, epsilon, relativeFloor);
+
+    /// <summary>
+    /// <see cref="Run{T}"/> with a hook for tests:
+    /// <paramref name="afterBackward"/> (null outside tests) is called between the backward pass and the comparison. It may overwrite the
+    /// network's gradient buffers, so a test can hand the comparison gradients it knows to be wrong and see them flagged.
+    /// </summary>
+    internal static GradientCheckResult RunWithHook<T>(Network<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows,
+        Action<Network<T>>? afterBackward, double epsilon = 1e-6, double relativeFloor = 1e-8)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);
         network.Forward(inputs, rows);
         network.Backward(targets);
+        afterBackward?.Invoke(network);
 
         var copy = network.Convert<double>();
         var x = ToDouble(inputs);

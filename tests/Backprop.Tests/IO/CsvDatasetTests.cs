@@ -151,7 +151,8 @@ public sealed class CsvDatasetTests
         Assert.Equal([1.0, 2.5, 3, 4], d.Features.ToArray());
         Assert.Equal(["a,b", "c"], d.ClassNames);
         // A decimal comma is not a number, whatever the delimiter.
-        Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        Assert.Contains("line 1, column 1: the feature \"2,5\" is not a", e.Message);
     }
 
     [Fact]
@@ -252,7 +253,8 @@ public sealed class CsvDatasetTests
     [Fact]
     public void FilesWithByteOrderMarkAndCrLfAreReadLikeText()
     {
-        string path = Path.Combine(TestData.TempFolder(), "bom.tsv");
+        using var dir = new TempDirectory();
+        string path = dir.File("bom.tsv");
         File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\t4\tb\r\n", new System.Text.UTF8Encoding(true));
         var d = CsvDataset.Read(path, new CsvOptions { LabelColumn = "kind" });
         Assert.Equal(["x", "y"], d.FeatureNames!);
@@ -266,7 +268,8 @@ public sealed class CsvDatasetTests
     [Fact]
     public void MissingFileIsReported()
     {
-        string path = Path.Combine(TestData.TempFolder(), "nope.csv");
+        using var dir = new TempDirectory();
+        string path = dir.File("nope.csv");
         var e = Assert.Throws<BackpropException>(() => CsvDataset.Read(path));
         Assert.Contains("nope.csv", e.Message);
     }

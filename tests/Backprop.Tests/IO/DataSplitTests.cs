@@ -80,7 +80,8 @@ public sealed class DataSplitTests
     [InlineData(1.0)]
     [InlineData(double.NaN)]
     public void BadFractionsAreRejected(double f) =>
-        Assert.Throws<BackpropException>(() => Labelled([0, 1, 0, 1], 2).Split(f, 1));
+        Assert.StartsWith("The fraction to split off must be between 0 and 1",
+            Assert.Throws<BackpropException>(() => Labelled([0, 1, 0, 1], 2).Split(f, 1)).Message);
 
     [Fact]
     public void IrisSplit7030()

@@ -30,7 +30,8 @@ public sealed class ExportCommandTests
     [Fact]
     public void ExportsAModelThatOnnxRuntimeRunsOnRawFeatures()
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string model = SaveModel(dir, out var net, out var pre);
         string onnx = Path.Combine(dir, "m.onnx");
         var (code, output, err) = Run("export", "--model", model, "--onnx", onnx);
@@ -55,7 +56,8 @@ public sealed class ExportCommandTests
     [Fact]
     public void BadInputGivesExitCode2AndLeavesNoFile()
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string onnx = Path.Combine(dir, "out.onnx");
 
         var missing = Run("export", "--model", Path.Combine(dir, "none.json"), "--onnx", onnx);
@@ -83,7 +85,8 @@ public sealed class ExportCommandTests
     [Fact]
     public void ExistingOnnxFileIsKeptWhenExportFails()
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         string onnx = Path.Combine(dir, "keep.onnx");
         File.WriteAllText(onnx, "old");
         string model = Path.Combine(dir, "m.json");

@@ -34,7 +34,8 @@ public sealed class IdxDatasetTests
     [InlineData(true)]
     public void ImagesAndLabelsPlainOrGzipped(bool gzip)
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         byte[] images = Idx([3, 2, 2], Pixels);
         byte[] labels = Idx([3], [7, 2, 7]);
         string ip = Path.Combine(dir, "img"), lp = Path.Combine(dir, "lbl");
@@ -76,8 +77,8 @@ public sealed class IdxDatasetTests
         { Idx([2, 3], [1, 2, 3, 4, 5, 6, 7]), "more data than the header" },
         { Idx([-1], []), "dimension 0 is -1" },
         { Idx([60000, 60000, 28], []), "more than the" },
-        { Gzip(Idx([4], [1, 2, 3]))[..20], "" },
-        { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7], "" },
+        { Gzip(Idx([4], [1, 2, 3]))[..20], "truncated" },
+        { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7], "the gzip data is corrupt" },
     };
 
     [Theory]
@@ -94,7 +95,7 @@ public sealed class IdxDatasetTests
     {
         var full = Gzip(Idx([100, 10], Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray()));
         var e = Assert.ThrowsAny<BackpropException>(() => IdxDataset.ParseArray(full[..(full.Length / 2)], "f.gz"));
-        Assert.StartsWith("f.gz: ", e.Message);
+        Assert.StartsWith("f.gz: truncated: the header (100 x 10) needs 1000 data bytes", e.Message);
     }
 
     [Fact]

@@ -43,7 +43,9 @@ public sealed class ModelFileTests : IDisposable
              new LayerSpec(2, Activation.Softmax, BiasMode.None)],
             Loss.CrossEntropy, seed);
         // Awkward values: random bit patterns, subnormals, extremes, negative zero.
-        double[] special = [double.Epsilon, -double.Epsilon, double.MaxValue, -double.MinValue, -0.0, 1e-310, 0.1, 1.0 / 3];
+        double[] special = [double.Epsilon, -double.Epsilon, double.MaxValue, double.MinValue, -0.0, 1e-310, -1e-310, 0.1, 1.0 / 3];
+        // Each a different bit pattern (-double.MinValue, once listed here, is double.MaxValue again).
+        Assert.Equal(special.Length, special.Select(BitConverter.DoubleToInt64Bits).Distinct().Count());
         int k = 0;
         foreach (var layer in d.Layers)
         {
@@ -54,6 +56,7 @@ public sealed class ModelFileTests : IDisposable
             for (int i = 0; i < b.Length; i++)
                 b[i] = RandomFinite(rng);
         }
+        Assert.Equal(special.Length, k); // every special value went into the network
         string path = Path.Combine(_dir, "m.json");
         ModelFile.Save(d, path);
         var back = ModelFile.Load<double>(path).Network;
@@ -66,6 +69,8 @@ public sealed class ModelFileTests : IDisposable
                 layer.Weights[i] = RandomFiniteSingle(rng);
         f.Layers[0].Weights[0] = float.Epsilon;
         f.Layers[0].Weights[1] = float.MaxValue;
+        f.Layers[0].Weights[2] = float.MinValue;
+        f.Layers[0].Weights[3] = -float.Epsilon;
         f.Layers[1].Biases[0] = -0.0f;
         ModelFile.Save(f, path);
         AssertBitIdentical(f, ModelFile.Load<float>(path).Network);

@@ -7,8 +7,10 @@ namespace Backprop.Tests.Nn;
 /// <summary>
 /// The SIMD element-wise passes and optimizer updates against the scalar formulas they replace, bit for bit:
 /// every length from 0 to 40 (whole vectors plus every tail), float and double, with zeros, signed zeros,
-/// infinities, NaN and ordinary values.
+/// infinities, NaN and ordinary values. Flips <see cref="DoubleLanes.ForceScalar"/>, a process-wide switch, so it runs
+/// alone (<see cref="ProcessWideSwitches"/>).
 /// </summary>
+[Collection(ProcessWideSwitches.Name)]
 public sealed class VectorPathTests
 {
     private static T[] Values<T>(int n, int seed) where T : System.Numerics.IFloatingPointIeee754<T>
