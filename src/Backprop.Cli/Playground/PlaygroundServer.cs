@@ -14,10 +14,20 @@ namespace Backprop.Cli.Playground;
 /// The playground's web server: ASP.NET Core minimal APIs on Kestrel, bound to 127.0.0.1 only. Serves the page
 /// (files embedded in this assembly) and a small JSON API whose every number comes from the engine.
 /// </summary>
+/// <remarks>
+/// Binding to loopback is not enough on its own: any web page the user opens can make the browser send requests
+/// to 127.0.0.1, and a page whose DNS name is rebound to 127.0.0.1 can even read the answers. So every request
+/// must name this server in its Host header (a loopback name with the server's own port), a request that says
+/// it comes from another origin is refused, and a POST must declare a JSON body (which a cross-site page cannot
+/// send without the browser asking first, and this server never grants).
+/// </remarks>
 public static class PlaygroundServer
 {
     /// <summary>Request bodies larger than this are refused (the largest real one, a seed state, is about 1 KB).</summary>
     public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>The host names a request may address the server by (with the server's port).</summary>
+    public static readonly IReadOnlyList<string> HostNames = ["127.0.0.1", "localhost", "[::1]"];
 
     private static readonly Dictionary<string, string> ContentTypes = new()
     {
@@ -29,7 +39,8 @@ public static class PlaygroundServer
 
     /// <summary>
     /// Builds the server on 127.0.0.1:<paramref name="port"/> (0: any free port). <paramref name="configure"/>
-    /// lets tests swap in the in-process test server.
+    /// lets tests swap in the in-process test server. Requests must address the port their connection arrived
+    /// on; where there is no connection (the in-process test server), <paramref name="port"/>.
     /// </summary>
     public static WebApplication Build(int port, Action<IWebHostBuilder>? configure = null)
     {
@@ -43,11 +54,11 @@ public static class PlaygroundServer
         configure?.Invoke(builder.WebHost);
         builder.Services.AddSingleton<TrainingApi>();
         var app = builder.Build();
-        Map(app);
+        Map(app, port);
         return app;
     }
 
-    private static void Map(WebApplication app)
+    private static void Map(WebApplication app, int port)
     {
         app.Use(async (context, next) =>
         {
@@ -56,6 +67,12 @@ public static class PlaygroundServer
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
             context.Response.Headers["X-Content-Type-Options"] = "nosniff";
             context.Response.Headers["Cache-Control"] = "no-store";
+            if (Refusal(context, context.Connection.LocalPort > 0 ? context.Connection.LocalPort : port) is { } refused)
+            {
+                context.Response.StatusCode = refused.Status;
+                await context.Response.WriteAsJsonAsync(new { error = refused.Message }, context.RequestAborted);
+                return;
+            }
             await next(context);
         });
 
@@ -86,6 +103,44 @@ public static class PlaygroundServer
         app.MapFallback((HttpContext context) => Results.Json(new { error = $"no such resource: {context.Request.Method} {context.Request.Path}" },
             statusCode: StatusCodes.Status404NotFound));
     }
+
+    /// <summary>Why a request is refused before it is routed, or null: the Host, the Origin, a POST's content type.</summary>
+    internal static (int Status, string Message)? Refusal(HttpContext context, int port)
+    {
+        var request = context.Request;
+        var host = request.Host;
+        if (!host.HasValue || !HostNames.Contains(host.Host, StringComparer.OrdinalIgnoreCase) || (host.Port ?? 80) != port)
+            return (StatusCodes.Status421MisdirectedRequest,
+                $"the Host header {Quote(host.Value)} does not name this server; open http://127.0.0.1:{port}/ " +
+                $"(or localhost:{port}, [::1]:{port}). Other names are refused so that no other site can reach the playground through its own name.");
+
+        // A browser sends Origin on every cross-origin request and on same-origin ones other than GET and HEAD:
+        // absent, or this very origin (scheme, the name the request used, the port), or refused.
+        var origins = request.Headers.Origin;
+        if (origins.Count > 0)
+        {
+            string origin = string.Join(", ", origins.ToArray());
+            string own = $"http://{host.Host}:{port}";
+            if (origins.Count > 1 || !(string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
+                || (port == 80 && string.Equals(origin, $"http://{host.Host}", StringComparison.OrdinalIgnoreCase))))
+                return (StatusCodes.Status403Forbidden,
+                    $"the request comes from another origin (Origin {Quote(origin)}); the playground answers only its own page at {own}.");
+        }
+
+        if (HttpMethods.IsPost(request.Method) && !IsJson(request.ContentType))
+            return (StatusCodes.Status415UnsupportedMediaType,
+                $"a POST body must be JSON sent as Content-Type: application/json (UTF-8); got {Quote(request.ContentType ?? "no Content-Type")}.");
+        return null;
+    }
+
+    private static bool IsJson(string? contentType) =>
+        System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && string.Equals(type.MediaType, "application/json", StringComparison.OrdinalIgnoreCase)
+        && (type.CharSet is null || string.Equals(type.CharSet.Trim('"'), "utf-8", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A request value quoted for a message, cut at 60 characters.</summary>
+    private static string Quote(string? value) =>
+        "'" + (value is null ? "" : value.Length > 60 ? value[..60] + "..." : value) + "'";
 
     private static IResult Static(string name)
     {

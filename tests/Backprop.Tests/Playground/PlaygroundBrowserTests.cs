@@ -28,6 +28,8 @@ public sealed class PlaygroundBrowserTests : IAsyncLifetime
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        // A DNS rebinding attack without a DNS server: this name resolves to 127.0.0.1, as a rebound name would.
+        "--host-resolver-rules=MAP rebound.test 127.0.0.1",
     ];
 
     private WebApplication? _app;
@@ -160,6 +162,29 @@ public sealed class PlaygroundBrowserTests : IAsyncLifetime
         s.W11 = 1;
         s.Forward();
         Assert.Equal(s.Q1, await Value(page, "val-Q1"), 1e-15);
+    }
+
+    [Fact]
+    public async Task A_page_whose_name_resolves_to_127_0_0_1_cannot_reach_the_api()
+    {
+        Assert.SkipUnless(File.Exists(ChromiumPath),
+            $"Chromium is not installed at {ChromiumPath} (apt-get install -y chromium); the browser tests need it.");
+        var context = await _browser!.NewContextAsync();
+        var page = await context.NewPageAsync();
+        int port = new Uri(_address).Port;
+        // The browser reaches this server under another name (what a rebound DNS name does): everything is refused.
+        foreach (var path in new[] { "/", "/api/seed/default", "/api/train/options" })
+        {
+            var response = await page.GotoAsync($"http://rebound.test:{port}{path}");
+            Assert.NotNull(response);
+            Assert.Equal(421, response.Status);
+            Assert.Contains("does not name this server", await page.InnerTextAsync("body"));
+        }
+        // And that page's own script, same-origin with itself, cannot drive the API either.
+        int status = await page.EvaluateAsync<int>(
+            "async () => (await fetch('/api/train', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status");
+        Assert.Equal(421, status);
+        await context.CloseAsync();
     }
 
     [Fact]
