@@ -1,14 +1,34 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Backprop.Cli.Playground;
 
 /// <summary>Bad input to the playground API: answered with 400 and this message.</summary>
 public sealed class PlaygroundInputException(string message) : Exception(message);
 
+/// <summary>An answer would hold NaN or an infinity, which JSON cannot: answered with 422 and this message.</summary>
+public sealed class PlaygroundNonFiniteException(string message) : Exception(message);
+
 /// <summary>Reads request fields with bounds, each problem named by its field.</summary>
 internal static class Json
 {
+    /// <summary>How answers are written: the web defaults, and a double that refuses to be NaN or infinite.</summary>
+    public static readonly JsonSerializerOptions ResponseOptions = new(JsonSerializerDefaults.Web) { Converters = { new FiniteDouble() } };
+
+    private sealed class FiniteDouble : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (!double.IsFinite(value))
+                throw new PlaygroundNonFiniteException(
+                    "the computation produced a number that is not finite (NaN or infinity); lower the learning rate or the size of the values.");
+            writer.WriteNumberValue(value);
+        }
+    }
+
     public static JsonElement? Optional(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
@@ -44,7 +64,7 @@ internal static class Json
     {
         if (Optional(body, name) is not { } v)
             return fallback;
-        string? s = v.ValueKind == JsonValueKind.String ? v.GetString()?.Trim().ToLowerInvariant() : null;
+        string? s = v.ValueKind == JsonValueKind.String ? Text(v)?.Trim().ToLowerInvariant() : null;
         if (s is null || !allowed.Contains(s))
             throw new PlaygroundInputException($"{name}: expected one of {string.Join(", ", allowed)}, got {Show(v)}.");
         return s;
@@ -92,6 +112,19 @@ internal static class Json
 
     public static double[][] Rows(double[,] m) =>
         Enumerable.Range(0, m.GetLength(0)).Select(r => Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]).ToArray()).ToArray();
+
+    /// <summary>A string's text; null for one that holds a lone surrogate (an escape such as \ud800), which is no text.</summary>
+    private static string? Text(JsonElement v)
+    {
+        try
+        {
+            return v.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static string Show(JsonElement v)
     {

@@ -60,6 +60,20 @@ public static class PlaygroundServer
 
     private static void Map(WebApplication app, int port)
     {
+        // Whatever answers without a body (no route: 404, a route with other methods: 405, anything the server
+        // itself refuses) gets a JSON error, so that no answer is ever empty.
+        app.UseStatusCodePages(async pages =>
+        {
+            var context = pages.HttpContext;
+            string allow = context.Response.Headers.Allow.ToString();
+            string message = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound => $"no such resource: {context.Request.Method} {Quote(context.Request.Path.Value)}.",
+                StatusCodes.Status405MethodNotAllowed => $"{Quote(context.Request.Method)} is not allowed on {Quote(context.Request.Path.Value)}; use {allow}.",
+                int status => $"the request was refused (HTTP {status}).",
+            };
+            await context.Response.WriteAsJsonAsync(new { error = message }, context.RequestAborted);
+        });
         app.Use(async (context, next) =>
         {
             // The page talks to nobody else: everything from this origin, nothing from outside.
@@ -73,7 +87,17 @@ public static class PlaygroundServer
                 await context.Response.WriteAsJsonAsync(new { error = refused.Message }, context.RequestAborted);
                 return;
             }
-            await next(context);
+            try
+            {
+                await next(context);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                // A fault of the server, never of the request (those are answered where they are found): still JSON.
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                await context.Response.WriteAsJsonAsync(new { error = $"internal error: {e.GetType().Name}: {e.Message}" }, context.RequestAborted);
+            }
         });
 
         app.MapGet("/", () => Static("index.html"));
@@ -100,8 +124,6 @@ public static class PlaygroundServer
         app.MapPost("/api/train/{id}/step", (HttpContext context, string id, TrainingApi api) => HandleBody(context, body => api.Step(id, body)));
         app.MapDelete("/api/train/{id}", (string id, TrainingApi api) => Handle(() =>
             api.Delete(id) ? new { deleted = id } : throw new PlaygroundNotFoundException($"no training run '{id}'.")));
-        app.MapFallback((HttpContext context) => Results.Json(new { error = $"no such resource: {context.Request.Method} {context.Request.Path}" },
-            statusCode: StatusCodes.Status404NotFound));
     }
 
     /// <summary>Why a request is refused before it is routed, or null: the Host, the Origin, a POST's content type.</summary>
@@ -156,59 +178,80 @@ public static class PlaygroundServer
 
     private static async Task<IResult> HandleBody(HttpContext context, Func<JsonElement, object> handler)
     {
-        JsonDocument document;
+        var (document, refused) = await ReadBody(context);
+        if (refused is not null)
+            return refused;
+        using (document)
+            return Handle(() => handler(document!.RootElement));
+    }
+
+    /// <summary>The body as a JSON document, or the 4xx answer saying why it is not one.</summary>
+    private static async Task<(JsonDocument? Document, IResult? Refused)> ReadBody(HttpContext context)
+    {
+        byte[] body;
         try
         {
             if (context.Request.ContentLength > MaxBodyBytes)
-                return Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes.");
+                return (null, Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes."));
             using var limited = new MemoryStream();
             var buffer = new byte[8192];
             int read;
             while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
             {
                 if (limited.Length + read > MaxBodyBytes)
-                    return Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes.");
+                    return (null, Error(StatusCodes.Status413PayloadTooLarge, $"request body too large; at most {MaxBodyBytes} bytes."));
                 limited.Write(buffer, 0, read);
             }
-            if (limited.Length == 0)
-                return Error(StatusCodes.Status400BadRequest, "expected a JSON object in the request body; it is empty.");
-            document = JsonDocument.Parse(limited.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
-        }
-        catch (JsonException e)
-        {
-            return Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            body = limited.ToArray();
         }
         catch (BadHttpRequestException e)
         {
-            return Error(e.StatusCode, e.Message);
+            return (null, Error(e.StatusCode, $"the request body could not be read: {e.Message}"));
         }
-        using (document)
-            return Handle(() => handler(document.RootElement));
+        if (body.Length == 0)
+            return (null, Error(StatusCodes.Status400BadRequest, "expected a JSON object in the request body; it is empty."));
+        // JSON is UTF-8 (RFC 8259); the parser checks only what it decodes, so check all of it first.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+            return (null, Error(StatusCodes.Status400BadRequest, "the request body is not valid UTF-8; JSON must be sent as UTF-8."));
+        try
+        {
+            return (JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 }), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, Error(StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}"));
+        }
     }
 
+    /// <summary>Runs a handler and writes its answer, or the error it ran into, as JSON.</summary>
     private static IResult Handle(Func<object> handler)
     {
         try
         {
-            return Results.Json(handler());
+            return Results.Bytes(Serialize(handler()), "application/json; charset=utf-8");
         }
-        catch (PlaygroundInputException e)
+        catch (Exception e) when (Failure(e) is { } failure)
         {
-            return Error(StatusCodes.Status400BadRequest, e.Message);
-        }
-        catch (BackpropException e)
-        {
-            return Error(StatusCodes.Status400BadRequest, e.Message);
-        }
-        catch (PlaygroundNotFoundException e)
-        {
-            return Error(StatusCodes.Status404NotFound, e.Message);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
-        {
-            return Error(StatusCodes.Status500InternalServerError, $"internal error: {e.Message}");
+            return failure;
         }
     }
+
+    /// <summary>The answer for an exception a handler throws; null for one that is a fault of the server.</summary>
+    private static IResult? Failure(Exception e) => e switch
+    {
+        PlaygroundInputException or BackpropException => Error(StatusCodes.Status400BadRequest, e.Message),
+        PlaygroundNotFoundException => Error(StatusCodes.Status404NotFound, e.Message),
+        PlaygroundDivergedException => Error(StatusCodes.Status409Conflict, e.Message),
+        PlaygroundNonFiniteException => Error(StatusCodes.Status422UnprocessableEntity, e.Message),
+        ArgumentException or InvalidOperationException or ArithmeticException => Error(StatusCodes.Status500InternalServerError, $"internal error: {e.Message}"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The answer as UTF-8 JSON, written here rather than after the handler returns, so that a number JSON cannot
+    /// hold (NaN, infinity) is an error this server answers, not an exception in the middle of a response.
+    /// </summary>
+    internal static byte[] Serialize(object value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.ResponseOptions);
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 }

@@ -35,6 +35,8 @@ internal sealed class TrainingApi
         public readonly double[] Bounds = BoundsOf(data);
         public long Steps;
         public long LastUsed;
+        /// <summary>Why the run cannot go on, once its loss or weights stopped being finite numbers.</summary>
+        public string? Diverged;
     }
 
     public object Create(JsonElement body)
@@ -82,9 +84,15 @@ internal sealed class TrainingApi
         lock (run.Gate)
         {
             run.LastUsed = Interlocked.Increment(ref _clock);
+            if (run.Diverged is { } why)
+                throw new PlaygroundDivergedException(why);
             var watch = Stopwatch.StartNew();
             for (int k = 0; k < steps; k++)
-                StepOnce(run);
+                if (!double.IsFinite(StepOnce(run)))
+                    throw Diverge(run);
+            // The last update can make a weight infinite without the loss before it showing it.
+            if (!Finite(run.Net))
+                throw Diverge(run);
             double seconds = watch.Elapsed.TotalSeconds;
             return Status(run, grid, steps, seconds);
         }
@@ -92,7 +100,33 @@ internal sealed class TrainingApi
 
     public bool Delete(string id) => _runs.TryRemove(id, out _);
 
-    private static void StepOnce(Run run)
+    /// <summary>Marks the run as diverged, for this request and every later one.</summary>
+    private static PlaygroundDivergedException Diverge(Run run)
+    {
+        double lower = run.Optimizer.LearningRate / 10;
+        run.Diverged = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"this training run diverged at step {run.Steps}: its loss and weights are no longer finite numbers " +
+            $"({run.Optimizer.Name} with learning rate {run.Optimizer.LearningRate:G4} takes steps too large for this network). " +
+            $"It cannot go on: start a new run (New run, or POST /api/train) with a lower learning rate, e.g. {lower:G4}.");
+        return new PlaygroundDivergedException(run.Diverged);
+    }
+
+    private static bool Finite(Network<double> net)
+    {
+        foreach (var layer in net.Layers)
+        {
+            foreach (double w in layer.Weights)
+                if (!double.IsFinite(w))
+                    return false;
+            foreach (double b in layer.Biases)
+                if (!double.IsFinite(b))
+                    return false;
+        }
+        return true;
+    }
+
+    /// <summary>One minibatch update; returns the batch's loss before it.</summary>
+    private static double StepOnce(Run run)
     {
         var data = run.Data;
         int inputs = data.Inputs, outputs = data.Outputs, n = run.Batch;
@@ -103,10 +137,11 @@ internal sealed class TrainingApi
             data.TargetRow(row).CopyTo(run.By.AsSpan(r * outputs));
         }
         run.Net.Forward(run.Bx, n);
-        run.Net.ComputeLoss(run.By);
+        double loss = run.Net.ComputeLoss(run.By);
         run.Net.Backward(run.By);
         run.Optimizer.Step(run.Net);
         run.Steps++;
+        return loss;
     }
 
     private static object Status(Run run, int grid, int steps, double seconds)
@@ -118,6 +153,8 @@ internal sealed class TrainingApi
             if (Trainer.PredictedClass(output.Slice(r * data.Outputs, data.Outputs)) == data.Labels[r])
                 correct++;
         double loss = run.Net.ComputeLoss(data.Targets);
+        if (!double.IsFinite(loss))
+            throw Diverge(run);
 
         var b = run.Bounds;
         var xs = new double[grid * grid * 2];
@@ -135,13 +172,16 @@ internal sealed class TrainingApi
         for (int i = 0; i < grid * grid; i++)
         {
             var row = probs.AsSpan(i * data.Outputs, data.Outputs);
+            foreach (double pr in row)
+                if (!double.IsFinite(pr))
+                    throw Diverge(run);
             cls[i] = Trainer.PredictedClass<double>(row);
             conf[i] = Math.Round(row[cls[i]], 3);
         }
         return new
         {
             step = run.Steps,
-            loss = double.IsFinite(loss) ? loss : (double?)null,
+            loss,
             accuracy = (double)correct / data.Rows,
             ran = steps,
             seconds,
@@ -181,6 +221,9 @@ internal sealed class TrainingApi
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "..." : s;
 }
+
+/// <summary>A training run whose numbers stopped being finite: answered with 409 and this message.</summary>
+public sealed class PlaygroundDivergedException(string message) : Exception(message);
 
 /// <summary>An id that names nothing: answered with 404 and this message.</summary>
 public sealed class PlaygroundNotFoundException(string message) : Exception(message);
