@@ -41,8 +41,9 @@ public static class PlaygroundServer
     /// Builds the server on 127.0.0.1:<paramref name="port"/> (0: any free port). <paramref name="configure"/>
     /// lets tests swap in the in-process test server. Requests must address the port their connection arrived
     /// on; where there is no connection (the in-process test server), <paramref name="port"/>.
+    /// <paramref name="limits"/> bounds the computation (default <see cref="PlaygroundLimits.Default"/>).
     /// </summary>
-    public static WebApplication Build(int port, Action<IWebHostBuilder>? configure = null)
+    public static WebApplication Build(int port, Action<IWebHostBuilder>? configure = null, PlaygroundLimits? limits = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -53,6 +54,7 @@ public static class PlaygroundServer
         });
         configure?.Invoke(builder.WebHost);
         builder.Services.AddSingleton<TrainingApi>();
+        builder.Services.AddSingleton(_ => new HeavyWork(limits ?? PlaygroundLimits.Default));
         var app = builder.Build();
         Map(app, port);
         return app;
@@ -104,11 +106,12 @@ public static class PlaygroundServer
         app.MapGet("/static/{name}", (string name) => Static(name));
 
         app.MapGet("/api/seed/default", () => Handle(() => SeedApi.Describe(SeedApi.Default)));
-        app.MapPost("/api/seed", (Delegate)((HttpContext context) => HandleBody(context, body =>
+        // Heavy: computed on HeavyWork's slots. Light (the page, its files, the defaults, DELETE): at once.
+        app.MapPost("/api/seed", (HttpContext context, HeavyWork heavy) => Heavy(context, heavy, (body, cancel) =>
         {
             var (state, steps, lang) = SeedApi.Parse(body);
-            return SeedApi.Compute(state, steps, lang);
-        })));
+            return SeedApi.Compute(state, steps, lang, cancel);
+        }));
         app.MapGet("/api/train/options", () => Handle(() => new
         {
             datasets = TrainingApi.Datasets,
@@ -120,8 +123,9 @@ public static class PlaygroundServer
             maxStepsPerRequest = TrainingApi.MaxStepsPerRequest,
             maxGrid = TrainingApi.MaxGrid,
         }));
-        app.MapPost("/api/train", (HttpContext context, TrainingApi api) => HandleBody(context, api.Create));
-        app.MapPost("/api/train/{id}/step", (HttpContext context, string id, TrainingApi api) => HandleBody(context, body => api.Step(id, body)));
+        app.MapPost("/api/train", (HttpContext context, TrainingApi api, HeavyWork heavy) => Heavy(context, heavy, (body, _) => api.Create(body)));
+        app.MapPost("/api/train/{id}/step", (HttpContext context, string id, TrainingApi api, HeavyWork heavy) =>
+            Heavy(context, heavy, (body, cancel) => api.Step(id, body, cancel)));
         app.MapDelete("/api/train/{id}", (string id, TrainingApi api) => Handle(() =>
             api.Delete(id) ? new { deleted = id } : throw new PlaygroundNotFoundException($"no training run '{id}'.")));
     }
@@ -176,13 +180,36 @@ public static class PlaygroundServer
         return Results.Bytes(memory.ToArray(), type);
     }
 
-    private static async Task<IResult> HandleBody(HttpContext context, Func<JsonElement, object> handler)
+    /// <summary>
+    /// Reads the body here, then computes on one of <paramref name="heavy"/>'s slots: a slow client holds no slot
+    /// while its body arrives, and the answer is serialized on the slot, so it holds none while the answer leaves.
+    /// </summary>
+    private static async Task<IResult> Heavy(HttpContext context, HeavyWork heavy, Func<JsonElement, CancellationToken, object> handler)
     {
         var (document, refused) = await ReadBody(context);
         if (refused is not null)
             return refused;
         using (document)
-            return Handle(() => handler(document!.RootElement));
+        {
+            try
+            {
+                byte[] answer = await heavy.Run(cancel => Serialize(handler(document!.RootElement, cancel)), context.RequestAborted);
+                return Results.Bytes(answer, "application/json; charset=utf-8");
+            }
+            catch (PlaygroundBusyException e)
+            {
+                context.Response.Headers.RetryAfter = HeavyWork.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Error(StatusCodes.Status503ServiceUnavailable, e.Message);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return Results.Empty; // the client has gone; nobody reads this
+            }
+            catch (Exception e) when (Failure(e) is { } failure)
+            {
+                return failure;
+            }
+        }
     }
 
     /// <summary>The body as a JSON document, or the 4xx answer saying why it is not one.</summary>

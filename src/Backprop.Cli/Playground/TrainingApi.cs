@@ -75,7 +75,8 @@ internal sealed class TrainingApi
             return new { id, dataset = name, classes = data.Classes, parameters = run.Net.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
     }
 
-    public object Step(string id, JsonElement body)
+    /// <summary>Runs the requested steps on a run; stops between steps when <paramref name="cancel"/> is set.</summary>
+    public object Step(string id, JsonElement body, CancellationToken cancel = default)
     {
         if (!_runs.TryGetValue(id, out var run))
             throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
@@ -88,8 +89,11 @@ internal sealed class TrainingApi
                 throw new PlaygroundDivergedException(why);
             var watch = Stopwatch.StartNew();
             for (int k = 0; k < steps; k++)
+            {
+                cancel.ThrowIfCancellationRequested();
                 if (!double.IsFinite(StepOnce(run)))
                     throw Diverge(run);
+            }
             // The last update can make a weight infinite without the loss before it showing it.
             if (!Finite(run.Net))
                 throw Diverge(run);
