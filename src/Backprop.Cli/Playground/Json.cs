@@ -29,6 +29,20 @@ internal static class Json
         }
     }
 
+    /// <summary>
+    /// Requires <paramref name="body"/> to be an object of only the <paramref name="known"/> fields: a misspelt
+    /// field ("stpes") would otherwise be ignored and its default used without a word. (Repeated fields are
+    /// refused by the parser.)
+    /// </summary>
+    public static void Fields(JsonElement body, string what, params string[] known)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new PlaygroundInputException($"expected a JSON object with {what} ({string.Join(", ", known)}), got {Show(body)}.");
+        foreach (var field in body.EnumerateObject())
+            if (!known.Contains(field.Name, StringComparer.Ordinal))
+                throw new PlaygroundInputException($"unknown field '{Cut(field.Name)}'; the fields are {string.Join(", ", known)}.");
+    }
+
     public static JsonElement? Optional(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
@@ -126,9 +140,7 @@ internal static class Json
         }
     }
 
-    private static string Show(JsonElement v)
-    {
-        string raw = v.GetRawText();
-        return raw.Length > 40 ? raw[..40] + "..." : raw;
-    }
+    private static string Show(JsonElement v) => Cut(v.GetRawText());
+
+    private static string Cut(string s) => s.Length > 40 ? s[..40] + "..." : s;
 }

@@ -242,7 +242,7 @@ public static class PlaygroundServer
             return (null, Error(StatusCodes.Status400BadRequest, "the request body is not valid UTF-8; JSON must be sent as UTF-8."));
         try
         {
-            return (JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 }), null);
+            return (JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false }), null);
         }
         catch (JsonException e)
         {

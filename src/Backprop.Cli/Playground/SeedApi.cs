@@ -26,8 +26,7 @@ internal static class SeedApi
 
     public static (State State, int Steps, ExplainLanguage Language) Parse(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object with the seed state (v, w, b1, b2, input, target, lr, order, biases, steps, lang).");
+        Json.Fields(body, "the seed state", "v", "w", "b1", "b2", "input", "target", "lr", "order", "biases", "steps", "lang");
         var d = Default;
         var state = new State(
             Json.Matrix(body, "v", d.V, -Limit, Limit),

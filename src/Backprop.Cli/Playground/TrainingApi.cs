@@ -41,8 +41,7 @@ internal sealed class TrainingApi
 
     public object Create(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object (dataset, samples, noise, hidden, activation, optimizer, lr, batch, seed).");
+        Json.Fields(body, "the run's settings", "dataset", "samples", "noise", "hidden", "activation", "optimizer", "lr", "batch", "seed");
         string name = Json.Choice(body, "dataset", "spirals", Datasets);
         int samples = Json.Integer(body, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
         double? noise = Json.Optional(body, "noise") is { } n ? Json.Check("noise", n, 0, 1) : null;
@@ -80,6 +79,7 @@ internal sealed class TrainingApi
     {
         if (!_runs.TryGetValue(id, out var run))
             throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
+        Json.Fields(body, "the steps to run", "steps", "grid");
         int steps = Json.Integer(body, "steps", 10, 0, MaxStepsPerRequest);
         int grid = Json.Integer(body, "grid", DefaultGrid, 2, MaxGrid);
         lock (run.Gate)

@@ -135,6 +135,33 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/api/seed", """{"stpes": 5}""", "'stpes'")]
+    [InlineData("/api/seed", """{"v": [[1, 2, 3], [4, 5, 6]], "V": 1}""", "'V'")]
+    [InlineData("/api/train", """{"hiden": [8]}""", "'hiden'")]
+    [InlineData("/api/train/{id}/step", """{"step": 100}""", "'step'")]
+    [InlineData("/api/seed", """{"lr": 0.5, "lr": 100}""", "lr")]
+    [InlineData("/api/train/{id}/step", """{"steps": 1, "steps": 1000}""", "steps")]
+    [InlineData("/api/train", """{"hidden": [8], "seed": 1, "hidden": [32, 32, 32, 32]}""", "hidden")]
+    [InlineData("/api/train/{id}/step", "3", "JSON object")]
+    [InlineData("/api/train/{id}/step", "[]", "JSON object")]
+    [InlineData("/api/train/{id}/step", "\"steps\"", "JSON object")]
+    public async Task A_field_that_is_misspelt_repeated_or_not_in_an_object_is_400_and_nothing_runs(string url, string body, string expected)
+    {
+        var (status, text, response) = await Post("/api/train", """{"dataset": "blobs", "samples": 30}""");
+        response.Dispose();
+        string id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+
+        (status, text, response) = await Post(url.Replace("{id}", id), body);
+        using (response)
+            Assert.Contains(expected, AssertError(status, text, response, HttpStatusCode.BadRequest));
+
+        // Nothing ran on the run: a typo of "steps" is not 10 steps by default.
+        (status, text, response) = await Post($"/api/train/{id}/step", """{"steps": 0, "grid": 2}""");
+        using (response)
+            Assert.Equal(0, JsonDocument.Parse(text).RootElement.GetProperty("step").GetInt64());
+    }
+
+    [Theory]
     [InlineData("PUT", "/api/seed", "POST")]
     [InlineData("GET", "/api/seed", "POST")]
     [InlineData("DELETE", "/api/seed/default", "GET")]
@@ -161,6 +188,12 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     [InlineData("/static/")]
     [InlineData("/static/a/b.js")]
     [InlineData("/api/train/x/y/z")]
+    [InlineData("/static/..%2fPlaygroundServer.cs")]
+    [InlineData("/static/%2e%2e%2findex.html")]
+    [InlineData("/static/..%5cindex.html")]
+    [InlineData("/static/../../etc/passwd")]
+    [InlineData("/static/Playground.index.html")]
+    [InlineData("/static/Backprop.Cli.Playground.app.js")]
     public async Task An_unknown_path_is_404_json(string url)
     {
         var (status, text, response) = await Send(_client, HttpMethod.Get, url);
