@@ -22,6 +22,7 @@ internal sealed class TrainingApi
 
     private readonly ConcurrentDictionary<string, Run> _runs = new();
     private long _clock;
+    private readonly Lock _admission = new();
 
     private sealed class Run(Network<double> net, Dataset data, Optimizer optimizer, int batch, long seed)
     {
@@ -60,13 +61,15 @@ internal sealed class TrainingApi
         var model = builder.Build<double>(seed);
         var run = new Run(model.Network, data, Optimizer.Create(optimizerName, lr), batch, seed) { LastUsed = Interlocked.Increment(ref _clock) };
 
-        while (_runs.Count >= MaxRuns)
-        {
-            var oldest = _runs.OrderBy(p => p.Value.LastUsed).First().Key;
-            _runs.TryRemove(oldest, out _);
-        }
         string id = Guid.NewGuid().ToString("N");
-        _runs[id] = run;
+        // One creation at a time drops the oldest and adds: concurrent ones could otherwise each see room (more
+        // than MaxRuns kept) or all drop at once (First() of an emptied dictionary).
+        lock (_admission)
+        {
+            while (_runs.Count >= MaxRuns && !_runs.IsEmpty)
+                _runs.TryRemove(_runs.MinBy(p => p.Value.LastUsed).Key, out _);
+            _runs[id] = run;
+        }
         var points = new double[data.Rows][];
         for (int r = 0; r < data.Rows; r++)
             points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];

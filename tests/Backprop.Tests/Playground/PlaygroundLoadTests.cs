@@ -153,6 +153,29 @@ public sealed class PlaygroundLoadTests
     }
 
     [Fact]
+    public async Task Runs_created_at_once_keep_at_most_the_run_limit_and_every_creation_succeeds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await Start(new PlaygroundLimits(Slots: 32, Queue: 200));
+        using var client = Client(app);
+        var created = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(async () =>
+        {
+            using var r = await client.PostAsync("/api/train", Json("""{"dataset": "blobs", "samples": 4, "hidden": []}"""), ct);
+            string text = await r.Content.ReadAsStringAsync(ct);
+            Assert.True(r.StatusCode == HttpStatusCode.OK, $"{(int)r.StatusCode}: {text}");
+            return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+        }, ct)));
+        int alive = 0;
+        foreach (var id in created)
+        {
+            using var r = await client.PostAsync($"/api/train/{id}/step", Json("""{"steps": 0, "grid": 2}"""), ct);
+            if (r.StatusCode == HttpStatusCode.OK)
+                alive++;
+        }
+        Assert.InRange(alive, 1, TrainingApi.MaxRuns);
+    }
+
+    [Fact]
     public void Limits_need_a_slot_and_a_queue_of_zero_or_more()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new HeavyWork(new PlaygroundLimits(0, 4)));
