@@ -212,6 +212,29 @@ public sealed class PlaygroundBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_that_diverges_stops_and_the_page_says_how_to_recover()
+    {
+        var page = await Open();
+        await page.ClickAsync("#tab-training");
+        await page.WaitForFunctionAsync("() => document.getElementById('train-status').textContent.includes('Press Train')");
+        // Leaky ReLU, SGD, η = 10: the loss stops being a number within a few hundred steps.
+        await page.FillAsync("#tr-hidden", "8,8");
+        await page.SelectOptionAsync("#tr-activation", "leaky-relu");
+        await page.RunAndWaitForResponseAsync(() => page.SelectOptionAsync("#tr-optimizer", "sgd"), r => r.Url.EndsWith("/api/train", StringComparison.Ordinal));
+        await page.FillAsync("#tr-lr", "10");
+        await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#tr-new"), r => r.Url.EndsWith("/api/train", StringComparison.Ordinal));
+        await page.ClickAsync("#tr-train");
+        await page.WaitForFunctionAsync("() => document.getElementById('train-status').classList.contains('error')",
+            null, new PageWaitForFunctionOptions { Timeout = 300_000 });
+        string text = await page.InnerTextAsync("#train-status");
+        Assert.Contains("diverged at step", text);
+        Assert.Contains("new run", text);
+        Assert.Contains("lower learning rate, e.g. 1", text);
+        Assert.Equal("Train", await page.InnerTextAsync("#tr-train"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task Spirals_train_to_at_least_95_percent_and_the_page_fits_a_phone()
     {
         var page = await Open();

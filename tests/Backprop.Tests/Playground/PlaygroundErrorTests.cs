@@ -162,6 +162,37 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/api/train", """{"samples": -1}""", "samples")]
+    [InlineData("/api/train", """{"samples": 0}""", "samples")]
+    [InlineData("/api/train", """{"samples": 1e300}""", "samples")]
+    [InlineData("/api/train", """{"samples": 99999999999999999999}""", "samples")]
+    [InlineData("/api/train", """{"batch": -32}""", "batch")]
+    [InlineData("/api/train", """{"hidden": [0]}""", "hidden[0]")]
+    [InlineData("/api/train", """{"hidden": [-8]}""", "hidden[0]")]
+    [InlineData("/api/train", """{"hidden": [8.5]}""", "hidden[0]")]
+    [InlineData("/api/train", """{"noise": -0.1}""", "noise")]
+    [InlineData("/api/train", """{"lr": -0.0}""", "lr")]
+    [InlineData("/api/train", """{"lr": 1e309}""", "lr")]
+    [InlineData("/api/train", """{"seed": -1}""", "seed")]
+    [InlineData("/api/train", """{"seed": 4294967296}""", "seed")]
+    [InlineData("/api/train/{id}/step", """{"steps": -1}""", "steps")]
+    [InlineData("/api/train/{id}/step", """{"grid": 0}""", "grid")]
+    [InlineData("/api/train/{id}/step", """{"grid": -100}""", "grid")]
+    [InlineData("/api/seed", """{"steps": -1}""", "steps")]
+    [InlineData("/api/seed", """{"steps": 1e5}""", "steps")]
+    [InlineData("/api/seed", """{"lr": 1e-400}""", "lr")]
+    [InlineData("/api/seed", """{"input": [1e6, 1.0000001e6]}""", "input[1]")]
+    public async Task Negative_zero_fractional_and_huge_counts_are_400_naming_the_field(string url, string body, string field)
+    {
+        var (status, text, response) = await Post("/api/train", """{"dataset": "blobs", "samples": 30}""");
+        response.Dispose();
+        string id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+        (status, text, response) = await Post(url.Replace("{id}", id), body);
+        using (response)
+            Assert.StartsWith(field, AssertError(status, text, response, HttpStatusCode.BadRequest));
+    }
+
+    [Theory]
     [InlineData("PUT", "/api/seed", "POST")]
     [InlineData("GET", "/api/seed", "POST")]
     [InlineData("DELETE", "/api/seed/default", "GET")]
