@@ -1,14 +1,48 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Backprop.Cli.Playground;
 
 /// <summary>Bad input to the playground API: answered with 400 and this message.</summary>
 public sealed class PlaygroundInputException(string message) : Exception(message);
 
+/// <summary>An answer would hold NaN or an infinity, which JSON cannot: answered with 422 and this message.</summary>
+public sealed class PlaygroundNonFiniteException(string message) : Exception(message);
+
 /// <summary>Reads request fields with bounds, each problem named by its field.</summary>
 internal static class Json
 {
+    /// <summary>How answers are written: the web defaults, and a double that refuses to be NaN or infinite.</summary>
+    public static readonly JsonSerializerOptions ResponseOptions = new(JsonSerializerDefaults.Web) { Converters = { new FiniteDouble() } };
+
+    private sealed class FiniteDouble : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (!double.IsFinite(value))
+                throw new PlaygroundNonFiniteException(
+                    "the computation produced a number that is not finite (NaN or infinity); lower the learning rate or the size of the values.");
+            writer.WriteNumberValue(value);
+        }
+    }
+
+    /// <summary>
+    /// Requires <paramref name="body"/> to be an object of only the <paramref name="known"/> fields: a misspelt
+    /// field ("stpes") would otherwise be ignored and its default used without a word. (Repeated fields are
+    /// refused by the parser.)
+    /// </summary>
+    public static void Fields(JsonElement body, string what, params string[] known)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new PlaygroundInputException($"expected a JSON object with {what} ({string.Join(", ", known)}), got {Show(body)}.");
+        foreach (var field in body.EnumerateObject())
+            if (!known.Contains(field.Name, StringComparer.Ordinal))
+                throw new PlaygroundInputException($"unknown field '{Cut(field.Name)}'; the fields are {string.Join(", ", known)}.");
+    }
+
     public static JsonElement? Optional(JsonElement body, string name) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
@@ -44,7 +78,7 @@ internal static class Json
     {
         if (Optional(body, name) is not { } v)
             return fallback;
-        string? s = v.ValueKind == JsonValueKind.String ? v.GetString()?.Trim().ToLowerInvariant() : null;
+        string? s = v.ValueKind == JsonValueKind.String ? Text(v)?.Trim().ToLowerInvariant() : null;
         if (s is null || !allowed.Contains(s))
             throw new PlaygroundInputException($"{name}: expected one of {string.Join(", ", allowed)}, got {Show(v)}.");
         return s;
@@ -93,9 +127,20 @@ internal static class Json
     public static double[][] Rows(double[,] m) =>
         Enumerable.Range(0, m.GetLength(0)).Select(r => Enumerable.Range(0, m.GetLength(1)).Select(c => m[r, c]).ToArray()).ToArray();
 
-    private static string Show(JsonElement v)
+    /// <summary>A string's text; null for one that holds a lone surrogate (an escape such as \ud800), which is no text.</summary>
+    private static string? Text(JsonElement v)
     {
-        string raw = v.GetRawText();
-        return raw.Length > 40 ? raw[..40] + "..." : raw;
+        try
+        {
+            return v.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
+
+    private static string Show(JsonElement v) => Cut(v.GetRawText());
+
+    private static string Cut(string s) => s.Length > 40 ? s[..40] + "..." : s;
 }

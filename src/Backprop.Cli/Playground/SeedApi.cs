@@ -26,8 +26,7 @@ internal static class SeedApi
 
     public static (State State, int Steps, ExplainLanguage Language) Parse(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object with the seed state (v, w, b1, b2, input, target, lr, order, biases, steps, lang).");
+        Json.Fields(body, "the seed state", "v", "w", "b1", "b2", "input", "target", "lr", "order", "biases", "steps", "lang");
         var d = Default;
         var state = new State(
             Json.Matrix(body, "v", d.V, -Limit, Limit),
@@ -47,13 +46,19 @@ internal static class SeedApi
     public static Network<double> Build(State s) =>
         SeedNetwork.Create<double>(new SeedParameters(s.V, s.W, s.B1, s.B2), s.TrainableBiases);
 
-    /// <summary>Runs <paramref name="steps"/> updates, then one forward and backward pass, with the engine.</summary>
-    public static object Compute(State s, int steps, ExplainLanguage lang)
+    /// <summary>
+    /// Runs <paramref name="steps"/> updates, then one forward and backward pass, with the engine; stops between
+    /// updates when <paramref name="cancel"/> is set (the client has gone).
+    /// </summary>
+    public static object Compute(State s, int steps, ExplainLanguage lang, CancellationToken cancel = default)
     {
         var net = Build(s);
         var history = new List<double>();
         for (int k = 0; k < steps; k++)
+        {
+            cancel.ThrowIfCancellationRequested();
             history.Add(net.TrainStep(s.Input, s.Target, 1, s.LearningRate, s.Order));
+        }
         var p = SeedNetwork.Read(net);
         if (!AllFinite(p))
             throw new PlaygroundInputException("the parameters became infinite or NaN during the updates; lower the learning rate.");

@@ -23,22 +23,25 @@ internal sealed class TrainingApi
 
     private readonly ConcurrentDictionary<string, Run> _runs = new();
     private long _clock;
+    private readonly Lock _admission = new();
 
-    private sealed class Run(Model<double> model, ModelTrainer<double> trainer, Dataset data)
+    private sealed class Run(Model<double> model, ModelTrainer<double> trainer, Optimizer optimizer, Dataset data)
     {
         public readonly Lock Gate = new();
         public readonly Model<double> Model = model;
+        public readonly Optimizer Optimizer = optimizer;
         public readonly ModelTrainer<double> Trainer = trainer;
         public readonly Dataset Data = data;
         public readonly double[] Bounds = BoundsOf(data);
         public long Steps;
         public long LastUsed;
+        /// <summary>Why the run cannot go on, once its loss or weights stopped being finite numbers.</summary>
+        public string? Diverged;
     }
 
     public object Create(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object (dataset, samples, noise, hidden, activation, optimizer, lr, batch, seed).");
+        Json.Fields(body, "the run's settings", "dataset", "samples", "noise", "hidden", "activation", "optimizer", "lr", "batch", "seed");
         string name = Json.Choice(body, "dataset", "spirals", Datasets);
         int samples = Json.Integer(body, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
         double? noise = Json.Optional(body, "noise") is { } n ? Json.Check("noise", n, 0, 1) : null;
@@ -56,22 +59,25 @@ internal sealed class TrainingApi
             builder.Dense(units, activation);
         var model = builder.Build<double>(seed);
         // The library's one training loop, driven batch by batch; the run never ends on its own.
+        var optimizer = Optimizer.Create(optimizerName, lr);
         var trainer = model.StartTraining(data, new TrainingOptions
         {
             Epochs = int.MaxValue,
             BatchSize = batch,
-            Optimizer = Optimizer.Create(optimizerName, lr),
+            Optimizer = optimizer,
             Seed = seed,
         });
-        var run = new Run(model, trainer, data) { LastUsed = Interlocked.Increment(ref _clock) };
+        var run = new Run(model, trainer, optimizer, data) { LastUsed = Interlocked.Increment(ref _clock) };
 
-        while (_runs.Count >= MaxRuns)
-        {
-            var oldest = _runs.OrderBy(p => p.Value.LastUsed).First().Key;
-            _runs.TryRemove(oldest, out _);
-        }
         string id = Guid.NewGuid().ToString("N");
-        _runs[id] = run;
+        // One creation at a time drops the oldest and adds: concurrent ones could otherwise each see room (more
+        // than MaxRuns kept) or all drop at once (First() of an emptied dictionary).
+        lock (_admission)
+        {
+            while (_runs.Count >= MaxRuns && !_runs.IsEmpty)
+                _runs.TryRemove(_runs.MinBy(p => p.Value.LastUsed).Key, out _);
+            _runs[id] = run;
+        }
         var points = new double[data.Rows][];
         for (int r = 0; r < data.Rows; r++)
             points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];
@@ -79,18 +85,34 @@ internal sealed class TrainingApi
             return new { id, dataset = name, classes = data.ClassCount, parameters = model.Network.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
     }
 
-    public object Step(string id, JsonElement body)
+    /// <summary>Runs the requested steps on a run; stops between steps when <paramref name="cancel"/> is set.</summary>
+    public object Step(string id, JsonElement body, CancellationToken cancel = default)
     {
         if (!_runs.TryGetValue(id, out var run))
             throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
+        Json.Fields(body, "the steps to run", "steps", "grid");
         int steps = Json.Integer(body, "steps", 10, 0, MaxStepsPerRequest);
         int grid = Json.Integer(body, "grid", DefaultGrid, 2, MaxGrid);
         lock (run.Gate)
         {
             run.LastUsed = Interlocked.Increment(ref _clock);
+            if (run.Diverged is { } why)
+                throw new PlaygroundDivergedException(why);
             var watch = Stopwatch.StartNew();
-            run.Trainer.Step(steps);
-            run.Steps += steps;
+            for (int k = 0; k < steps; k++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                try
+                {
+                    run.Trainer.Step(1, cancel);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    // The library's loop undid the failing step; this run stops here for good, naming the causes it measured.
+                    throw Diverge(run, e.Causes.Count == 0 ? null : "Measured: " + string.Join(", ", e.Causes.Select(Describe)) + ".");
+                }
+                run.Steps++;
+            }
             double seconds = watch.Elapsed.TotalSeconds;
             return Status(run, grid, steps, seconds);
         }
@@ -98,12 +120,35 @@ internal sealed class TrainingApi
 
     public bool Delete(string id) => _runs.TryRemove(id, out _);
 
+    private static string Describe(DivergenceCause cause) => cause switch
+    {
+        DivergenceCause.LearningRateTooLarge => "the learning rate is too large",
+        DivergenceCause.UnscaledInputs => "the inputs are not scaled",
+        DivergenceCause.SaturatedUnits => "saturated units",
+        DivergenceCause.DeadReluUnits => "dead ReLU units",
+        _ => "the gradients overflowed",
+    };
+
+    /// <summary>Marks the run as diverged, for this request and every later one.</summary>
+    private static PlaygroundDivergedException Diverge(Run run, string? diagnosis = null)
+    {
+        double lower = run.Optimizer.LearningRate / 10;
+        run.Diverged = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"this training run diverged at step {run.Steps + 1}: its loss or weights stopped being finite numbers " +
+            $"({run.Optimizer.Name} with learning rate {run.Optimizer.LearningRate:G4} takes steps too large for this network). " +
+            $"It cannot go on: start a new run (New run, or POST /api/train) with a lower learning rate, e.g. {lower:G4}.")
+            + (diagnosis is null ? "" : " " + diagnosis);
+        return new PlaygroundDivergedException(run.Diverged);
+    }
+
     private static object Status(Run run, int grid, int steps, double seconds)
     {
         var data = run.Data;
         var metrics = (ClassificationMetrics)run.Model.Evaluate(data);
         double loss = metrics.Loss;
         int correct = metrics.Correct;
+        if (!double.IsFinite(loss))
+            throw Diverge(run);
 
         var b = run.Bounds;
         var xs = new double[grid * grid * 2];
@@ -122,6 +167,9 @@ internal sealed class TrainingApi
         for (int i = 0; i < grid * grid; i++)
         {
             var row = outputs.AsSpan(i * outs, outs);
+            foreach (double pr in row)
+                if (!double.IsFinite(pr))
+                    throw Diverge(run);
             cls[i] = ClassRule.Predict<double>(row);
             ClassRule.Probabilities<double>(row, p);
             conf[i] = Math.Round(p[cls[i]], 3);
@@ -129,7 +177,7 @@ internal sealed class TrainingApi
         return new
         {
             step = run.Steps,
-            loss = double.IsFinite(loss) ? loss : (double?)null,
+            loss,
             accuracy = (double)correct / data.Rows,
             ran = steps,
             seconds,
@@ -169,6 +217,9 @@ internal sealed class TrainingApi
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "..." : s;
 }
+
+/// <summary>A training run whose numbers stopped being finite: answered with 409 and this message.</summary>
+public sealed class PlaygroundDivergedException(string message) : Exception(message);
 
 /// <summary>An id that names nothing: answered with 404 and this message.</summary>
 public sealed class PlaygroundNotFoundException(string message) : Exception(message);

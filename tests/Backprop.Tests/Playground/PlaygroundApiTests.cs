@@ -20,9 +20,11 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = PlaygroundServer.Build(0, web => web.UseTestServer());
+        // The in-process test server opens no socket: it stands for 127.0.0.1:5077, the Host its client sends.
+        _app = PlaygroundServer.Build(5077, web => web.UseTestServer());
         await _app.StartAsync(TestContext.Current.CancellationToken);
         _client = _app.GetTestClient();
+        _client.BaseAddress = new Uri("http://127.0.0.1:5077/");
     }
 
     public async ValueTask DisposeAsync()

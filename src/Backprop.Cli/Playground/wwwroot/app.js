@@ -2,11 +2,19 @@
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
+// A 503 means the server's computing slots are all taken: wait as long as it asks (Retry-After), a few times.
 async function api(method, url, body) {
-  const res = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  const json = await res.json();
-  if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
-  return json;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    if (res.status === 503 && attempt < 5) {
+      await new Promise(r => setTimeout(r, 1000 * (Number(res.headers.get('Retry-After')) || 1)));
+      continue;
+    }
+    let json;
+    try { json = await res.json(); } catch { throw new Error(`the server answered HTTP ${res.status} without a JSON body`); }
+    if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
+    return json;
+  }
 }
 const fmt = (x, digits = 6) => (x === null || x === undefined) ? '—' : Number(x).toPrecision(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 
