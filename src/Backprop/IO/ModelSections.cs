@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Backprop.IO;
 
 /// <summary>
@@ -10,30 +12,38 @@ public sealed record PipelineSection
     public required string Task { get; init; }
 
     /// <summary>Class names in output order (classification only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Classes { get; init; }
 
     /// <summary>Number of feature columns (the network's inputs).</summary>
     public required int Features { get; init; }
 
     /// <summary>Feature column names in input order, when the training file had a header.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? FeatureNames { get; init; }
 
     /// <summary>0-based positions of the feature columns in the training file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<int>? FeatureColumns { get; init; }
 
     /// <summary>The label column's name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Target { get; init; }
 
     /// <summary>The label column's position in the training file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? TargetColumn { get; init; }
 
     /// <summary>Columns of the training file that were ignored (names, or positions as text).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? DroppedColumns { get; init; }
 
     /// <summary>Columns of the training file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? FileColumns { get; init; }
 
     /// <summary>"csv" or "idx" (how the training data was read).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SourceFormat { get; init; }
 
     /// <summary>The scaling of the raw features.</summary>
@@ -47,12 +57,15 @@ public sealed record PreprocessingSection
     public required string Kind { get; init; }
 
     /// <summary>Feature count (format version 1 only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Features { get; init; }
 
     /// <summary>Subtracted from each feature (absent while not fitted).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double[]? Offset { get; init; }
 
     /// <summary>Each feature is divided by it (absent while not fitted).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double[]? Scale { get; init; }
 }
 
@@ -66,15 +79,19 @@ public sealed record TrainingSection
     public int EpochsTrained { get; init; }
 
     /// <summary>Each layer's weight initialiser.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Init { get; init; }
 
     /// <summary>The last optimizer, as text.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Optimizer { get; init; }
 
     /// <summary>The last optimizer's base learning rate.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? LearningRate { get; init; }
 
     /// <summary>The last batch size.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? BatchSize { get; init; }
 }
 
@@ -82,6 +99,7 @@ public sealed record TrainingSection
 public sealed record LegacyTrainingSection
 {
     /// <summary>"classification" or "regression".</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Task { get; init; }
 
     /// <summary>The seed.</summary>
@@ -91,18 +109,23 @@ public sealed record LegacyTrainingSection
     public int EpochsTrained { get; init; }
 
     /// <summary>The number of classes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Classes { get; init; }
 
     /// <summary>The class names.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? ClassNames { get; init; }
 
     /// <summary>Each layer's weight initialiser.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Init { get; init; }
 
     /// <summary>The last optimizer, as text.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Optimizer { get; init; }
 
     /// <summary>The last batch size.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? BatchSize { get; init; }
 }
 
@@ -116,12 +139,15 @@ public sealed record LegacyDataSection
     public required int Features { get; init; }
 
     /// <summary>Class names in output order.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Classes { get; init; }
 
     /// <summary>Feature column names.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? FeatureNames { get; init; }
 
     /// <summary>The target column's name.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Target { get; init; }
 }
 

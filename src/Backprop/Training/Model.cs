@@ -224,21 +224,26 @@ public sealed record ModelMetrics
     public double TrainingLoss { get; init; }
 
     /// <summary>Accuracy on the training rows (classification).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TrainingAccuracy { get; init; }
 
     /// <summary>Held-out rows measured (0: none).</summary>
     public int TestRows { get; init; }
 
     /// <summary>The loss on the held-out rows.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TestLoss { get; init; }
 
     /// <summary>Accuracy on the held-out rows (classification).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TestAccuracy { get; init; }
 
     /// <summary>Root mean squared error on the held-out rows (regression).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TestRmse { get; init; }
 
     /// <summary>R^2 on the held-out rows (regression).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TestR2 { get; init; }
 }
 
