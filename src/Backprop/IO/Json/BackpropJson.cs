@@ -15,7 +15,10 @@ namespace Backprop.IO.Json;
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     WriteIndented = true,
+    AllowDuplicateProperties = false,
     Converters = [typeof(StreamingDoubleArrayConverter)])]
+// The explain JSON (docs/explain-format.md).
+[JsonSerializable(typeof(ExplainDocument))]
 [JsonSerializable(typeof(PipelineSection))]
 [JsonSerializable(typeof(TrainingSection))]
 [JsonSerializable(typeof(TrainingState))]
