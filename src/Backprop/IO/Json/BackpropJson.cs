@@ -16,7 +16,7 @@ namespace Backprop.IO.Json;
     RespectRequiredConstructorParameters = true,
     WriteIndented = true,
     AllowDuplicateProperties = false,
-    Converters = [typeof(StreamingDoubleArrayConverter)])]
+    Converters = [typeof(StreamingDoubleArrayConverter), typeof(FiniteDoubleConverter)])]
 // The explain JSON (docs/explain-format.md).
 [JsonSerializable(typeof(ExplainDocument))]
 [JsonSerializable(typeof(PipelineSection))]
@@ -63,6 +63,9 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
         writer.WriteStartArray();
         for (int i = 0; i < value.Length; i++)
         {
+            if (!double.IsFinite(value[i]))
+                throw new NonFiniteNumberException(
+                    $"element {i} of an array of {value.Length} numbers is {value[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}, which JSON cannot hold.");
             writer.WriteNumberValue(value[i]);
             if ((i & 0xFFFF) == 0xFFFF)
                 writer.Flush();

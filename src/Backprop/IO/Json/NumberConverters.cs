@@ -6,6 +6,42 @@ using System.Text.Json.Serialization;
 namespace Backprop.IO.Json;
 
 /// <summary>
+/// A number JSON cannot hold (NaN or an infinity) was to be written. An <see cref="ArgumentException"/>, as the
+/// writer's own refusal is, so code that caught that one still catches this; the message says which number.
+/// </summary>
+/// <param name="message">What was not finite, and where when known.</param>
+public sealed class NonFiniteNumberException(string message) : ArgumentException(message);
+
+/// <summary>
+/// Every <c>double</c> of <see cref="BackpropJson"/> (a field, a list element; <c>double[]</c> has
+/// <see cref="StreamingDoubleArrayConverter"/>): read only from a JSON number that is finite (<c>1e309</c>, which the
+/// built-in reader takes for infinity, is refused), written only when finite (<see cref="NonFiniteNumberException"/>
+/// otherwise, before anything of the number is written). A surface that writes null for a number that is not finite
+/// says so on its property with <see cref="NullIfNotFiniteConverter"/>.
+/// </summary>
+public sealed class FiniteDoubleConverter : JsonConverter<double>
+{
+    /// <inheritdoc/>
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number)
+            throw new JsonException($"expected a number, found {JsonTokens.Describe(reader.TokenType)}");
+        if (!reader.TryGetDouble(out double value) || !double.IsFinite(value))
+            throw new JsonException("expected a finite number");
+        return value;
+    }
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+    {
+        if (!double.IsFinite(value))
+            throw new NonFiniteNumberException(
+                $"a number that is not finite ({value.ToString(CultureInfo.InvariantCulture)}) cannot be written as JSON.");
+        writer.WriteNumberValue(value);
+    }
+}
+
+/// <summary>
 /// A number that is written as <c>null</c> when it is not finite (a diverged trace) and read back as NaN from
 /// <c>null</c>: for a property (of type <c>double</c> or <c>double?</c>) whose document says so.
 /// </summary>
