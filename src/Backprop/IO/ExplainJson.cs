@@ -39,7 +39,6 @@ public static class ExplainJson
     public static ExplainDocument Document(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        var t = ExplainText.For(language);
         IReadOnlyList<ExplainEquationEntry>? equations = null;
         if (trace.SeedSteps is { } steps)
             equations = [.. steps.Select(s => Equation(s.Equation, Snake(s.Section.ToString())))];
@@ -86,19 +85,7 @@ public static class ExplainJson
                 Trainable = p.Trainable,
             })],
             Equations = equations,
-            Errata = trace.Errata is { } errata ? [.. errata.Select(e => new ExplainErratumEntry
-            {
-                Id = e.Id,
-                Equations = e.Equations,
-                Title = t.ErratumTitle(e.Id),
-                Explanation = t.ErratumText(e.Id),
-                Quantity = Latex(e.Quantity),
-                DocumentForm = Latex(e.Written),
-                CorrectForm = Latex(e.Correct),
-                DocumentValue = e.DocumentValue,
-                CorrectValue = e.CorrectValue,
-                FiniteDifference = e.FiniteDifference,
-            })] : null,
+            Errata = Errata(trace, language),
             OrderComparison = trace.Comparison is { } c ? new ExplainComparisonEntry
             {
                 LossAfterSimultaneous = c.LossAfterSimultaneous,
@@ -123,6 +110,28 @@ public static class ExplainJson
             Output = [.. trace.FinalOutput],
             Updated = ModelFile.Serialize(trace.Updated),
         };
+    }
+
+    /// <summary>The seed document's slips as the JSON has them (null when the trace has none), in <paramref name="language"/>.</summary>
+    public static IReadOnlyList<ExplainErratumEntry>? Errata(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        if (trace.Errata is not { } errata)
+            return null;
+        var t = ExplainText.For(language);
+        return [.. errata.Select(e => new ExplainErratumEntry
+        {
+            Id = e.Id,
+            Equations = e.Equations,
+            Title = t.ErratumTitle(e.Id),
+            Explanation = t.ErratumText(e.Id),
+            Quantity = Latex(e.Quantity),
+            DocumentForm = Latex(e.Written),
+            CorrectForm = Latex(e.Correct),
+            DocumentValue = e.DocumentValue,
+            CorrectValue = e.CorrectValue,
+            FiniteDifference = e.FiniteDifference,
+        })];
     }
 
     private static ExplainLayerEntry Layer(LayerTrace l) => new()

@@ -19,6 +19,17 @@ namespace Backprop.IO.Json;
     Converters = [typeof(StreamingDoubleArrayConverter), typeof(FiniteDoubleConverter)])]
 // The explain JSON (docs/explain-format.md).
 [JsonSerializable(typeof(ExplainDocument))]
+// The playground's API (docs/playground.md).
+[JsonSerializable(typeof(PlaygroundSeedState))]
+[JsonSerializable(typeof(PlaygroundSeedRequest))]
+[JsonSerializable(typeof(PlaygroundSeedAnswer))]
+[JsonSerializable(typeof(PlaygroundTrainOptions))]
+[JsonSerializable(typeof(PlaygroundTrainRequest))]
+[JsonSerializable(typeof(PlaygroundStepRequest))]
+[JsonSerializable(typeof(PlaygroundTrainCreated))]
+[JsonSerializable(typeof(PlaygroundTrainStatus))]
+[JsonSerializable(typeof(PlaygroundDeleted))]
+[JsonSerializable(typeof(PlaygroundError))]
 [JsonSerializable(typeof(PipelineSection))]
 [JsonSerializable(typeof(TrainingSection))]
 [JsonSerializable(typeof(TrainingState))]
