@@ -9,6 +9,12 @@ namespace Backprop.IO.Json;
 /// besides the network's own layers: the model file's sections, checkpoints. Names are snake_case; reading is
 /// strict (an unknown field or a null where a value belongs is an error).
 /// </summary>
+/// <remarks>
+/// Also the explain JSON (<see cref="ExplainDocument"/>) and the playground's API (the Playground* records), so that
+/// one quantity has one name on every surface. Every double is finite or refused (<see cref="FiniteDoubleConverter"/>);
+/// repeated fields are refused. The library calls System.Text.Json only with this context's type information (its
+/// project turns the trim and AOT analysers on, so a reflection-based call does not build).
+/// </remarks>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
