@@ -16,12 +16,16 @@ namespace Backprop.IO;
 /// </summary>
 public static class ExplainJson
 {
+    /// <summary>The <c>format</c> field's value.</summary>
     public const string FormatName = "backprop-explain";
+
+    /// <summary>The <c>version</c> field's value: the layout of docs/explain-format.md.</summary>
     public const int Version = 1;
 
     /// <summary>Two-space indentation; LaTeX, δ and Chinese written as they are (the default encoder would escape + and every non-ASCII letter).</summary>
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The trace's JSON text (two-space indentation, a final newline); errata texts in <paramref name="language"/>.</summary>
     public static string Serialize(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
     {
         using var stream = new MemoryStream();
