@@ -1,12 +1,13 @@
 using System.Net;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Backprop.Explain;
+using Backprop.IO.Json;
 
 namespace Backprop.Cli.Playground;
 
@@ -53,6 +54,8 @@ public static class PlaygroundServer
             k.Limits.MaxRequestBodySize = MaxBodyBytes;
         });
         configure?.Invoke(builder.WebHost);
+        // Every answer is written through the one context; ASP.NET's own JSON (none today) would be too, never by reflection.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolver = BackpropJson.Compact);
         builder.Services.AddSingleton<TrainingApi>();
         builder.Services.AddSingleton(_ => new HeavyWork(limits ?? PlaygroundLimits.Default));
         var app = builder.Build();
@@ -74,7 +77,7 @@ public static class PlaygroundServer
                 StatusCodes.Status405MethodNotAllowed => $"{Quote(context.Request.Method)} is not allowed on {Quote(context.Request.Path.Value)}; use {allow}.",
                 int status => $"the request was refused (HTTP {status}).",
             };
-            await context.Response.WriteAsJsonAsync(new { error = message }, context.RequestAborted);
+            await context.Response.WriteAsJsonAsync(new PlaygroundError(message), BackpropJson.Compact.PlaygroundError, cancellationToken: context.RequestAborted);
         });
         app.Use(async (context, next) =>
         {
@@ -86,7 +89,7 @@ public static class PlaygroundServer
             if (Refusal(context, context.Connection.LocalPort > 0 ? context.Connection.LocalPort : port) is { } refused)
             {
                 context.Response.StatusCode = refused.Status;
-                await context.Response.WriteAsJsonAsync(new { error = refused.Message }, context.RequestAborted);
+                await context.Response.WriteAsJsonAsync(new PlaygroundError(refused.Message), BackpropJson.Compact.PlaygroundError, cancellationToken: context.RequestAborted);
                 return;
             }
             try
@@ -98,36 +101,38 @@ public static class PlaygroundServer
                 // A fault of the server, never of the request (those are answered where they are found): still JSON.
                 context.Response.Clear();
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                await context.Response.WriteAsJsonAsync(new { error = $"internal error: {e.GetType().Name}: {e.Message}" }, context.RequestAborted);
+                await context.Response.WriteAsJsonAsync(new PlaygroundError($"internal error: {e.GetType().Name}: {e.Message}"), BackpropJson.Compact.PlaygroundError,
+                    cancellationToken: context.RequestAborted);
             }
         });
 
         app.MapGet("/", () => Static("index.html"));
         app.MapGet("/static/{name}", (string name) => Static(name));
 
-        app.MapGet("/api/seed/default", () => Handle(() => SeedApi.Describe(SeedApi.Default)));
+        app.MapGet("/api/seed/default", () => Handle(() => SeedApi.Describe(SeedApi.Default), BackpropJson.Compact.PlaygroundSeedState));
         // Heavy: computed on HeavyWork's slots. Light (the page, its files, the defaults, DELETE): at once.
         app.MapPost("/api/seed", (HttpContext context, HeavyWork heavy) => Heavy(context, heavy, (body, cancel) =>
         {
             var (state, steps, lang) = SeedApi.Parse(body);
             return SeedApi.Compute(state, steps, lang, cancel);
-        }));
-        app.MapGet("/api/train/options", () => Handle(() => new
+        }, BackpropJson.Compact.PlaygroundSeedAnswer));
+        app.MapGet("/api/train/options", () => Handle(() => new PlaygroundTrainOptions
         {
-            datasets = TrainingApi.Datasets,
-            activations = TrainingApi.ActivationNames,
-            optimizers = TrainingApi.Optimizers,
-            maxLayers = TrainingApi.MaxLayers,
-            maxUnits = TrainingApi.MaxUnits,
-            maxSamples = TrainingApi.MaxSamples,
-            maxStepsPerRequest = TrainingApi.MaxStepsPerRequest,
-            maxGrid = TrainingApi.MaxGrid,
-        }));
-        app.MapPost("/api/train", (HttpContext context, TrainingApi api, HeavyWork heavy) => Heavy(context, heavy, (body, _) => api.Create(body)));
+            Datasets = TrainingApi.Datasets,
+            Activations = TrainingApi.ActivationNames,
+            Optimizers = TrainingApi.Optimizers,
+            MaxLayers = TrainingApi.MaxLayers,
+            MaxUnits = TrainingApi.MaxUnits,
+            MaxSamples = TrainingApi.MaxSamples,
+            MaxStepsPerRequest = TrainingApi.MaxStepsPerRequest,
+            MaxGrid = TrainingApi.MaxGrid,
+        }, BackpropJson.Compact.PlaygroundTrainOptions));
+        app.MapPost("/api/train", (HttpContext context, TrainingApi api, HeavyWork heavy) =>
+            Heavy(context, heavy, (body, _) => api.Create(body), BackpropJson.Compact.PlaygroundTrainCreated));
         app.MapPost("/api/train/{id}/step", (HttpContext context, string id, TrainingApi api, HeavyWork heavy) =>
-            Heavy(context, heavy, (body, cancel) => api.Step(id, body, cancel)));
+            Heavy(context, heavy, (body, cancel) => api.Step(id, body, cancel), BackpropJson.Compact.PlaygroundTrainStatus));
         app.MapDelete("/api/train/{id}", (string id, TrainingApi api) => Handle(() =>
-            api.Delete(id) ? new { deleted = id } : throw new PlaygroundNotFoundException($"no training run '{id}'.")));
+            api.Delete(id) ? new PlaygroundDeleted(id) : throw new PlaygroundNotFoundException($"no training run '{id}'."), BackpropJson.Compact.PlaygroundDeleted));
     }
 
     /// <summary>Why a request is refused before it is routed, or null: the Host, the Origin, a POST's content type.</summary>
@@ -171,10 +176,10 @@ public static class PlaygroundServer
     private static IResult Static(string name)
     {
         if (!ContentTypes.TryGetValue(Path.GetExtension(name), out var type))
-            return Results.Json(new { error = $"no such file: {name}" }, statusCode: 404);
+            return Error(StatusCodes.Status404NotFound, $"no such file: {name}");
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Playground/" + name);
         if (stream is null)
-            return Results.Json(new { error = $"no such file: {name}" }, statusCode: 404);
+            return Error(StatusCodes.Status404NotFound, $"no such file: {name}");
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
         return Results.Bytes(memory.ToArray(), type);
@@ -184,7 +189,7 @@ public static class PlaygroundServer
     /// Reads the body here, then computes on one of <paramref name="heavy"/>'s slots: a slow client holds no slot
     /// while its body arrives, and the answer is serialized on the slot, so it holds none while the answer leaves.
     /// </summary>
-    private static async Task<IResult> Heavy(HttpContext context, HeavyWork heavy, Func<JsonElement, CancellationToken, object> handler)
+    private static async Task<IResult> Heavy<T>(HttpContext context, HeavyWork heavy, Func<JsonElement, CancellationToken, T> handler, JsonTypeInfo<T> answer)
     {
         var (document, refused) = await ReadBody(context);
         if (refused is not null)
@@ -193,8 +198,8 @@ public static class PlaygroundServer
         {
             try
             {
-                byte[] answer = await heavy.Run(cancel => Serialize(handler(document!.RootElement, cancel)), context.RequestAborted);
-                return Results.Bytes(answer, "application/json; charset=utf-8");
+                byte[] bytes = await heavy.Run(cancel => Serialize(handler(document!.RootElement, cancel), answer), context.RequestAborted);
+                return Results.Bytes(bytes, "application/json; charset=utf-8");
             }
             catch (PlaygroundBusyException e)
             {
@@ -251,11 +256,11 @@ public static class PlaygroundServer
     }
 
     /// <summary>Runs a handler and writes its answer, or the error it ran into, as JSON.</summary>
-    private static IResult Handle(Func<object> handler)
+    private static IResult Handle<T>(Func<T> handler, JsonTypeInfo<T> answer)
     {
         try
         {
-            return Results.Bytes(Serialize(handler()), "application/json; charset=utf-8");
+            return Results.Bytes(Serialize(handler(), answer), "application/json; charset=utf-8");
         }
         catch (Exception e) when (Failure(e) is { } failure)
         {
@@ -275,10 +280,23 @@ public static class PlaygroundServer
     };
 
     /// <summary>
-    /// The answer as UTF-8 JSON, written here rather than after the handler returns, so that a number JSON cannot
-    /// hold (NaN, infinity) is an error this server answers, not an exception in the middle of a response.
+    /// The answer as UTF-8 JSON through the one context (compact: one line), written here rather than after the
+    /// handler returns, so that a number JSON cannot hold (NaN, infinity) is an error this server answers (422), not an
+    /// exception in the middle of a response.
     /// </summary>
-    internal static byte[] Serialize(object value) => JsonSerializer.SerializeToUtf8Bytes(value, Json.ResponseOptions);
+    internal static byte[] Serialize<T>(T value, JsonTypeInfo<T> answer)
+    {
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(value, answer);
+        }
+        catch (NonFiniteNumberException)
+        {
+            throw new PlaygroundNonFiniteException(
+                "the computation produced a number that is not finite (NaN or infinity); lower the learning rate or the size of the values.");
+        }
+    }
 
-    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+    private static IResult Error(int status, string message) =>
+        Results.Json(new PlaygroundError(message), BackpropJson.Compact.PlaygroundError, statusCode: status);
 }

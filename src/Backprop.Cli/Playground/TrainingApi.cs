@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Backprop.Data;
+using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Numerics;
 using Backprop.Training;
@@ -21,6 +22,14 @@ internal sealed class TrainingApi
     public static readonly string[] ActivationNames = ["relu", "tanh", "sigmoid", "leaky-relu"];
     public static readonly string[] Optimizers = ["sgd", "adam", "rmsprop", "adamw"];
 
+    /// <summary>The values of a new run's text fields.</summary>
+    private static readonly Dictionary<string, string[]> Choices = new()
+    {
+        ["dataset"] = Datasets,
+        ["activation"] = ActivationNames,
+        ["optimizer"] = Optimizers,
+    };
+
     private readonly ConcurrentDictionary<string, Run> _runs = new();
     private long _clock;
     private readonly Lock _admission = new();
@@ -39,18 +48,18 @@ internal sealed class TrainingApi
         public string? Diverged;
     }
 
-    public object Create(JsonElement body)
+    public PlaygroundTrainCreated Create(JsonElement body)
     {
-        Json.Fields(body, "the run's settings", "dataset", "samples", "noise", "hidden", "activation", "optimizer", "lr", "batch", "seed");
-        string name = Json.Choice(body, "dataset", "spirals", Datasets);
-        int samples = Json.Integer(body, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
-        double? noise = Json.Optional(body, "noise") is { } n ? Json.Check("noise", n, 0, 1) : null;
-        int[] hidden = Hidden(body);
-        var activation = Names.Parse<Activation>(Json.Choice(body, "activation", "tanh", ActivationNames), "activation");
-        string optimizerName = Json.Choice(body, "optimizer", "adam", Optimizers);
-        double lr = Json.Number(body, "lr", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
-        int batch = Json.Integer(body, "batch", 32, 1, MaxSamples);
-        long seed = Json.Integer(body, "seed", 1, 0, int.MaxValue);
+        var request = Json.Read(body, BackpropJson.Default.PlaygroundTrainRequest, "the run's settings", Choices);
+        string name = Json.Choice(request.Dataset, "dataset", "spirals", Datasets);
+        int samples = Json.Integer(request.Samples, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
+        double? noise = request.Noise is { } n ? Json.Check("noise", n, 0, 1) : null;
+        int[] hidden = Hidden(request.Hidden);
+        var activation = Names.Parse<Activation>(Json.Choice(request.Activation, "activation", "tanh", ActivationNames), "activation");
+        string optimizerName = Json.Choice(request.Optimizer, "optimizer", "adam", Optimizers);
+        double lr = Json.Number(request.LearningRate, "learning_rate", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
+        int batch = Json.Integer(request.BatchSize, "batch_size", 32, 1, MaxSamples);
+        long seed = Json.Integer(request.Seed, "seed", 1, 0, int.MaxValue);
 
         var data = SyntheticData.Create(name, samples, noise, seed);
         batch = Math.Min(batch, data.Rows);
@@ -82,17 +91,26 @@ internal sealed class TrainingApi
         for (int r = 0; r < data.Rows; r++)
             points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];
         lock (run.Gate)
-            return new { id, dataset = name, classes = data.ClassCount, parameters = model.Network.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
+            return new PlaygroundTrainCreated
+            {
+                Id = id,
+                Dataset = name,
+                ClassCount = data.ClassCount,
+                ParameterCount = model.Network.ParameterCount,
+                Bounds = run.Bounds,
+                Points = points,
+                Status = Status(run, DefaultGrid, 0, 0),
+            };
     }
 
     /// <summary>Runs the requested steps on a run; stops between steps when <paramref name="cancel"/> is set.</summary>
-    public object Step(string id, JsonElement body, CancellationToken cancel = default)
+    public PlaygroundTrainStatus Step(string id, JsonElement body, CancellationToken cancel = default)
     {
         if (!_runs.TryGetValue(id, out var run))
             throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
-        Json.Fields(body, "the steps to run", "steps", "grid");
-        int steps = Json.Integer(body, "steps", 10, 0, MaxStepsPerRequest);
-        int grid = Json.Integer(body, "grid", DefaultGrid, 2, MaxGrid);
+        var r = Json.Read(body, BackpropJson.Default.PlaygroundStepRequest, "the steps to run");
+        int steps = Json.Integer(r.Steps, "steps", 10, 0, MaxStepsPerRequest);
+        int grid = Json.Integer(r.Grid, "grid", DefaultGrid, 2, MaxGrid);
         lock (run.Gate)
         {
             run.LastUsed = Interlocked.Increment(ref _clock);
@@ -141,7 +159,7 @@ internal sealed class TrainingApi
         return new PlaygroundDivergedException(run.Diverged);
     }
 
-    private static object Status(Run run, int grid, int steps, double seconds)
+    private static PlaygroundTrainStatus Status(Run run, int grid, int steps, double seconds)
     {
         var data = run.Data;
         var metrics = (ClassificationMetrics)run.Model.Evaluate(data);
@@ -174,32 +192,28 @@ internal sealed class TrainingApi
             ClassRule.Probabilities<double>(row, p);
             conf[i] = Math.Round(p[cls[i]], 3);
         }
-        return new
+        return new PlaygroundTrainStatus
         {
-            step = run.Steps,
-            loss,
-            accuracy = (double)correct / data.Rows,
-            ran = steps,
-            seconds,
-            stepsPerSecond = steps > 0 && seconds > 0 ? steps / seconds : (double?)null,
-            grid = new { size = grid, classes = cls, confidence = conf },
+            StepsTrained = run.Steps,
+            Loss = loss,
+            Accuracy = (double)correct / data.Rows,
+            Steps = steps,
+            Seconds = seconds,
+            StepsPerSecond = steps > 0 && seconds > 0 ? steps / seconds : null,
+            Grid = new PlaygroundGrid { Size = grid, PredictedClass = cls, Confidence = conf },
         };
     }
 
-    private static int[] Hidden(JsonElement body)
+    private static int[] Hidden(int[]? sizes)
     {
-        if (Json.Optional(body, "hidden") is not { } v)
+        if (sizes is null)
             return [8, 8];
-        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() > MaxLayers)
-            throw new PlaygroundInputException($"hidden: expected an array of 0 to {MaxLayers} layer sizes, e.g. [8, 8].");
-        var sizes = new List<int>();
-        foreach (var item in v.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int u) || u < 1 || u > MaxUnits)
-                throw new PlaygroundInputException($"hidden[{sizes.Count}]: expected a whole number of units from 1 to {MaxUnits}, got {item.GetRawText()}.");
-            sizes.Add(u);
-        }
-        return [.. sizes];
+        if (sizes.Length > MaxLayers)
+            throw new PlaygroundInputException($"hidden: expected an array of 0 to {MaxLayers} layer sizes, e.g. [8, 8]; got {sizes.Length}.");
+        for (int k = 0; k < sizes.Length; k++)
+            if (sizes[k] < 1 || sizes[k] > MaxUnits)
+                throw new PlaygroundInputException($"hidden[{k}]: expected a whole number of units from 1 to {MaxUnits}, got {sizes[k]}.");
+        return sizes;
     }
 
     /// <summary>xmin, xmax, ymin, ymax of the data with a 10% margin, square so the picture is not stretched.</summary>

@@ -176,6 +176,42 @@ public sealed class PlaygroundBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_order_and_frozen_biases_chosen_on_the_page_reach_the_engine()
+    {
+        // The page sends update_order and trainable_bias under the API's names: a name it got wrong would be a 400
+        // shown on the page, or a setting silently left at its default.
+        var page = await Open();
+        await page.SelectOptionAsync("#in-order", "sequential");
+        await page.SelectOptionAsync("#in-biases", "frozen");
+        await page.ClickAsync("#btn-step");
+        await page.WaitForFunctionAsync("() => document.getElementById('p-V11').value !== '0.15'");
+        var s = SeedScalar.Default();
+        s.StepSequential(0.5, trainBiases: false);
+        Assert.Equal(s.V11, double.Parse(await page.InputValueAsync("#p-V11"), CultureInfo.InvariantCulture), 1e-15);
+        Assert.Equal(s.W11, double.Parse(await page.InputValueAsync("#p-W11"), CultureInfo.InvariantCulture), 1e-15);
+        Assert.Equal("0.35", await page.InputValueAsync("#p-b1"));
+        Assert.Equal("0.6", await page.InputValueAsync("#p-b2"));
+        Assert.Equal("sequential", await page.InputValueAsync("#in-order"));
+        Assert.Equal("frozen", await page.InputValueAsync("#in-biases"));
+        Assert.Contains("(sequential)", await page.InnerTextAsync("#seed-status"));
+        Assert.False(await page.Locator("#seed-status.error").IsVisibleAsync());
+
+        // And the training tab's batch size and learning rate: a run with batch_size 1000 takes the whole set per step.
+        await page.ClickAsync("#tab-training");
+        await page.WaitForFunctionAsync("() => document.getElementById('train-status').textContent.includes('Press Train')");
+        await page.FillAsync("#tr-batch", "1000");
+        await page.FillAsync("#tr-lr", "0.02");
+        var created = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#tr-new"), r => r.Url.EndsWith("/api/train", StringComparison.Ordinal));
+        var sent = JsonDocument.Parse(created.Request.PostData!).RootElement;
+        Assert.Equal(1000, sent.GetProperty("batch_size").GetInt32());
+        Assert.Equal(0.02, sent.GetProperty("learning_rate").GetDouble());
+        Assert.Equal(200, created.Status);
+        await page.WaitForFunctionAsync("() => document.getElementById('train-status').textContent.includes('Press Train')");
+        Assert.Contains("3 classes", await page.InnerTextAsync("#train-status"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task A_script_error_on_the_page_is_seen_by_the_test()
     {
         var page = await Open();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Backprop.Cli.Playground;
+using Backprop.IO.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 
@@ -87,7 +88,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"order": "\ud800"}""")]
+    [InlineData("""{"update_order": "\ud800"}""")]
     [InlineData("""{"lang": "\udfff"}""")]
     public async Task A_lone_surrogate_escape_is_400(string body)
     {
@@ -100,7 +101,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     public async Task A_diverged_run_says_so_on_that_step_and_every_later_one()
     {
         // Leaky ReLU, plain SGD, lr 10: the loss becomes NaN within a few hundred steps.
-        var (status, text, response) = await Post("/api/train", """{"activation": "leaky-relu", "optimizer": "sgd", "lr": 10}""");
+        var (status, text, response) = await Post("/api/train", """{"activation": "leaky-relu", "optimizer": "sgd", "learning_rate": 10}""");
         response.Dispose();
         Assert.Equal(HttpStatusCode.OK, status);
         string id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
@@ -126,7 +127,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
                 Assert.Equal(first, AssertError(status, text, response, HttpStatusCode.Conflict));
         }
         // A new run with a lower rate trains.
-        (status, text, response) = await Post("/api/train", """{"activation": "leaky-relu", "optimizer": "sgd", "lr": 0.1}""");
+        (status, text, response) = await Post("/api/train", """{"activation": "leaky-relu", "optimizer": "sgd", "learning_rate": 0.1}""");
         response.Dispose();
         id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
         (status, _, response) = await Post($"/api/train/{id}/step", """{"steps": 300}""");
@@ -139,7 +140,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     [InlineData("/api/seed", """{"v": [[1, 2, 3], [4, 5, 6]], "V": 1}""", "'V'")]
     [InlineData("/api/train", """{"hiden": [8]}""", "'hiden'")]
     [InlineData("/api/train/{id}/step", """{"step": 100}""", "'step'")]
-    [InlineData("/api/seed", """{"lr": 0.5, "lr": 100}""", "lr")]
+    [InlineData("/api/seed", """{"learning_rate": 0.5, "learning_rate": 100}""", "learning_rate")]
     [InlineData("/api/train/{id}/step", """{"steps": 1, "steps": 1000}""", "steps")]
     [InlineData("/api/train", """{"hidden": [8], "seed": 1, "hidden": [32, 32, 32, 32]}""", "hidden")]
     [InlineData("/api/train/{id}/step", "3", "JSON object")]
@@ -158,7 +159,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
         // Nothing ran on the run: a typo of "steps" is not 10 steps by default.
         (status, text, response) = await Post($"/api/train/{id}/step", """{"steps": 0, "grid": 2}""");
         using (response)
-            Assert.Equal(0, JsonDocument.Parse(text).RootElement.GetProperty("step").GetInt64());
+            Assert.Equal(0, JsonDocument.Parse(text).RootElement.GetProperty("steps_trained").GetInt64());
     }
 
     [Theory]
@@ -166,13 +167,13 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     [InlineData("/api/train", """{"samples": 0}""", "samples")]
     [InlineData("/api/train", """{"samples": 1e300}""", "samples")]
     [InlineData("/api/train", """{"samples": 99999999999999999999}""", "samples")]
-    [InlineData("/api/train", """{"batch": -32}""", "batch")]
+    [InlineData("/api/train", """{"batch_size": -32}""", "batch_size")]
     [InlineData("/api/train", """{"hidden": [0]}""", "hidden[0]")]
     [InlineData("/api/train", """{"hidden": [-8]}""", "hidden[0]")]
     [InlineData("/api/train", """{"hidden": [8.5]}""", "hidden[0]")]
     [InlineData("/api/train", """{"noise": -0.1}""", "noise")]
-    [InlineData("/api/train", """{"lr": -0.0}""", "lr")]
-    [InlineData("/api/train", """{"lr": 1e309}""", "lr")]
+    [InlineData("/api/train", """{"learning_rate": -0.0}""", "learning_rate")]
+    [InlineData("/api/train", """{"learning_rate": 1e309}""", "learning_rate")]
     [InlineData("/api/train", """{"seed": -1}""", "seed")]
     [InlineData("/api/train", """{"seed": 4294967296}""", "seed")]
     [InlineData("/api/train/{id}/step", """{"steps": -1}""", "steps")]
@@ -180,7 +181,7 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
     [InlineData("/api/train/{id}/step", """{"grid": -100}""", "grid")]
     [InlineData("/api/seed", """{"steps": -1}""", "steps")]
     [InlineData("/api/seed", """{"steps": 1e5}""", "steps")]
-    [InlineData("/api/seed", """{"lr": 1e-400}""", "lr")]
+    [InlineData("/api/seed", """{"learning_rate": 1e-400}""", "learning_rate")]
     [InlineData("/api/seed", """{"input": [1e6, 1.0000001e6]}""", "input[1]")]
     public async Task Negative_zero_fractional_and_huge_counts_are_400_naming_the_field(string url, string body, string field)
     {
@@ -190,6 +191,28 @@ public sealed class PlaygroundErrorTests : IAsyncLifetime
         (status, text, response) = await Post(url.Replace("{id}", id), body);
         using (response)
             Assert.StartsWith(field, AssertError(status, text, response, HttpStatusCode.BadRequest));
+    }
+
+    [Fact]
+    public void An_answer_that_would_hold_NaN_or_an_infinity_is_refused_before_anything_is_written()
+    {
+        var status = new PlaygroundTrainStatus
+        {
+            StepsTrained = 1, Loss = 0.5, Accuracy = 1, Steps = 1, Seconds = 0.25, StepsPerSecond = 4,
+            Grid = new PlaygroundGrid { Size = 1, PredictedClass = [0], Confidence = [0.75] },
+        };
+        Assert.StartsWith("{\"steps_trained\":1,", System.Text.Encoding.UTF8.GetString(PlaygroundServer.Serialize(status, BackpropJson.Compact.PlaygroundTrainStatus)));
+        // A number, a nullable number and an array element: each is the 422 the server answers, naming what to do.
+        foreach (var bad in new[]
+        {
+            status with { Loss = double.NaN },
+            status with { StepsPerSecond = double.PositiveInfinity },
+            status with { Grid = status.Grid with { Confidence = [double.NegativeInfinity] } },
+        })
+        {
+            var e = Assert.Throws<PlaygroundNonFiniteException>(() => PlaygroundServer.Serialize(bad, BackpropJson.Compact.PlaygroundTrainStatus));
+            Assert.Contains("lower the learning rate", e.Message);
+        }
     }
 
     [Theory]

@@ -141,7 +141,7 @@ public sealed class PlaygroundGuardTests : IAsyncLifetime
         // The refused step did not run: the run is still at step 0.
         using var check = await _client.PostAsync($"/api/train/{id}/step", new StringContent("""{"steps": 0, "grid": 2}""", Encoding.UTF8, "application/json"), ct);
         Assert.Equal(HttpStatusCode.OK, check.StatusCode);
-        Assert.Equal(0, JsonDocument.Parse(await check.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("step").GetInt64());
+        Assert.Equal(0, JsonDocument.Parse(await check.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("steps_trained").GetInt64());
     }
 
     [Theory]

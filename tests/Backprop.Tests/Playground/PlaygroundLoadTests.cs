@@ -57,7 +57,7 @@ public sealed class PlaygroundLoadTests
         for (int r = 0; r < 8; r++)
         {
             using var created = await client.PostAsync("/api/train",
-                Json("""{"dataset": "circles", "samples": 1000, "hidden": [32, 32, 32, 32], "batch": 1000, "seed": """ + r + "}"), ct);
+                Json("""{"dataset": "circles", "samples": 1000, "hidden": [32, 32, 32, 32], "batch_size": 1000, "seed": """ + r + "}"), ct);
             Assert.Equal(HttpStatusCode.OK, created.StatusCode);
             ids.Add(JsonDocument.Parse(await created.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("id").GetString()!);
         }

@@ -9,13 +9,33 @@ namespace Backprop.IO.Json;
 /// besides the network's own layers: the model file's sections, checkpoints. Names are snake_case; reading is
 /// strict (an unknown field or a null where a value belongs is an error).
 /// </summary>
+/// <remarks>
+/// Also the explain JSON (<see cref="ExplainDocument"/>) and the playground's API (the Playground* records), so that
+/// one quantity has one name on every surface. Every double is finite or refused (<see cref="FiniteDoubleConverter"/>);
+/// repeated fields are refused. The library calls System.Text.Json only with this context's type information (its
+/// project turns the trim and AOT analysers on, so a reflection-based call does not build).
+/// </remarks>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     WriteIndented = true,
-    Converters = [typeof(StreamingDoubleArrayConverter)])]
+    AllowDuplicateProperties = false,
+    Converters = [typeof(StreamingDoubleArrayConverter), typeof(FiniteDoubleConverter)])]
+// The explain JSON (docs/explain-format.md).
+[JsonSerializable(typeof(ExplainDocument))]
+// The playground's API (docs/playground.md).
+[JsonSerializable(typeof(PlaygroundSeedState))]
+[JsonSerializable(typeof(PlaygroundSeedRequest))]
+[JsonSerializable(typeof(PlaygroundSeedAnswer))]
+[JsonSerializable(typeof(PlaygroundTrainOptions))]
+[JsonSerializable(typeof(PlaygroundTrainRequest))]
+[JsonSerializable(typeof(PlaygroundStepRequest))]
+[JsonSerializable(typeof(PlaygroundTrainCreated))]
+[JsonSerializable(typeof(PlaygroundTrainStatus))]
+[JsonSerializable(typeof(PlaygroundDeleted))]
+[JsonSerializable(typeof(PlaygroundError))]
 [JsonSerializable(typeof(PipelineSection))]
 [JsonSerializable(typeof(TrainingSection))]
 [JsonSerializable(typeof(TrainingState))]
@@ -60,6 +80,9 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
         writer.WriteStartArray();
         for (int i = 0; i < value.Length; i++)
         {
+            if (!double.IsFinite(value[i]))
+                throw new NonFiniteNumberException(
+                    $"element {i} of an array of {value.Length} numbers is {value[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}, which JSON cannot hold.");
             writer.WriteNumberValue(value[i]);
             if ((i & 0xFFFF) == 0xFFFF)
                 writer.Flush();
