@@ -133,10 +133,10 @@ public static class TrainCommand
         public PreprocessingKind? PreprocessingKind { get; private set; }
 
         /// <summary>
-        /// Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume file,
-        /// or beside --save, or in the current folder.
+        /// Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume file
+        /// (when it is a regular file, not a pipe), or beside --save, or in the current folder.
         /// </summary>
-        public string CheckpointPath => Checkpoint ?? Resume
+        public string CheckpointPath => Checkpoint ?? (Resume is not null && FileIdentity.Of(Resume).IsRegularFile ? Resume : null)
             ?? (Save is not null ? Path.Combine(Path.GetDirectoryName(Save) ?? "", Path.GetFileNameWithoutExtension(Save) + ".checkpoint.json")
                 : "backprop.checkpoint.json");
 
@@ -179,7 +179,7 @@ public static class TrainCommand
             // Before training, not after it: an output that is an input, a device, or in a folder that cannot be written.
             // --checkpoint may be the --resume file: the checkpoint is read whole first, then replaced by the next one.
             FileChecks.Check(Inputs, Outputs,
-                Checkpoint is null && Resume is null ? [new("the checkpoint written on Ctrl+C/SIGTERM", CheckpointPath)] : null,
+                Checkpoint is null && CheckpointPath != Resume ? [new("the checkpoint written on Ctrl+C/SIGTERM", CheckpointPath)] : null,
                 updates: [("--checkpoint", "--resume")]);
             HiddenSizes = ParseHidden(Hidden);
             HiddenActivation = Names.Parse<Activation>(Activation, "activation");
