@@ -30,20 +30,44 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
     {
         using var dir = fx.Scratch();
         ToolProcess.MakeFifo(dir.Path("fifo"));
+        // The null and full devices, as nodes of their own (the same major and minor numbers as /dev/null and /dev/full):
+        // a tool that replaced its target (main at bba2e6b did) breaks only these, never the machine's /dev/null.
+        var nodes = ToolProcess.Bash(dir.Dir, "mknod -m 666 null c 1 3 && mknod -m 666 full c 1 7 && echo x > null && (echo x > full) 2>&1");
+        Assert.SkipUnless(nodes.Out.Contains("No space left on device"),
+            $"device nodes cannot be made here (mknod needs root and a file system without nodev): {nodes}");
         // Each target: refused before any work, exit 2, one line; afterwards still a character device / a FIFO.
         var r = ToolProcess.Bash(dir.Dir,
-            $"for t in /dev/null /dev/full fifo; do $BACKPROP {command} {option.Trim()} $t > out.$$ 2> err.$$; echo \"$t $? $(wc -l < err.$$) $(grep -c '^epoch' out.$$)\"; cat err.$$ >&2; done");
+            $"for t in null full fifo; do $BACKPROP {command} {option.Trim()} $t > out.$$ 2> err.$$; echo \"$t $? $(wc -l < err.$$) $(grep -c '^epoch' out.$$)\"; cat err.$$ >&2; done");
         Assert.True(r.Code == 0, r.ToString());
         var rows = r.Out.Trim().Split('\n');
         Assert.Equal(3, rows.Length);
         foreach (string row in rows)
             Assert.True(row.EndsWith(" 2 1 0", StringComparison.Ordinal), $"{row}\n{r}");
-        Assert.Contains($"{option.Trim()} /dev/null: is a character device, not a regular file; refusing to replace it", r.Err);
-        Assert.Contains($"{option.Trim()} /dev/full: is a character device", r.Err);
+        Assert.Contains($"{option.Trim()} null: is a character device, not a regular file; refusing to replace it", r.Err);
+        Assert.Contains($"{option.Trim()} full: is a character device", r.Err);
         Assert.Contains($"{option.Trim()} fifo: is a pipe, not a regular file", r.Err);
+        Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of(dir.Path("null")).Kind);
+        Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of(dir.Path("full")).Kind);
+        Assert.Equal(FileKind.Pipe, FileIdentity.Of(dir.Path("fifo")).Kind);
         Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of("/dev/null").Kind);
         Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of("/dev/full").Kind);
-        Assert.Equal(FileKind.Pipe, FileIdentity.Of(dir.Path("fifo")).Kind);
+    }
+
+    [Fact]
+    public void TheMachinesOwnDevNullAndDevFullAreRefusedByName()
+    {
+        // In a private mount namespace each device is bind-mounted onto itself: a mount point cannot be renamed over
+        // (EBUSY), so even a tool that tried could not replace the machine's /dev/null; the names and nodes are the real ones.
+        var probe = ToolProcess.Start("/usr/bin/unshare", ["-m", "sh", "-c", "mount --bind /dev/null /dev/null && echo bound"], fx.Dir, null, 30);
+        Assert.SkipUnless(probe.Out.Contains("bound"), $"no private mount namespace here (unshare -m: {probe.Err.Trim()}); the device-node test covers the refusal");
+        foreach (string device in new[] { "/dev/null", "/dev/full" })
+        {
+            var r = ToolProcess.Bash(fx.Dir,
+                $"unshare -m sh -c \"mount --bind {device} {device} && exec $BACKPROP train --data two.csv --hidden 2 --epochs 1 --save {device}\"");
+            Assert.True(r.Code == 2, r.ToString());
+            Assert.Equal([$"error: --save {device}: is a character device, not a regular file; refusing to replace it (give the path of a file)."], r.ErrorLines);
+            Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of(device).Kind);
+        }
     }
 
     [Fact]
