@@ -58,9 +58,19 @@ public static class CsvDataset
                 delimiter = d;
             else
             {
-                // The start of the file, enough for DetectDelimiter (the first non-blank line, up to 1 MiB), is parsed too.
-                var buffer = new char[1 << 20];
-                int n = text.ReadBlock(buffer, 0, buffer.Length);
+                // The start of the file, enough for DetectDelimiter (the first non-blank line, up to 1 MiB), read in
+                // 64 KiB steps until that line has ended, is then parsed with the rest.
+                var buffer = new char[1 << 16];
+                int n = 0;
+                while (true)
+                {
+                    int got = text.ReadBlock(buffer, n, buffer.Length - n);
+                    n += got;
+                    if (got == 0 || n >= 1 << 20 || HasNonBlankLine(buffer.AsSpan(0, n)))
+                        break;
+                    if (n == buffer.Length)
+                        Array.Resize(ref buffer, Math.Min(buffer.Length * 2, 1 << 20));
+                }
                 delimiter = DetectDelimiter(new string(buffer, 0, n));
                 input = new PrefixedReader(buffer, n, text);
             }
@@ -71,6 +81,20 @@ public static class CsvDataset
         {
             throw new BackpropException($"{source}: cannot read the file ({e.Message}).", e);
         }
+    }
+
+    /// <summary>True when <paramref name="text"/> holds a whole line that is not blank.</summary>
+    private static bool HasNonBlankLine(ReadOnlySpan<char> text)
+    {
+        int start = 0;
+        int end;
+        while ((end = text[start..].IndexOf('\n')) >= 0)
+        {
+            if (!text.Slice(start, end).IsWhiteSpace())
+                return true;
+            start += end + 1;
+        }
+        return false;
     }
 
     /// <summary>A text reader that gives a block already read, then the rest of another reader.</summary>
