@@ -54,8 +54,7 @@ public sealed class DataOptions
     public Option<HeaderMode> Header { get; } = new("--header")
     {
         Description = "Does the CSV start with a header line: auto (default), yes or no.",
-        HelpName = "auto|yes|no",
-        DefaultValueFactory = _ => HeaderMode.Auto,
+        HelpName = "auto|yes|no", // absent: default(HeaderMode), which is Auto
         CustomParser = r => Single(r)?.ToLowerInvariant() switch
         {
             null or "auto" => HeaderMode.Auto,
