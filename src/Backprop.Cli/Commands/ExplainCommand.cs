@@ -6,7 +6,7 @@ using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Training;
-using Spectre.Console;
+using Backprop.Cli.Options;
 
 namespace Backprop.Cli.Commands;
 
@@ -24,7 +24,7 @@ public static class ExplainCommand
         Json,
     }
 
-    /// <summary>The parsed options.</summary>
+    /// <summary>The command's options, parsed and checked.</summary>
     public sealed record Options(string? Model, ExplainSettings Settings, Format Format, ExplainLanguage Language, string? Out,
         string? Svg = null, bool SvgAfter = false)
     {
@@ -36,67 +36,67 @@ public static class ExplainCommand
 
         /// <summary>--lr as given (null: the default of the seed, or of the model).</summary>
         public double? LearningRate { get; init; }
+
+        /// <summary>Checks the files: --out and --svg must not be the model or each other.</summary>
+        public void Validate() => FileChecks.Check([new("--model", Model)], [new("--out", Out), new("--svg", Svg)]);
     }
 
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The command.</summary>
+    public static Command Create(CliStreams streams)
     {
-        var model = new Option<string?>("--model") { Description = "A model file to explain instead of the seed network." };
-        var input = new Option<string?>("--input") { Description = "The sample's inputs, comma-separated (default 0.05,0.10)." };
-        var target = new Option<string?>("--target") { Description = "The sample's targets, comma-separated (default 0.01,0.99)." };
-        var lr = new Option<string?>("--lr") { Description = "Learning rate eta (default 0.5)." };
+        var model = CommonOptions.Model("A model file to explain instead of the seed network.");
+        var input = new Option<string?>("--input") { Description = "The sample's inputs, comma-separated (default 0.05,0.10).", HelpName = "X1,X2,..." };
+        var target = new Option<string?>("--target") { Description = "The sample's targets, comma-separated (default 0.01,0.99).", HelpName = "Y1,Y2,..." };
+        var lr = CommonOptions.LearningRate("Learning rate eta (default 0.5).");
         var order = new Option<string?>("--update-order")
         {
             Description = "simultaneous (real backpropagation, the default) or sequential (the seed document's order).",
+            HelpName = "simultaneous|sequential",
         };
-        var steps = new Option<string?>("--steps") { Description = "Number of updates; the first is shown in full, the loss after every one (default 1)." };
-        var format = new Option<string?>("--format") { Description = "text (default), markdown or json." };
-        var lang = new Option<string?>("--lang") { Description = "en (default) or zh." };
-        var outFile = new Option<string?>("--out") { Description = "Write to this file (atomically) instead of the terminal." };
-        var svg = new Option<string?>("--svg")
-        {
-            Description = "Also draw the network as an SVG picture: neurons with their values, every connection labelled with its weight, coloured and sized by its gradient.",
-            HelpName = "FILE",
-        };
+        var steps = new Option<int?>("--steps") { Description = "Number of updates; the first is shown in full, the loss after every one (default 1).", HelpName = "N" };
+        var format = new Option<string?>("--format") { Description = "text (default), markdown or json.", HelpName = "text|markdown|json" };
+        var lang = new Option<string?>("--lang") { Description = "en (default) or zh.", HelpName = "en|zh" };
+        var outFile = new OutputFileOption("--out", "Write to this file (atomically) instead of the terminal.");
+        var svg = new OutputFileOption("--svg",
+            "Also draw the network as an SVG picture: neurons with their values, every connection labelled with its weight, coloured and sized by its gradient.");
         var svgAfter = new Option<bool>("--svg-after") { Description = "Draw the network after the update(s) instead of before." };
         var command = new Command("explain",
             "Show one forward pass, backward pass and update as a derivation: the seed document's equations (1)-(35) " +
             "with the engine's numbers, its slips proved by finite differences, every gradient; or any model file per layer.");
-        (model.HelpName, input.HelpName, target.HelpName, lr.HelpName) = ("FILE", "X1,X2,...", "Y1,Y2,...", "ETA");
-        (order.HelpName, steps.HelpName, format.HelpName, lang.HelpName, outFile.HelpName) =
-            ("simultaneous|sequential", "N", "text|markdown|json", "en|zh", "FILE");
-        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile, svg, svgAfter })
+        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile.Option, svg.Option, svgAfter })
             command.Options.Add(o);
-        command.SetAction(parse => App.Guard(error, () =>
+        command.SetAction(parse => App.Guard(streams, () =>
         {
             var options = Parse(parse.GetValue(model), parse.GetValue(input), parse.GetValue(target), parse.GetValue(lr),
-                parse.GetValue(order), parse.GetValue(steps), parse.GetValue(format), parse.GetValue(lang), parse.GetValue(outFile));
-            string? svgFile = parse.GetValue(svg);
+                parse.GetValue(order), parse.GetValue(steps), parse.GetValue(format), parse.GetValue(lang), parse.GetValue(outFile.Option));
+            string? svgFile = parse.GetValue(svg.Option);
             if (svgFile is not null && string.IsNullOrWhiteSpace(svgFile))
                 throw new BackpropException("--svg: expected a file name.");
             options = options with { Svg = svgFile, SvgAfter = parse.GetValue(svgAfter) };
-            Run(options, output);
-            return 0;
+            options.Validate();
+            Run(options, streams.Out, streams.Colour);
+            return ExitCodes.Success;
         }));
         return command;
     }
 
-    /// <summary>Turns the option strings into <see cref="Options"/>; every problem is one <see cref="BackpropException"/> line.</summary>
-    public static Options Parse(string? model, string? input, string? target, string? lr, string? order, string? steps,
+    /// <summary>Turns the option values into <see cref="Options"/>; every problem is one <see cref="BackpropException"/> line.</summary>
+    public static Options Parse(string? model, string? input, string? target, double? lr, string? order, int? steps,
         string? format, string? lang, string? outFile)
     {
         double[]? givenInput = input is null ? null : CliValues.List("--input", input);
         double[] x = givenInput ?? [.. SeedNetwork.DefaultInput];
         // With --model the target may be a class name; it is read against the model in Run.
         double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : model is null ? CliValues.List("--target", target) : [];
-        double eta = lr is null ? SeedNetwork.DefaultLearningRate : CliValues.List("--lr", lr, 1)[0];
+        double eta = lr ?? SeedNetwork.DefaultLearningRate;
         if (!(eta > 0) || !double.IsFinite(eta))
-            throw new BackpropException($"--lr: expected a positive number, got '{lr}'.");
+            throw new BackpropException($"--lr: expected a positive number, got '{eta.ToString(CultureInfo.InvariantCulture)}'.");
         var updateOrder = UpdateOrder.Simultaneous;
         if (order is not null && !Names.TryParse(order, out updateOrder))
             throw new BackpropException($"--update-order: unknown order '{order}'; expected simultaneous or sequential.");
-        int n = 1;
-        if (steps is not null && (!int.TryParse(steps, NumberStyles.Integer, CultureInfo.InvariantCulture, out n) || n < 1))
-            throw new BackpropException($"--steps: expected a whole number of at least 1, got '{steps}'.");
+        int n = steps ?? 1;
+        if (n < 1)
+            throw new BackpropException($"--steps: expected a whole number of at least 1, got '{n}'.");
         var f = (format?.Trim().ToLowerInvariant()) switch
         {
             null or "text" => Format.Text,
@@ -121,7 +121,7 @@ public static class ExplainCommand
     }
 
     /// <summary>Builds the trace and renders it to <paramref name="output"/> or to the --out file.</summary>
-    public static void Run(Options options, TextWriter output)
+    public static void Run(Options options, TextWriter output, bool colour = false)
     {
         ExplainTrace trace;
         var s = options.Settings;
@@ -160,7 +160,7 @@ public static class ExplainCommand
             output.WriteLine($"Wrote {options.Out}.");
             return;
         }
-        if (options.Format == Format.Text && ReferenceEquals(output, Console.Out) && ColourSupported())
+        if (options.Format == Format.Text && colour)
         {
             TraceRenderer.Render(trace, ExplainText.For(options.Language), new TextDocumentWriter(new AnsiTraceSink(output)));
             return;
@@ -226,19 +226,13 @@ public static class ExplainCommand
         AtomicFile.WriteAllText(options.Svg!, NetworkDiagram.ToSvg(network, new DiagramOptions { Title = $"{name}, {when}" }));
     }
 
+    /// <summary>The trace rendered in <paramref name="format"/> and <paramref name="language"/>.</summary>
     public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => format switch
     {
         Format.Markdown => TraceRenderer.Markdown(trace, language),
         Format.Json => ExplainJson.Serialize(trace, language),
         _ => TraceRenderer.Text(trace, language),
     };
-
-    /// <summary>Colour only on a terminal that Spectre.Console finds able to show it, never when redirected or NO_COLOR is set.</summary>
-    private static bool ColourSupported() =>
-        !Console.IsOutputRedirected
-        && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
-        && AnsiConsole.Profile.Capabilities.Ansi
-        && AnsiConsole.Profile.Capabilities.ColorSystem != ColorSystem.NoColors;
 
     /// <summary>Writes each styled piece with ANSI colours (no re-wrapping: the text writer already aligned it).</summary>
     private sealed class AnsiTraceSink(TextWriter output) : ITraceSink

@@ -31,19 +31,91 @@ public static class CsvDataset
     /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
     public static Dataset Parse(string text, CsvOptions? options = null, string source = "data") => ParseFile(text, options, source).Data;
 
-    /// <summary>Reads <paramref name="path"/> with the schema it was read by (which columns were features, label, dropped).</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/> with the schema it was read by (which columns were features, label, dropped). The
+    /// file is opened once and read once (see <see cref="DataFiles.OpenInput"/>): a pipe or a device works too.
+    /// </summary>
     public static DataFile ReadFile(string path, CsvOptions? options = null)
     {
+        using var stream = DataFiles.OpenInput(path);
+        return ReadFile(stream, options, path);
+    }
+
+    /// <summary>
+    /// Reads CSV from <paramref name="stream"/>, from its current position to its end, in one pass: the delimiter is
+    /// detected from the first block read, which is then parsed with the rest. <paramref name="source"/> names it in messages.
+    /// </summary>
+    public static DataFile ReadFile(Stream stream, CsvOptions? options, string source)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         options ??= new CsvOptions();
         try
         {
-            char delimiter = options.Delimiter ?? DetectDelimiter(ReadFirstLines(path));
-            using var reader = ReaderOptions(delimiter, path).FromFile(path);
-            return Load(reader, options, path);
+            using var text = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+            TextReader input = text;
+            char delimiter;
+            if (options.Delimiter is { } d)
+                delimiter = d;
+            else
+            {
+                // The start of the file, enough for DetectDelimiter (the first non-blank line, up to 1 MiB), read in
+                // 64 KiB steps until that line has ended, is then parsed with the rest.
+                var buffer = new char[1 << 16];
+                int n = 0;
+                while (true)
+                {
+                    int got = text.ReadBlock(buffer, n, buffer.Length - n);
+                    n += got;
+                    if (got == 0 || n >= 1 << 20 || HasNonBlankLine(buffer.AsSpan(0, n)))
+                        break;
+                    if (n == buffer.Length)
+                        Array.Resize(ref buffer, Math.Min(buffer.Length * 2, 1 << 20));
+                }
+                delimiter = DetectDelimiter(new string(buffer, 0, n));
+                input = new PrefixedReader(buffer, n, text);
+            }
+            using var reader = ReaderOptions(delimiter, source).From(input);
+            return Load(reader, options, source);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
+            throw new BackpropException($"{source}: cannot read the file ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>True when <paramref name="text"/> holds a whole line that is not blank.</summary>
+    private static bool HasNonBlankLine(ReadOnlySpan<char> text)
+    {
+        int start = 0;
+        int end;
+        while ((end = text[start..].IndexOf('\n')) >= 0)
+        {
+            if (!text.Slice(start, end).IsWhiteSpace())
+                return true;
+            start += end + 1;
+        }
+        return false;
+    }
+
+    /// <summary>A text reader that gives a block already read, then the rest of another reader.</summary>
+    private sealed class PrefixedReader(char[] prefix, int length, TextReader rest) : TextReader
+    {
+        private int _at;
+
+        public override int Peek() => _at < length ? prefix[_at] : rest.Peek();
+
+        public override int Read() => _at < length ? prefix[_at++] : rest.Read();
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            if (_at >= length)
+                return rest.Read(buffer);
+            int n = Math.Min(buffer.Length, length - _at);
+            prefix.AsSpan(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
         }
     }
 
@@ -77,15 +149,6 @@ public static class CsvDataset
             Trim = SepTrim.All,
             CultureInfo = CultureInfo.InvariantCulture,
         });
-    }
-
-    /// <summary>The start of a file, enough for <see cref="DetectDelimiter"/> (the first non-blank line, up to 1 MiB).</summary>
-    private static string ReadFirstLines(string path)
-    {
-        using var r = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var buffer = new char[1 << 20];
-        int n = r.ReadBlock(buffer, 0, buffer.Length);
-        return new string(buffer, 0, n);
     }
 
     /// <summary>

@@ -13,14 +13,48 @@ public sealed record DataFile(Dataset Data, DataSchema Schema);
 /// </summary>
 public static class DataFiles
 {
+    /// <summary>The most a pipe or a device given as a data file is read into memory (1 GiB, the IDX data limit).</summary>
+    public const long MaxPipeBytes = IdxDataset.MaxBytes;
+
+    /// <summary>
+    /// Opens a data file to be read once, from the start, by every reader that needs it (sniffing, parsing): a regular
+    /// file as a seekable file stream; a pipe (<c>&lt;(cat f.csv)</c>, a FIFO, /dev/stdin) or a device read once into
+    /// memory, at most <see cref="MaxPipeBytes"/>, so it is never opened twice (a FIFO's second open waits for a
+    /// writer that has gone). A folder or a missing file is a <see cref="BackpropException"/> naming it.
+    /// </summary>
+    public static Stream OpenInput(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var id = FileIdentity.Of(path);
+        if (id.Kind == FileKind.Directory)
+            throw new BackpropException($"{path}: is a folder; expected a data file.");
+        try
+        {
+            if (id.Exists && !id.IsRegularFile)
+                return new MemoryStream(BoundedFile.ReadAllBytes(path, MaxPipeBytes, "data"), writable: false);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
+        }
+    }
+
     /// <summary>True when <paramref name="path"/> starts like an IDX file (00 00 08 ..) or a gzip file (1F 8B).</summary>
     public static bool LooksLikeIdx(string path)
     {
+        using var s = OpenInput(path);
+        return LooksLikeIdx(s, path);
+    }
+
+    /// <summary>True when the seekable <paramref name="stream"/> starts like an IDX or gzip file; it is left at its start.</summary>
+    private static bool LooksLikeIdx(Stream stream, string path)
+    {
         try
         {
-            using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             Span<byte> head = stackalloc byte[3];
-            int got = s.ReadAtLeast(head, 3, throwOnEndOfStream: false);
+            int got = stream.ReadAtLeast(head, 3, throwOnEndOfStream: false);
+            stream.Seek(0, SeekOrigin.Begin);
             return (got >= 2 && head[0] == 0x1F && head[1] == 0x8B) || (got == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -31,17 +65,31 @@ public static class DataFiles
 
     /// <summary>
     /// Reads a dataset: IDX images (+ labels) or CSV. <paramref name="csv"/> applies to CSV files; its
-    /// <see cref="CsvOptions.Classes"/> are used for IDX labels too.
+    /// <see cref="CsvOptions.Classes"/> are used for IDX labels too. Each file is opened and read once.
     /// </summary>
     public static DataFile Read(string dataPath, string? labelsPath = null, CsvOptions? csv = null)
     {
-        if (labelsPath is not null || LooksLikeIdx(dataPath))
+        using var input = OpenInput(dataPath);
+        return Read(input, dataPath, labelsPath, csv);
+    }
+
+    private static DataFile Read(Stream input, string dataPath, string? labelsPath, CsvOptions? csv)
+    {
+        if (labelsPath is not null || LooksLikeIdx(input, dataPath))
         {
             var classes = csv?.Columns?.ClassNames is { Count: > 0 } c ? c : csv?.Classes;
-            var images = labelsPath is not null ? IdxDataset.Read(dataPath, labelsPath, classes) : IdxDataset.ReadImages(dataPath, classes);
-            return new DataFile(images, IdxDataset.SchemaOf(images));
+            var images = IdxDataset.ParseArray(input, dataPath);
+            var labels = labelsPath is null ? null : ReadIdx(labelsPath);
+            var data = IdxDataset.ToDataset(images, labels, dataPath, labelsPath, classes);
+            return new DataFile(data, IdxDataset.SchemaOf(data));
         }
-        return CsvDataset.ReadFile(dataPath, csv);
+        return CsvDataset.ReadFile(input, csv, dataPath);
+    }
+
+    private static IdxArray ReadIdx(string path)
+    {
+        using var s = OpenInput(path);
+        return IdxDataset.ParseArray(s, path);
     }
 
     /// <summary>
@@ -49,38 +97,40 @@ public static class DataFiles
     /// has a header, by position otherwise), labels encoded with the model's classes. The features are raw: the model
     /// applies its preprocessing. With <paramref name="requireLabels"/> false a file without the label column is read
     /// as unlabelled. <paramref name="csv"/> gives the CSV settings (header, delimiter; for a model file of format
-    /// version 1, which does not record its columns, also the label and dropped columns).
+    /// version 1, which does not record its columns, also the label and dropped columns). The file is opened once.
     /// </summary>
     public static Dataset ReadFor(DataSchema schema, string dataPath, string? labelsPath, CsvOptions csv, bool requireLabels)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(csv);
+        using var input = OpenInput(dataPath);
         IReadOnlyList<string>? classes = schema.Task == TaskKind.Classification ? schema.ClassNames : null;
-        bool idx = labelsPath is not null || LooksLikeIdx(dataPath);
+        bool idx = labelsPath is not null || LooksLikeIdx(input, dataPath);
         bool knowsColumns = schema.FeatureNames is not null || schema.FeatureColumns is not null;
         Dataset data;
         if (idx)
-            data = Read(dataPath, labelsPath, csv with { Classes = classes, Columns = null }).Data;
+            data = Read(input, dataPath, labelsPath, csv with { Classes = classes, Columns = null }).Data;
         else if (knowsColumns)
-            data = CsvDataset.Read(dataPath, csv with { Columns = schema, RequireLabels = requireLabels, Classes = classes, Task = schema.Task });
+            data = CsvDataset.ReadFile(input, csv with { Columns = schema, RequireLabels = requireLabels, Classes = classes, Task = schema.Task }, dataPath).Data;
         else if (!requireLabels && csv.LabelColumn == "last")
         {
             // A model that does not record its columns: a file with exactly the model's inputs has no label column.
             Dataset? unlabelled = null;
             try
             {
-                unlabelled = CsvDataset.Read(dataPath, csv with { LabelColumn = "none", Classes = classes, Task = schema.Task });
+                unlabelled = CsvDataset.ReadFile(input, csv with { LabelColumn = "none", Classes = classes, Task = schema.Task }, dataPath).Data;
             }
             catch (BackpropException)
             {
                 // e.g. a text label column that is not a number: read it as labelled below.
             }
+            input.Seek(0, SeekOrigin.Begin);
             data = unlabelled is not null && unlabelled.Inputs == schema.Features
                 ? unlabelled
-                : CsvDataset.Read(dataPath, csv with { Classes = classes, Task = schema.Task });
+                : CsvDataset.ReadFile(input, csv with { Classes = classes, Task = schema.Task }, dataPath).Data;
         }
         else
-            data = CsvDataset.Read(dataPath, csv with { Classes = classes, Task = schema.Task });
+            data = CsvDataset.ReadFile(input, csv with { Classes = classes, Task = schema.Task }, dataPath).Data;
         if (data.Inputs != schema.Features)
             throw new BackpropException($"{dataPath}: has {data.Inputs} feature column(s), but the model takes {schema.Features} inputs.");
         if (requireLabels && !data.HasTargets)

@@ -45,6 +45,10 @@ namespace Backprop.IO.Json;
 [JsonSerializable(typeof(PreprocessingSection))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
+[JsonSerializable(typeof(EpochLine))]
+[JsonSerializable(typeof(TrainingSummary))]
+[JsonSerializable(typeof(EvaluationReport))]
+[JsonSerializable(typeof(ModelInfoReport))]
 public sealed partial class BackpropJson : JsonSerializerContext
 {
     /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>
