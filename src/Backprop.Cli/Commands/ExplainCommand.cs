@@ -162,7 +162,7 @@ public static class ExplainCommand
         }
         if (options.Format == Format.Text && colour)
         {
-            TraceRenderer.Render(trace, ExplainText.For(options.Language), new TextDocumentWriter(new AnsiTraceSink(output)));
+            TraceRenderer.Write(trace, options.Language, new AnsiTraceSink(output));
             return;
         }
         output.Write(Render(trace, options.Format, options.Language));

@@ -103,7 +103,7 @@ internal static class SeedApi
             Updated = new PlaygroundSeedValues { V = Json.Rows(updated.V), W = Json.Rows(updated.W), B1 = updated.B1, B2 = updated.B2 },
             LossHistory = [.. history],
             Trace = TraceRenderer.Text(trace, lang),
-            SlipMarker = ExplainText.For(lang).Slip,
+            SlipMarker = TraceRenderer.SlipMarker(lang),
             // The explain JSON's own records for the slips: the same fields, the same names.
             Errata = ExplainJson.Errata(trace, lang),
         };

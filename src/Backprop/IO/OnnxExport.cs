@@ -20,9 +20,16 @@ namespace Backprop.IO;
 /// </summary>
 public static class OnnxExport
 {
+    /// <summary>The ONNX IR version written.</summary>
     public const long IrVersion = 7;
+
+    /// <summary>The default opset the graph uses.</summary>
     public const long OpsetVersion = 13;
+
+    /// <summary>The graph's input: raw features, [N, inputs], float32.</summary>
     public const string InputName = "input";
+
+    /// <summary>The graph's output: the network's outputs, [N, outputs], float32.</summary>
     public const string OutputName = "output";
 
     /// <summary>

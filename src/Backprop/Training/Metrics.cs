@@ -117,6 +117,7 @@ public sealed record RegressionMetrics(double Loss, int Rows, double MeanAbsolut
         return new RegressionMetrics(loss, rows, abs / n, Math.Sqrt(sq / n), r2 / outputs);
     }
 
+    /// <summary>The loss, MAE, RMSE and R^2 on one line.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"loss {Loss:G4}, MAE {MeanAbsoluteError:G4}, RMSE {RootMeanSquaredError:G4}, R^2 {RSquared:F4} ({Rows} rows)");
 }

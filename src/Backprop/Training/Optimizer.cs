@@ -20,6 +20,7 @@ public abstract class Optimizer
     private double[][][] _state = [];
     private int[] _shape = [];
 
+    /// <summary>An update rule with base learning rate gamma and weight decay lambda, both finite and >= 0.</summary>
     protected Optimizer(double learningRate, double weightDecay)
     {
         RequireNonNegativeFinite(learningRate, "learning rate");

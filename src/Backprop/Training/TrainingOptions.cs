@@ -178,8 +178,13 @@ public sealed record EarlyStopping
         RestoreBestWeights = restoreBestWeights;
     }
 
+    /// <summary>Epochs in a row without improvement before stopping.</summary>
     public int Patience { get; }
+
+    /// <summary>How much the validation loss must fall to count as an improvement.</summary>
     public double MinDelta { get; }
+
+    /// <summary>Whether the best epoch's weights are put back at the end.</summary>
     public bool RestoreBestWeights { get; }
 }
 
@@ -191,6 +196,7 @@ public readonly record struct BatchResult(int Epoch, int Batch, int Batches, int
 public sealed record EpochResult(int Epoch, double TrainingLoss, double? TrainingAccuracy, double? ValidationLoss,
     double? ValidationAccuracy, double LearningRate, int Batches, bool IsBest)
 {
+    /// <summary>The epoch's figures on one line, as the CLI prints them.</summary>
     public override string ToString()
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -214,8 +220,10 @@ public sealed record EpochResult(int Epoch, double TrainingLoss, double? Trainin
 public sealed record TrainingReport(IReadOnlyList<EpochResult> History, int? BestEpoch, bool StoppedEarly,
     bool RestoredBestWeights, long Seed)
 {
+    /// <summary>The last epoch, or null when none ran.</summary>
     public EpochResult? Last => History.Count == 0 ? null : History[^1];
 
+    /// <summary>The epochs, the last one, the best epoch and whether the run stopped early, on one line.</summary>
     public override string ToString() =>
         $"{History.Count} epoch(s)" + (Last is { } l ? $", last: {l}" : "")
         + (BestEpoch is { } b ? $", best epoch {b}" : "") + (StoppedEarly ? ", stopped early" : "")

@@ -15,7 +15,7 @@ public enum ExplainLanguage
 /// Every sentence a rendered trace prints, in one language. Renderers take their prose from here and
 /// nowhere else, so the English and Chinese traces show the same things in the same order.
 /// </summary>
-public sealed class ExplainText
+internal sealed class ExplainText
 {
     public static ExplainText For(ExplainLanguage language) => language == ExplainLanguage.Chinese ? Chinese : English;
 

@@ -31,7 +31,17 @@ public static class TraceRenderer
     /// <summary>Final outputs beyond this many are in the JSON only.</summary>
     private const int MaxOutputRows = 50;
 
-    public static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
+    /// <summary>
+    /// The trace as terminal text, written to <paramref name="sink"/> piece by piece with the style of each piece
+    /// (titles, numbers, slips, ...), so a terminal can colour it; the text is the same as <see cref="Text"/>'s.
+    /// </summary>
+    public static void Write(ExplainTrace trace, ExplainLanguage language, ITraceSink sink) =>
+        Render(trace, ExplainText.For(language), new TextDocumentWriter(sink));
+
+    /// <summary>The mark that flags a slip of the document in the text, in <paramref name="language"/>.</summary>
+    public static string SlipMarker(ExplainLanguage language) => ExplainText.For(language).Slip;
+
+    internal static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
     {
         w.Title(trace.IsSeed ? t.TitleSeed : t.TitleModel);
         if (w is MarkdownDocumentWriter && IsDefaultSeed(trace))
