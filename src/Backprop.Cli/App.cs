@@ -46,6 +46,7 @@ public static class App
         root.Subcommands.Add(InfoCommand.Create(output, error));
         root.Subcommands.Add(GradcheckCommand.Create(output, error));
         root.Subcommands.Add(PlaygroundCommand.Create(output, error));
+        root.Subcommands.Add(ServeCommand.Create(output, error));
         return root;
     }
 
