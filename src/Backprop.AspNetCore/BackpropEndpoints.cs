@@ -170,14 +170,24 @@ public static class BackpropEndpoints
             "Content-Type", StatusCodes.Status415UnsupportedMediaType);
     }
 
+    /// <summary>
+    /// Past the body limit, up to this many more bytes are read and dropped before the 413 is answered, so that a
+    /// client still sending hears the answer instead of a reset connection; beyond it the connection is dropped.
+    /// </summary>
+    public const int DrainBytes = 1 << 20;
+
     /// <summary>The whole body in a pooled buffer, counted against <paramref name="max"/> as it arrives (413 past it).</summary>
     private static async Task<(byte[] Buffer, int Length)> ReadBody(HttpContext context, int max)
     {
         var request = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = max;
+            limit.MaxRequestBodySize = (long)max + DrainBytes;
         if (request.ContentLength > max)
+        {
+            if (request.ContentLength <= (long)max + DrainBytes)
+                await Drain(context).ConfigureAwait(false);
             throw TooLarge(max);
+        }
         var pool = ArrayPool<byte>.Shared;
         var buffer = pool.Rent((int)Math.Min(request.ContentLength ?? 4096, max) + 1);
         int length = 0;
@@ -199,7 +209,10 @@ public static class BackpropEndpoints
                     break;
                 length += n;
                 if (length > max)
+                {
+                    await Drain(context).ConfigureAwait(false);
                     throw TooLarge(max);
+                }
             }
             return (buffer, length);
         }
@@ -207,6 +220,26 @@ public static class BackpropEndpoints
         {
             pool.Return(buffer);
             throw;
+        }
+    }
+
+    /// <summary>Reads and drops the rest of the body (bounded by the request's size limit, which Kestrel enforces).</summary>
+    private static async Task Drain(HttpContext context)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await context.Request.Body.ReadAsync(scratch, context.RequestAborted).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Past the drain allowance too: Kestrel closes the connection after the answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

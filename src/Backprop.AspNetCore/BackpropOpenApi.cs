@@ -37,10 +37,10 @@ public static class BackpropOpenApi
                 schema.Pattern = null;
             }
             // A field that may be null is left out of the answer instead: not required.
-            if (context.JsonTypeInfo.Type.Assembly == ours && schema.Required is { } required && schema.Properties is { } properties)
-                foreach (var (name, property) in properties)
-                    if (property.Type is { } t && (t & JsonSchemaType.Null) != 0)
-                        required.Remove(name);
+            if (context.JsonTypeInfo.Type.Assembly == ours && schema.Required is { } required)
+                foreach (var property in context.JsonTypeInfo.Properties)
+                    if (property.IsGetNullable)
+                        required.Remove(property.Name);
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, _, _) =>

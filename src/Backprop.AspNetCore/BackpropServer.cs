@@ -104,7 +104,7 @@ public static class BackpropServer
         {
             k.AddServerHeader = false;
             k.Listen(address, options.Port);
-            k.Limits.MaxRequestBodySize = model.MaxBodyBytes;
+            k.Limits.MaxRequestBodySize = (long)model.MaxBodyBytes + BackpropEndpoints.DrainBytes;
             k.Limits.MaxConcurrentConnections = MaxConnections;
             k.Limits.MaxConcurrentUpgradedConnections = 0;
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);

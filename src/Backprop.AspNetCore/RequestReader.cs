@@ -33,7 +33,7 @@ internal static class RequestReader
             throw new ServingRequestException("the request body is not valid UTF-8; JSON must be sent as UTF-8.", "body");
         if (body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF)
             body = body[3..]; // a byte order mark: tolerated, as the model file reader does
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow, AllowMultipleValues = true });
         var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
         var seen = new int[model.Features];
         try
