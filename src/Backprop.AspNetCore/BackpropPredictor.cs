@@ -30,7 +30,8 @@ public sealed class BackpropPredictor : IDisposable
     private FileSystemWatcher? _watcher;
     private ITimer? _debounce, _poll;
     private int _next = 1;
-    private FileStamp _lastRead;
+    private FileStamp _lastRead, _lastPolled;
+    private bool _pending;
     private string? _suspectHash, _refusedHash;
     private volatile string? _lastError;
     private DateTimeOffset? _lastErrorAt;
@@ -241,16 +242,31 @@ public sealed class BackpropPredictor : IDisposable
     {
         lock (_reload)
             if (!_disposed)
-                _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+                Schedule();
+    }
+
+    /// <summary>(Re)starts the quiet period after which the file is checked (caller holds the lock).</summary>
+    private void Schedule()
+    {
+        _pending = true;
+        _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
     }
 
     private void PollOnce()
     {
-        // Only a stamp that differs from the last file read starts a quiet period.
+        // A stamp that changed since the last poll restarts the quiet period, as an event would; one that is stable
+        // but differs from the last file read (an event was missed) starts one if none is pending. Never restarting
+        // a pending quiet period for a stable file, so a poll faster than the debounce cannot hold the read off.
         var now = FileStamp.Of(Path);
         lock (_reload)
-            if (now != _lastRead && !_disposed)
-                _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+        {
+            if (_disposed)
+                return;
+            bool changed = now != _lastPolled;
+            _lastPolled = now;
+            if (changed || (now != _lastRead && !_pending))
+                Schedule();
+        }
     }
 
     /// <summary>Reads the file if it changed since the last read; true when a new version was swapped in.</summary>
@@ -260,6 +276,7 @@ public sealed class BackpropPredictor : IDisposable
         {
             if (_disposed)
                 return false;
+            _pending = false;
             var before = FileStamp.Of(Path);
             if (!before.Exists)
             {
@@ -306,7 +323,7 @@ public sealed class BackpropPredictor : IDisposable
                 {
                     // Perhaps a copy paused mid-file: look once more after another quiet period before refusing.
                     _suspectHash = hash;
-                    _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+                    Schedule();
                     return false;
                 }
                 Refuse(hash, e.Message, stamp: after);
