@@ -156,6 +156,11 @@ public static class BackpropEndpoints
     /// <summary>True for CSV, false for JSON; a 415 for anything else.</summary>
     private static bool ContentKind(string? contentType)
     {
+        // The common spellings without the header parser, which allocates.
+        if (contentType is "application/json" or "application/json; charset=utf-8")
+            return false;
+        if (contentType is "text/csv" or "text/csv; charset=utf-8")
+            return true;
         if (contentType is null || !System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type))
             throw new ServingRequestException(
                 $"send the records as Content-Type: application/json or text/csv (UTF-8); got {(contentType is null ? "no Content-Type" : $"'{Cut(contentType)}'")}.",
@@ -247,47 +252,61 @@ public static class BackpropEndpoints
         new($"the request body is larger than {max:N0} bytes, the most this server takes; send fewer records per request.", "body",
             StatusCodes.Status413PayloadTooLarge);
 
-    private static async Task WritePredictions(HttpContext context, string model, ModelVersion version, double[] outputs, int count)
+    /// <summary>Per thread: the answer is written here, then copied into the response before any await.</summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
+
+    private static Task WritePredictions(HttpContext context, string model, ModelVersion version, double[] outputs, int count)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + count * (version.IsClassifier ? 24 + 24 * version.ClassNames.Length : 16 + 12 * version.Outputs));
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var json = t_json ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        json.Reset(buffer);
+        json.WriteStartObject();
+        json.WriteString(ModelField, model);
+        json.WriteNumber(VersionField, version.Number);
+        json.WriteStartArray(PredictionsField);
+        int outs = version.Outputs;
+        Span<double> p = stackalloc double[version.IsClassifier ? version.ClassNames.Length : 0];
+        for (int r = 0; r < count; r++)
         {
+            var y = outputs.AsSpan(r * outs, outs);
             json.WriteStartObject();
-            json.WriteString(ModelField, model);
-            json.WriteNumber(VersionField, version.Number);
-            json.WriteStartArray(PredictionsField);
-            int outs = version.Outputs;
-            Span<double> p = stackalloc double[version.IsClassifier ? version.ClassNames.Length : 0];
-            for (int r = 0; r < count; r++)
+            if (version.IsClassifier)
             {
-                var y = outputs.AsSpan(r * outs, outs);
-                json.WriteStartObject();
-                if (version.IsClassifier)
-                {
-                    Data.ClassRule.Probabilities<double>(y, p);
-                    json.WriteString(ClassField, version.ClassNames[Data.ClassRule.Predict<double>(y)]);
-                    json.WriteStartObject(ProbabilitiesField);
-                    for (int c = 0; c < p.Length; c++)
-                        json.WriteNumber(version.ClassNames[c], (float)p[c]); // the network computes in float32: each value as the float it is
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteStartArray(ValuesField);
-                    foreach (double v in y)
-                        json.WriteNumberValue((float)v);
-                    json.WriteEndArray();
-                }
+                Data.ClassRule.Probabilities<double>(y, p);
+                json.WriteString(ClassField, version.ClassNames[Data.ClassRule.Predict<double>(y)]);
+                json.WriteStartObject(ProbabilitiesField);
+                for (int c = 0; c < p.Length; c++)
+                    json.WriteNumber(version.ClassNames[c], (float)p[c]); // the network computes in float32: each value as the float it is
                 json.WriteEndObject();
             }
-            json.WriteEndArray();
+            else
+            {
+                json.WriteStartArray(ValuesField);
+                foreach (double v in y)
+                    json.WriteNumberValue((float)v);
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.Flush();
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = Json;
         response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        response.BodyWriter.Write(buffer.WrittenSpan); // copied now, so the thread's buffer is free again
+        if (buffer.Capacity > 1 << 20)
+        {
+            t_buffer = null; // a huge answer's buffer is not kept
+            t_json = null;
+        }
+        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
     }
 
     // ---- GET /model, /health, /metrics -----------------------------------------------------------------------

@@ -39,6 +39,12 @@ public sealed class BackpropModelOptions
     /// </summary>
     public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Forward passes that may run at once (default: the processor count). Requests queue for a batch only when
+    /// all of them are busy; 1 batches everything that arrives while one pass runs.
+    /// </summary>
+    public int ComputeLanes { get; set; } = Environment.ProcessorCount;
+
     /// <summary>Rows that may wait for a forward pass at once; past this, requests are refused with 503 (default 65,536).</summary>
     public int MaxQueuedRows { get; set; } = 65_536;
 
@@ -68,6 +74,8 @@ public sealed class BackpropModelOptions
             throw new ArgumentOutOfRangeException(nameof(MaxBatchRows), MaxBatchRows, "MaxBatchRows must be from 1 to 65,536.");
         if (MaxBatchDelay < TimeSpan.Zero || MaxBatchDelay > TimeSpan.FromMilliseconds(100))
             throw new ArgumentOutOfRangeException(nameof(MaxBatchDelay), MaxBatchDelay, "MaxBatchDelay must be from 0 to 100 ms.");
+        if (ComputeLanes is < 1 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(ComputeLanes), ComputeLanes, "ComputeLanes must be from 1 to 1,024.");
         if (MaxQueuedRows < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxQueuedRows), MaxQueuedRows, "MaxQueuedRows must be at least 1.");
         if (QueueTimeout <= TimeSpan.Zero)

@@ -9,13 +9,14 @@ namespace Backprop.AspNetCore;
 /// outputs)</c>), each batch with one model version.
 /// </summary>
 /// <remarks>
-/// There is no batching thread to hop to. A request that finds the batcher idle computes at once on its own thread
+/// There is no batching thread to hop to. A request that finds a compute lane free (fewer than
+/// <see cref="BackpropModelOptions.ComputeLanes"/> forward passes running) computes at once on its own thread
 /// (waiting first up to <see cref="BackpropModelOptions.MaxBatchDelay"/> for company, when that is set), taking
-/// along the rows that queued meanwhile; requests that arrive while a batch computes queue up, and when the batch is
-/// done they are computed as the next batch on a thread-pool thread, which keeps draining until the queue is empty.
-/// So an idle server adds no latency, and under load the batches grow by themselves to what arrived during the
-/// previous forward pass, bounded by <see cref="BackpropModelOptions.MaxBatchRows"/>. Rows of different model
-/// versions are never in one batch.
+/// along the rows that queued meanwhile. Only when every lane is busy do requests queue; when a batch is done, the
+/// queued rows are computed as the next batch on a thread-pool thread, which keeps draining until the queue is
+/// empty. So a server whose forward passes keep up adds no latency and no thread hop, and once the forward passes
+/// are the bottleneck the batches grow by themselves to what arrived during the previous ones, bounded by
+/// <see cref="BackpropModelOptions.MaxBatchRows"/>. Rows of different model versions are never in one batch.
 /// </remarks>
 internal sealed class MicroBatcher
 {
@@ -25,8 +26,9 @@ internal sealed class MicroBatcher
     private readonly long _delayTicks, _timeoutTicks;
     private readonly TimeSpan _timeout;
     private readonly Action<int>? _onBatch;
+    private readonly int _lanes;
     private int _queuedRows;
-    private bool _busy;
+    private int _active;
 
     public MicroBatcher(BackpropModelOptions options, Action<int>? onBatch = null)
     {
@@ -36,6 +38,7 @@ internal sealed class MicroBatcher
         _timeout = options.QueueTimeout;
         _timeoutTicks = (long)(options.QueueTimeout.TotalSeconds * Stopwatch.Frequency);
         _onBatch = onBatch;
+        _lanes = options.ComputeLanes;
     }
 
     /// <summary>Rows waiting for a forward pass now.</summary>
@@ -58,7 +61,7 @@ internal sealed class MicroBatcher
         var item = new Item(version, rows, count, Stopwatch.GetTimestamp());
         lock (_gate)
         {
-            if (_busy)
+            if (_active >= _lanes)
             {
                 if (_queuedRows + count > _maxQueued)
                     throw new ServingUnavailableException($"the server is busy: {_queuedRows:N0} rows are waiting for a forward pass (at most {_maxQueued:N0}); retry shortly.");
@@ -67,7 +70,7 @@ internal sealed class MicroBatcher
                 _queuedRows += count;
                 return new ValueTask<double[]>(item.Done.Task);
             }
-            _busy = true;
+            _active++;
         }
         // This request leads: its own rows first, then whoever queued meanwhile.
         List<Item> batch;
@@ -134,7 +137,7 @@ internal sealed class MicroBatcher
         {
             if (_queue.Count == 0)
             {
-                _busy = false;
+                _active--;
                 return;
             }
         }
@@ -153,7 +156,7 @@ internal sealed class MicroBatcher
                 TakeLocked(batch, ref total);
                 if (batch.Count == 0 && _queue.Count == 0)
                 {
-                    _busy = false;
+                    _active--;
                     return;
                 }
             }

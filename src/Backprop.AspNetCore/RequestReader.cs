@@ -35,7 +35,8 @@ internal static class RequestReader
             body = body[3..]; // a byte order mark: tolerated, as the model file reader does
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow, AllowMultipleValues = true });
         var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
-        var seen = new int[model.Features];
+        var seen = ArrayPool<int>.Shared.Rent(model.Features);
+        seen.AsSpan(0, model.Features).Clear();
         try
         {
             Read(ref reader, "body");
@@ -83,6 +84,10 @@ internal static class RequestReader
         {
             rows.Dispose();
             throw;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(seen);
         }
         return rows.Done();
     }
