@@ -135,7 +135,7 @@ internal sealed record Options(string Cli, string Peer, string Datasets, int Cli
             Get("--datasets") ?? "../shared/datasets",
             int.Parse(Get("--clients") ?? "64", CultureInfo.InvariantCulture),
             double.Parse(Get("--seconds") ?? "30", CultureInfo.InvariantCulture),
-            double.Parse(Get("--warmup") ?? "5", CultureInfo.InvariantCulture),
+            double.Parse(Get("--warmup") ?? "10", CultureInfo.InvariantCulture),
             int.Parse(Get("--reloads") ?? "10", CultureInfo.InvariantCulture),
             int.Parse(Get("--rounds") ?? "1", CultureInfo.InvariantCulture),
             (Get("--modes") ?? "backprop,onnx,single").Split(','),
@@ -209,7 +209,6 @@ internal sealed class Server : IDisposable
             info.ArgumentList.Add(a);
         // Both servers under the same runtime settings.
         info.Environment["DOTNET_gcServer"] = "0";
-        info.Environment["DOTNET_TieredPGO"] = "1";
         var process = Process.Start(info)!;
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null && !e.Data.Contains(" info: ", StringComparison.Ordinal)) Console.Error.WriteLine("  server: " + e.Data); };
         process.BeginErrorReadLine();

@@ -39,30 +39,28 @@ internal static class RequestReader
         seen.AsSpan(0, model.Features).Clear();
         try
         {
-            Read(ref reader, "body");
+            Read(ref reader, -1);
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
-                    ReadRecord(ref reader, model, options, rows.Next(""), seen, 1, "", "the record");
+                    ReadRecord(ref reader, model, options, rows.Next(-1), seen, 1, -1);
                     break;
                 case JsonTokenType.StartArray:
                     int index = 0;
                     while (true)
                     {
-                        Read(ref reader, $"/{index}");
+                        Read(ref reader, index);
                         if (reader.TokenType == JsonTokenType.EndArray)
                             break;
-                        string at = "/" + index.ToString(CultureInfo.InvariantCulture);
-                        string what = "record " + index.ToString(CultureInfo.InvariantCulture);
-                        var row = rows.Next(at);
+                        var row = rows.Next(index);
                         if (reader.TokenType == JsonTokenType.StartObject)
-                            ReadRecord(ref reader, model, options, row, seen, index + 1, at, what);
+                            ReadRecord(ref reader, model, options, row, seen, index + 1, index);
                         else if (reader.TokenType == JsonTokenType.StartArray)
-                            ReadPositional(ref reader, model, row, at, what);
+                            ReadPositional(ref reader, model, row, index);
                         else
                             throw new ServingRequestException(
-                                $"{what} is {Describe(reader.TokenType)}; a record is a JSON object by column name (or an array of {model.Features} numbers in the model's input order)"
-                                + (index == 0 && reader.TokenType == JsonTokenType.Number ? ": to send one record by position, put it in an array of records, [[...]]." : "."), at);
+                                $"{What(index)} is {Describe(reader.TokenType)}; a record is a JSON object by column name (or an array of {model.Features} numbers in the model's input order)"
+                                + (index == 0 && reader.TokenType == JsonTokenType.Number ? ": to send one record by position, put it in an array of records, [[...]]." : "."), At(index));
                         index++;
                     }
                     if (index == 0)
@@ -92,24 +90,32 @@ internal static class RequestReader
         return rows.Done();
     }
 
-    private static void Read(ref Utf8JsonReader reader, string at)
+    // Record -1 is the body's one record; 0, 1, ... are the elements of an array of records. The texts for messages
+    // are made only when there is an error.
+
+    private static string At(int record) => record < 0 ? "" : "/" + record.ToString(CultureInfo.InvariantCulture);
+
+    private static string What(int record) => record < 0 ? "the record" : "record " + record.ToString(CultureInfo.InvariantCulture);
+
+    private static void Read(ref Utf8JsonReader reader, int record)
     {
         if (!reader.Read())
-            throw new ServingRequestException("the request body ends before its JSON value does.", at == "" ? "body" : at);
+            throw new ServingRequestException("the request body ends before its JSON value does.", record < 0 ? "body" : At(record));
     }
 
     /// <summary>One record by column name; <paramref name="stamp"/> marks the inputs it gave (no clearing between records).</summary>
     private static void ReadRecord(ref Utf8JsonReader reader, ModelVersion model, BackpropModelOptions options, Span<double> row, int[] seen, int stamp,
-        string at, string what)
+        int record)
     {
         if (!model.HasNames)
             throw new ServingRequestException(
-                $"{what}: the model was trained on data without column names, so records are given by position: an array of {model.Features} numbers.", at == "" ? "body" : at);
+                $"{What(record)}: the model was trained on data without column names, so records are given by position: an array of {model.Features} numbers.",
+                record < 0 ? "body" : At(record));
         Span<char> nameBuffer = stackalloc char[128];
         int given = 0;
         while (true)
         {
-            Read(ref reader, at);
+            Read(ref reader, record);
             if (reader.TokenType == JsonTokenType.EndObject)
                 break;
             // A property name, then its value.
@@ -124,26 +130,29 @@ internal static class RequestReader
                 }
                 catch (InvalidOperationException)
                 {
-                    throw new ServingRequestException($"{what}: a column name is not valid text (an escape names half of a UTF-16 surrogate pair).", at == "" ? "body" : at);
+                    throw new ServingRequestException($"{What(record)}: a column name is not valid text (an escape names half of a UTF-16 surrogate pair).",
+                        record < 0 ? "body" : At(record));
                 }
                 if (!model.Columns.TryGetValue(name, out int column))
                 {
                     if (!options.IgnoreUnknownColumns)
                         throw new ServingRequestException(
-                            $"{what}: \"{Cut(name)}\" is not a column of the model; it takes {List(model)}.", Pointer(at, name));
+                            $"{What(record)}: \"{Cut(name)}\" is not a column of the model; it takes {List(model)}.", Pointer(record, name));
                     column = ModelVersion.Ignored;
                 }
-                Read(ref reader, Pointer(at, name));
+                if (!reader.Read())
+                    throw new ServingRequestException("the request body ends before its JSON value does.", Pointer(record, name));
                 if (column == ModelVersion.Ignored)
                 {
                     reader.Skip();
                     continue;
                 }
                 if (seen[column] == stamp)
-                    throw new ServingRequestException($"{what}: \"{Cut(name)}\" is given twice.", Pointer(at, name));
+                    throw new ServingRequestException($"{What(record)}: \"{Cut(name)}\" is given twice.", Pointer(record, name));
                 seen[column] = stamp;
                 given++;
-                row[column] = Number(ref reader, $"{what}: \"{Cut(name)}\"", Pointer(at, name));
+                if (!TryNumber(ref reader, out row[column], out string? problem))
+                    throw new ServingRequestException($"{What(record)}: \"{Cut(name)}\" {problem}", Pointer(record, name));
             }
             finally
             {
@@ -157,35 +166,46 @@ internal static class RequestReader
             for (int i = 0; i < names.Count; i++)
                 if (seen[i] != stamp)
                     throw new ServingRequestException(
-                        $"{what} has no value for \"{Cut(names[i])}\", which the model takes ({List(model)}).", Pointer(at, names[i]));
+                        $"{What(record)} has no value for \"{Cut(names[i])}\", which the model takes ({List(model)}).", Pointer(record, names[i]));
         }
     }
 
-    private static void ReadPositional(ref Utf8JsonReader reader, ModelVersion model, Span<double> row, string at, string what)
+    private static void ReadPositional(ref Utf8JsonReader reader, ModelVersion model, Span<double> row, int record)
     {
         int i = 0;
         while (true)
         {
-            Read(ref reader, at);
+            Read(ref reader, record);
             if (reader.TokenType == JsonTokenType.EndArray)
                 break;
-            string field = at + "/" + i.ToString(CultureInfo.InvariantCulture);
             if (i >= model.Features)
-                throw new ServingRequestException($"{what} has more than {model.Features} values; the model takes {model.Features} inputs ({List(model)}).", field);
-            row[i] = Number(ref reader, $"{what}, value {i} ({Cut(model.Model.Schema.FeatureName(i))})", field);
+                throw new ServingRequestException($"{What(record)} has more than {model.Features} values; the model takes {model.Features} inputs ({List(model)}).",
+                    At(record) + "/" + i.ToString(CultureInfo.InvariantCulture));
+            if (!TryNumber(ref reader, out row[i], out string? problem))
+                throw new ServingRequestException($"{What(record)}, value {i} ({Cut(model.Model.Schema.FeatureName(i))}) {problem}",
+                    At(record) + "/" + i.ToString(CultureInfo.InvariantCulture));
             i++;
         }
         if (i < model.Features)
-            throw new ServingRequestException($"{what} has {i} value(s); the model takes {model.Features} inputs ({List(model)}).", at);
+            throw new ServingRequestException($"{What(record)} has {i} value(s); the model takes {model.Features} inputs ({List(model)}).", At(record));
     }
 
-    private static double Number(ref Utf8JsonReader reader, string what, string field)
+    /// <summary>The value as a finite number, or false and what is wrong with it ("is a string; expected a number").</summary>
+    private static bool TryNumber(ref Utf8JsonReader reader, out double value, out string? problem)
     {
         if (reader.TokenType != JsonTokenType.Number)
-            throw new ServingRequestException($"{what} is {Describe(reader.TokenType)}; expected a number.", field);
-        if (!reader.TryGetDouble(out double value) || !double.IsFinite(value))
-            throw new ServingRequestException($"{what} is {Encoding.UTF8.GetString(reader.ValueSpan)}, which is not a finite double; expected a finite number.", field);
-        return value;
+        {
+            value = 0;
+            problem = $"is {Describe(reader.TokenType)}; expected a number.";
+            return false;
+        }
+        if (!reader.TryGetDouble(out value) || !double.IsFinite(value))
+        {
+            problem = $"is {Encoding.UTF8.GetString(reader.ValueSpan)}, which is not a finite double; expected a finite number.";
+            return false;
+        }
+        problem = null;
+        return true;
     }
 
     // ---- CSV -------------------------------------------------------------------------------------------------
@@ -295,11 +315,15 @@ internal static class RequestReader
 
         public int Count { get; private set; }
 
-        public Span<double> Next(string at)
+        public Span<double> Next(int record) => Next(record < 0 ? "body" : At(record), Count < maxRecords);
+
+        public Span<double> Next(string at) => Next(at, Count < maxRecords);
+
+        private Span<double> Next(string at, bool room)
         {
-            if (Count == maxRecords)
+            if (!room)
                 throw new ServingRequestException($"more than {maxRecords:N0} records in one request; send at most {maxRecords:N0} (split the rest into more requests).",
-                    at == "" ? "body" : at, 413);
+                    at, 413);
             long need = (long)(Count + 1) * features;
             if (need > _values.Length)
             {
@@ -317,7 +341,7 @@ internal static class RequestReader
     }
 
     /// <summary>A JSON Pointer (RFC 6901) to a record's column.</summary>
-    private static string Pointer(string at, ReadOnlySpan<char> name) => at + "/" + name.ToString().Replace("~", "~0").Replace("/", "~1");
+    private static string Pointer(int record, ReadOnlySpan<char> name) => At(record) + "/" + name.ToString().Replace("~", "~0").Replace("/", "~1");
 
     private static string Describe(JsonTokenType token) => token switch
     {
