@@ -3,7 +3,7 @@
 # load generator in Release, then runs them on this machine: 64 clients for 30 s against each server in turn, the
 # model file replaced 10 times during each `backprop serve` run. One JSON line per run on stdout and in
 # bench/results/serve.jsonl.
-# Usage: bench/serve.sh [--rounds R] [--clients N] [--seconds S] [--warmup S] [--reloads K] [--modes backprop,onnx,single]
+# Usage: bench/serve.sh [--rounds R] [--clients N] [--seconds S] [--warmup S] [--reloads K] [--modes backprop,onnx,single] [--hidden 128,64]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -17,16 +17,18 @@ using Backprop.Training;
 //   backprop   `backprop serve` on V1 (micro-batching on), its file replaced 10 times during the run (V2, V1, ...:
 //              half by rename as AtomicFile writes, half copied over in place);
 //   onnx       the same V1 exported to ONNX, served by ONNX Runtime in a minimal ASP.NET Core app (the peer);
-//   single     `backprop serve --max-batch 1` on V1 (one forward pass per request), also reloaded 10 times.
+//   single     `backprop serve --max-batch 1` on V1 (one forward pass per request), also reloaded 10 times;
+//   lanes1     `backprop serve --compute-lanes 1` (one forward pass at a time: everything that arrives meanwhile batches).
 // Each is driven by the same load generator: N concurrent clients in a loop for S seconds after a warm-up, one
 // record a request, every answer checked against both models' offline predictions: it must match exactly one
 // (1e-4), the one its model_version names (a version that answered with both models would be a mix).
-// One JSON line per run on stdout (and in --out).
+// One JSON line per run on stdout (and in --out). --hidden 1024,1024 makes V1 big enough for the forward pass to
+// be the bottleneck, where micro-batching pays (the default 128,64 is dominated by HTTP and JSON).
 var options = Options.Parse(args);
 string cpu = CpuModel();
 var clock = Stopwatch.StartNew();
 Console.Error.WriteLine($"cpu: {cpu}, {Environment.ProcessorCount} cores; training the two models...");
-var models = BenchModels.Train(options.Datasets);
+var models = BenchModels.Train(options.Datasets, options.Hidden);
 Console.Error.WriteLine($"trained in {clock.Elapsed.TotalSeconds:0.0} s: V1 {models.V1}, V2 {models.V2}; {models.Rows.Length} request rows tell them apart");
 
 string dir = Directory.CreateTempSubdirectory("backprop-serve-bench-").FullName;
@@ -45,7 +47,12 @@ try
             File.WriteAllBytes(served, v1Bytes);
             var server = mode == "onnx"
                 ? Server.Start("dotnet", [options.Peer, "--model", onnx, "--columns", string.Join(",", BenchModels.Columns), "--classes", string.Join(",", models.V1.ClassNames), "--port", "0"])
-                : Server.Start("dotnet", [options.Cli, "serve", "--model", served, "--port", "0", .. mode == "single" ? new[] { "--max-batch", "1" } : []]);
+                : Server.Start("dotnet", [options.Cli, "serve", "--model", served, "--port", "0", .. mode switch
+                {
+                    "single" => new[] { "--max-batch", "1" },
+                    "lanes1" => ["--compute-lanes", "1"],
+                    _ => [],
+                }]);
             using (server)
             {
                 var reloader = mode == "onnx" ? null : new Reloader(served, v1Bytes, v2Bytes, options.Reloads);
@@ -76,6 +83,7 @@ try
                     ["server_cpu_s"] = Math.Round(result.ServerCpuSeconds, 2),
                     ["cpu"] = cpu,
                     ["cores"] = Environment.ProcessorCount,
+                    ["model"] = models.V1.ToString(),
                 };
                 string json = JsonSerializer.Serialize(line);
                 Console.WriteLine(json);
@@ -120,7 +128,7 @@ static string CpuModel()
 }
 
 internal sealed record Options(string Cli, string Peer, string Datasets, int Clients, double Seconds, double WarmUp, int Reloads, int Rounds,
-    string[] Modes, string? Out)
+    string[] Modes, string? Out, int[] Hidden)
 {
     public static Options Parse(string[] args)
     {
@@ -139,7 +147,8 @@ internal sealed record Options(string Cli, string Peer, string Datasets, int Cli
             int.Parse(Get("--reloads") ?? "10", CultureInfo.InvariantCulture),
             int.Parse(Get("--rounds") ?? "1", CultureInfo.InvariantCulture),
             (Get("--modes") ?? "backprop,onnx,single").Split(','),
-            Get("--out"));
+            Get("--out"),
+            (Get("--hidden") ?? "128,64").Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture)).ToArray());
     }
 }
 
@@ -148,7 +157,7 @@ internal sealed record BenchModels(Model<float> V1, Model<float> V2, double[][] 
 {
     public static readonly string[] Columns = Enumerable.Range(0, 64).Select(i => $"px{i / 8}{i % 8}").ToArray();
 
-    public static BenchModels Train(string datasets)
+    public static BenchModels Train(string datasets, int[] hidden)
     {
         Dataset Named(string file)
         {
@@ -157,7 +166,10 @@ internal sealed record BenchModels(Model<float> V1, Model<float> V2, double[][] 
         }
         var train = Named("optdigits.tra");
         var test = Named("optdigits.tes");
-        var v1 = Model.For(train).Preprocess(PreprocessingKind.Standardize).Dense(128, Activation.Relu).Dense(64, Activation.Relu).Build<float>(1);
+        var builder = Model.For(train).Preprocess(PreprocessingKind.Standardize);
+        foreach (int units in hidden)
+            builder = builder.Dense(units, Activation.Relu);
+        var v1 = builder.Build<float>(1);
         v1.Fit(train, new TrainingOptions { Epochs = 10, Optimizer = new Adam(0.001), Seed = 1 });
         var v2 = Model.For(train).Preprocess(PreprocessingKind.Standardize).Dense(32, Activation.Tanh).Build<float>(2);
         v2.Fit(train, new TrainingOptions { Epochs = 2, Optimizer = new Adam(0.001), Seed = 2 });

@@ -28,13 +28,14 @@ public static partial class ServeCommand
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not reload the model when its file changes." };
         var maxBatch = new Option<string?>("--max-batch") { Description = "Most rows in one forward pass of concurrent requests (default 256; 1 turns batching off).", HelpName = "ROWS" };
         var batchDelay = new Option<string?>("--batch-delay") { Description = "Longest wait for a batch to fill, in milliseconds (default 0: a batch is what queued during the previous one).", HelpName = "MS" };
+        var lanes = new Option<string?>("--compute-lanes") { Description = "Forward passes that may run at once (default: the processor count); requests batch when all are busy.", HelpName = "N" };
         var maxRecords = new Option<string?>("--max-records") { Description = "Most records in one request (default 1000).", HelpName = "N" };
         var maxBody = new Option<string?>("--max-body-bytes") { Description = "Largest request body (default 4194304).", HelpName = "BYTES" };
         var command = new Command("serve",
             "Serve a model over HTTP: POST /predict (JSON records by column name, or CSV), GET /health, /model, /metrics (Prometheus), /openapi.json. " +
             "The model file is reloaded atomically when it changes; a broken file is refused and the old model keeps serving. Ctrl+C or SIGTERM " +
             "stops it after the requests in flight.");
-        foreach (var option in new Option[] { model, port, host, name, noWatch, maxBatch, batchDelay, maxRecords, maxBody })
+        foreach (var option in new Option[] { model, port, host, name, noWatch, maxBatch, batchDelay, lanes, maxRecords, maxBody })
             command.Options.Add(option);
         command.SetAction(parse => App.Guard(error, () =>
         {
@@ -46,7 +47,7 @@ public static partial class ServeCommand
                 Host = parse.GetValue(host) ?? "127.0.0.1",
                 Port = PlaygroundCommand.ParsePort(parse.GetValue(port) ?? DefaultPort.ToString(CultureInfo.InvariantCulture)),
                 Watch = !parse.GetValue(noWatch),
-                Configure = ModelOptions(parse.GetValue(maxBatch), parse.GetValue(batchDelay), parse.GetValue(maxRecords), parse.GetValue(maxBody)),
+                Configure = ModelOptions(parse.GetValue(maxBatch), parse.GetValue(batchDelay), parse.GetValue(lanes), parse.GetValue(maxRecords), parse.GetValue(maxBody)),
             };
             using var app = BackpropServer.Build(options);
             Start(app, options);
@@ -87,8 +88,9 @@ public static partial class ServeCommand
     }
 
     /// <summary>The model options from the command line's numbers, each checked with a message naming its option.</summary>
-    private static Action<BackpropModelOptions> ModelOptions(string? maxBatch, string? batchDelay, string? maxRecords, string? maxBody)
+    private static Action<BackpropModelOptions> ModelOptions(string? maxBatch, string? batchDelay, string? lanes, string? maxRecords, string? maxBody)
     {
+        int? computeLanes = lanes is null ? null : Int(lanes, "--compute-lanes", 1, 1024);
         int? batch = maxBatch is null ? null : Int(maxBatch, "--max-batch", 1, 65_536);
         double? delay = batchDelay is null ? null : Number(batchDelay, "--batch-delay", 0, 100);
         int? records = maxRecords is null ? null : Int(maxRecords, "--max-records", 1, 1_000_000);
@@ -99,6 +101,8 @@ public static partial class ServeCommand
                 o.MaxBatchRows = b;
             if (delay is { } d)
                 o.MaxBatchDelay = TimeSpan.FromMilliseconds(d);
+            if (computeLanes is { } l)
+                o.ComputeLanes = l;
             if (records is { } r)
                 o.MaxRecordsPerRequest = r;
             if (body is { } m)
