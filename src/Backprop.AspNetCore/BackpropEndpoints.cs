@@ -48,10 +48,12 @@ public static class BackpropEndpoints
         var log = services.GetService<ILoggerFactory>()?.CreateLogger("Backprop.AspNetCore.Endpoints");
         prefix = prefix.TrimEnd('/');
         var group = endpoints.MapGroup(prefix);
+        // Resolved at the first request, once (the model is loaded then if the host has not loaded it yet).
+        var predictor = new Lazy<BackpropPredictor>(() => models.Get(name), LazyThreadSafetyMode.PublicationOnly);
         string tag = $"model '{name}'";
 
         string predictRoute = prefix + "/predict";
-        group.MapPost("/predict", Handler(context => Predict(context, models.Get(name), metrics, predictRoute, log)))
+        group.MapPost("/predict", Handler(context => Predict(context, predictor.Value, metrics, predictRoute, log)))
             .WithName(Id(name, "predict"))
             .WithTags(tag)
             .WithSummary("Predict one record or many")
@@ -66,7 +68,7 @@ public static class BackpropEndpoints
             .Produces(StatusCodes.Status503ServiceUnavailable, typeof(ErrorResponse), "application/json");
 
         string modelRoute = prefix + "/model";
-        group.MapGet("/model", Handler(context => Info(context, models.Get(name), metrics, modelRoute)))
+        group.MapGet("/model", Handler(context => Info(context, predictor.Value, metrics, modelRoute)))
             .WithName(Id(name, "model")).WithTags(tag)
             .WithSummary("The model served: schema, classes, metrics, version, file hash, reloads, limits")
             .Produces(StatusCodes.Status200OK, typeof(ModelInfoResponse), "application/json")
@@ -75,7 +77,7 @@ public static class BackpropEndpoints
         foreach (var (route, kind) in new[] { ("/health", "both"), ("/health/live", "live"), ("/health/ready", "ready") })
         {
             string label = prefix + route;
-            group.MapGet(route, Handler(context => Health(context, models.Get(name), metrics, label, kind)))
+            group.MapGet(route, Handler(context => Health(context, predictor.Value, metrics, label, kind)))
                 .WithName(Id(name, route.Trim('/').Replace('/', '-'))).WithTags(tag)
                 .WithSummary(kind switch
                 {

@@ -45,7 +45,7 @@ public static partial class ServeCommand
                 ModelPath = path,
                 ModelName = parse.GetValue(name) is { } n ? CheckName(n) : NameOf(path),
                 Host = parse.GetValue(host) ?? "127.0.0.1",
-                Port = PlaygroundCommand.ParsePort(parse.GetValue(port) ?? DefaultPort.ToString(CultureInfo.InvariantCulture)),
+                Port = parse.GetValue(port) is { } p ? Int(p, "--port", 0, 65535, "a port number") : DefaultPort,
                 Watch = !parse.GetValue(noWatch),
                 Configure = ModelOptions(parse.GetValue(maxBatch), parse.GetValue(batchDelay), parse.GetValue(lanes), parse.GetValue(maxRecords), parse.GetValue(maxBody)),
             };
@@ -110,10 +110,10 @@ public static partial class ServeCommand
         };
     }
 
-    private static int Int(string text, string option, int min, int max) =>
+    private static int Int(string text, string option, int min, int max, string what = "a whole number") =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
             ? v
-            : throw new BackpropException($"{option}: expected a whole number from {min:N0} to {max:N0}, got '{text}'.");
+            : throw new BackpropException($"{option}: expected {what} from {min.ToString(what == "a port number" ? "D" : "N0", CultureInfo.InvariantCulture)} to {max.ToString(what == "a port number" ? "D" : "N0", CultureInfo.InvariantCulture)}, got '{text}'.");
 
     private static double Number(string text, string option, double min, double max) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max
