@@ -47,6 +47,7 @@ public static class App
         root.Subcommands.Add(InfoCommand.Create(streams));
         root.Subcommands.Add(GradcheckCommand.Create(streams));
         root.Subcommands.Add(PlaygroundCommand.Create(streams));
+        root.Subcommands.Add(ServeCommand.Create(streams));
         return root;
     }
 

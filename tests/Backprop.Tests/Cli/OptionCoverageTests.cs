@@ -21,6 +21,7 @@ public sealed partial class OptionCoverageTests
     private const string Checkpoint = nameof(CommandProcessTests.Train_CheckpointsEveryNEpochsAndResumesToMoreEpochs_QuietPrintsOnlyTheSummary);
     private const string V1Data = nameof(CommandProcessTests.EvaluatePredictAndPlot_AVersion1ModelWithEveryDataOption);
     private const string Plot = nameof(CommandProcessTests.Plot_TheBoundaryOnADataFileAndOnABuiltInDataset);
+    private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
     private static readonly Dictionary<string, Dictionary<string, string>> Map = new()
@@ -93,6 +94,12 @@ public sealed partial class OptionCoverageTests
             ["--target"] = nameof(CommandProcessTests.Gradcheck_AModelWithToleranceAndEpsilon_PassesAndFails),
             ["--tolerance"] = nameof(CommandProcessTests.Gradcheck_AModelWithToleranceAndEpsilon_PassesAndFails),
             ["--epsilon"] = nameof(CommandProcessTests.Gradcheck_AModelWithToleranceAndEpsilon_PassesAndFails),
+        },
+        ["serve"] = new()
+        {
+            ["--model"] = Serve, ["--port"] = Serve, ["--host"] = Serve, ["--name"] = Serve, ["--no-watch"] = Serve,
+            ["--max-batch"] = Serve, ["--batch-delay"] = Serve, ["--compute-lanes"] = Serve, ["--max-records"] = Serve,
+            ["--max-body-bytes"] = Serve,
         },
         ["playground"] = new()
         {

@@ -452,4 +452,60 @@ public sealed class CommandProcessTests(CliProcessFixture fx)
             lock (err)
                 Assert.Contains("note: could not open a browser", err.ToString());
     }
+
+    [Fact]
+    public async Task Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var scratch = fx.Scratch();
+        var (program, prefix) = ToolProcess.Command();
+        var info = ToolProcess.Info(program, [.. prefix, "serve", "--model", "cls.json", "--port", "0", "--host", "127.0.0.1",
+            "--name", "two-blobs", "--no-watch", "--max-batch", "8", "--batch-delay", "1", "--compute-lanes", "1",
+            "--max-records", "3", "--max-body-bytes", "2048"], scratch.Dir, null);
+        using var p = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromSeconds(60));
+            string? line = await p.StandardOutput.ReadLineAsync(wait.Token);
+            var m = System.Text.RegularExpressions.Regex.Match(line ?? "", @"on (http://127\.0\.0\.1:\d+)/");
+            Assert.True(m.Success, line);
+            Assert.Contains("'two-blobs'", line);
+            string url = m.Groups[1].Value;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            async Task<(int Status, string Body)> Post(string body)
+            {
+                using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync(url + "/predict", content, ct);
+                return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+            }
+            // The model was trained on two.csv (x1, x2 -> a or b): a raw record by column name, and the class it gets.
+            var one = await Post("""{"x1": 1.5, "x2": -1}""");
+            Assert.True(one.Status == 200, one.Body);
+            Assert.Contains("\"b\"", one.Body);
+            var model = await http.GetStringAsync(url + "/model", ct);
+            Assert.Contains("two-blobs", model);
+            // --max-records 3: four records are refused, naming the limit; --max-body-bytes 2048: a larger body too.
+            var four = await Post("""[{"x1": 1, "x2": 0}, {"x1": 1, "x2": 0}, {"x1": 1, "x2": 0}, {"x1": 1, "x2": 0}]""");
+            Assert.True(four.Status is >= 400 and < 500, four.Body);
+            Assert.Contains("3", four.Body);
+            var big = await Post("{\"x1\": 1, \"x2\": 0, \"pad\": \"" + new string('x', 4000) + "\"}");
+            Assert.Equal(413, big.Status);
+            // --no-watch: another model copied over the file is not loaded (the version stays 1).
+            File.Copy(Path.Combine(scratch.Dir, "reg.json"), Path.Combine(scratch.Dir, "cls.json"), overwrite: true);
+            await Task.Delay(2000, ct);
+            Assert.Contains("\"model_version\":1", (await http.GetStringAsync(url + "/model", ct)).Replace(" ", ""));
+            ToolProcess.Signal(p.Id, 15);
+            using var exit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            exit.CancelAfter(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(exit.Token);
+        }
+        finally
+        {
+            if (!p.HasExited)
+                p.Kill();
+        }
+        // A server's SIGTERM is its normal stop: the requests in flight finish and it exits 0 (docs/cli.md).
+        Assert.Equal(0, p.ExitCode);
+    }
 }
