@@ -19,8 +19,11 @@ public static class ExplainCommand
     /// <summary>The output formats.</summary>
     public enum Format
     {
+        /// <summary>Terminal text (coloured on a terminal).</summary>
         Text,
+        /// <summary>Markdown with $$...$$ equations.</summary>
         Markdown,
+        /// <summary>JSON for programs (docs/explain-format.md).</summary>
         Json,
     }
 
