@@ -38,7 +38,9 @@ public static class DataFiles
         if (labelsPath is not null || LooksLikeIdx(dataPath))
         {
             var classes = csv?.Columns?.ClassNames is { Count: > 0 } c ? c : csv?.Classes;
-            var images = labelsPath is not null ? IdxDataset.Read(dataPath, labelsPath, classes) : IdxDataset.ReadImages(dataPath, classes);
+            var images = labelsPath is not null
+                ? IdxDataset.Read(dataPath, labelsPath, classes, csv?.MaxValues)
+                : IdxDataset.ReadImages(dataPath, classes, csv?.MaxValues);
             return new DataFile(images, IdxDataset.SchemaOf(images));
         }
         return CsvDataset.ReadFile(dataPath, csv);

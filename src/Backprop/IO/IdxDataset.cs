@@ -39,7 +39,10 @@ public static class IdxDataset
     public const long MaxBytes = 1L << 30;
 
     /// <summary>Reads one IDX file.</summary>
-    public static IdxArray ReadArray(string path)
+    public static IdxArray ReadArray(string path) => ReadArray(path, null);
+
+    /// <summary>Reads one IDX file; with <paramref name="maxValues"/>, a header that gives more values is refused before the data is read.</summary>
+    internal static IdxArray ReadArray(string path, long? maxValues)
     {
         Stream file;
         try
@@ -51,7 +54,7 @@ public static class IdxDataset
             throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
         }
         using (file)
-            return ParseArray(file, path);
+            return ParseArray(file, path, maxValues);
     }
 
     /// <summary>Parses one IDX file's bytes (plain or gzipped).</summary>
@@ -62,7 +65,9 @@ public static class IdxDataset
     }
 
     /// <summary>Parses one IDX stream (plain or gzipped).</summary>
-    public static IdxArray ParseArray(Stream stream, string source = "idx")
+    public static IdxArray ParseArray(Stream stream, string source = "idx") => ParseArray(stream, source, null);
+
+    private static IdxArray ParseArray(Stream stream, string source, long? maxValues)
     {
         try
         {
@@ -74,9 +79,9 @@ public static class IdxDataset
             {
                 var rest = new MemoryStream(magic, 0, got, writable: false);
                 using var gz = new GZipStream(new ConcatStream(rest, stream), CompressionMode.Decompress, leaveOpen: true);
-                return ParsePlain(gz, source, gzipped: true, prefix: null);
+                return ParsePlain(gz, source, gzipped: true, prefix: null, maxValues);
             }
-            return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray());
+            return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray(), maxValues);
         }
         catch (InvalidDataException e)
         {
@@ -93,12 +98,22 @@ public static class IdxDataset
     /// with <see cref="PreprocessingKind.Pixels"/>). Classes are the label values present, ordered by value, unless
     /// <paramref name="classes"/> gives them.
     /// </summary>
-    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
-        ToDataset(ReadArray(imagesPath), ReadArray(labelsPath), imagesPath, labelsPath, classes);
+    /// <remarks>
+    /// At most <paramref name="maxValues"/> pixel values (default <see cref="DataLimits.MaxValues"/>): a header that
+    /// gives more is refused before any data is read.
+    /// </remarks>
+    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null, long? maxValues = null)
+    {
+        long limit = DataLimits.Check(maxValues);
+        return ToDataset(ReadArray(imagesPath, limit), ReadArray(labelsPath, limit), imagesPath, labelsPath, classes, limit);
+    }
 
-    /// <summary>Reads an images file alone (no targets), e.g. for prediction.</summary>
-    public static Dataset ReadImages(string imagesPath, IReadOnlyList<string>? classes = null) =>
-        ToDataset(ReadArray(imagesPath), null, imagesPath, null, classes);
+    /// <summary>Reads an images file alone (no targets), e.g. for prediction; at most <paramref name="maxValues"/> values as in <see cref="Read"/>.</summary>
+    public static Dataset ReadImages(string imagesPath, IReadOnlyList<string>? classes = null, long? maxValues = null)
+    {
+        long limit = DataLimits.Check(maxValues);
+        return ToDataset(ReadArray(imagesPath, limit), null, imagesPath, null, classes, limit);
+    }
 
     /// <summary>The schema of a dataset read from IDX files: pixels by position, no names.</summary>
     public static DataSchema SchemaOf(Dataset data) => new()
@@ -109,10 +124,19 @@ public static class IdxDataset
         SourceFormat = "idx",
     };
 
-    /// <summary>Builds a dataset from parsed images and (optionally) labels, checking that they agree.</summary>
+    /// <summary>
+    /// Builds a dataset from parsed images and (optionally) labels, checking that they agree. At most
+    /// <paramref name="maxValues"/> pixels (default <see cref="DataLimits.MaxValues"/>), checked before the
+    /// pixels are converted to doubles (8 bytes each).
+    /// </summary>
     public static Dataset ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
-        string? labelsSource = "labels", IReadOnlyList<string>? classes = null)
+        string? labelsSource = "labels", IReadOnlyList<string>? classes = null, long? maxValues = null)
     {
+        ArgumentNullException.ThrowIfNull(images);
+        long limit = DataLimits.Check(maxValues);
+        if (images.Data.Length > limit)
+            throw new BackpropException(DataLimits.TooMany(imagesSource,
+                $"{string.Join(" x ", images.Dimensions)} = {images.Data.LongLength:N0} values", limit));
         if (images.Dimensions.Count < 2)
             throw new BackpropException($"{imagesSource}: an images file needs at least 2 dimensions (count, pixels...), found {images.Dimensions.Count}.");
         if (images.Count == 0)
@@ -156,7 +180,7 @@ public static class IdxDataset
         return Dataset.Classification(features, m, y, cls.Count, cls, imagesSource);
     }
 
-    private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix)
+    private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix, long? maxValues)
     {
         Span<byte> head = stackalloc byte[4];
         if (prefix is null)
@@ -188,18 +212,23 @@ public static class IdxDataset
         if (read < dimBytes.Length)
             throw new BackpropException($"{source}: truncated header: {read} of the {dimBytes.Length} bytes of dimensions.");
         var dims = new int[rank];
-        long total = 1;
         for (int d = 0; d < rank; d++)
         {
             int v = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * d));
             if (v < 0)
                 throw new BackpropException($"{source}: dimension {d} is {v}; expected a size >= 0.");
             dims[d] = v;
-            total = total * v;
-            if (total > MaxBytes)
-                throw new BackpropException(
-                    $"{source}: the header claims {string.Join(" x ", dimBytes.Chunk(4).Select(c => BinaryPrimitives.ReadInt32BigEndian(c)))} values, more than the {MaxBytes} this reader accepts.");
         }
+        // The product in 128 bits: four dimensions of up to 2^31 cannot overflow it, so any claim is judged exactly.
+        Int128 claimed = 1;
+        foreach (int v in dims)
+            claimed *= v;
+        if (maxValues is { } limit && claimed > limit)
+            throw new BackpropException(DataLimits.TooMany(source, $"the header gives {string.Join(" x ", dims)} = {claimed:N0} values", limit));
+        if (claimed > MaxBytes)
+            throw new BackpropException(
+                $"{source}: the header claims {string.Join(" x ", dims)} values, more than the {MaxBytes} this reader accepts.");
+        long total = (long)claimed;
         // Grow the buffer with the data actually present, never to the claimed size up front.
         var data = new byte[(int)Math.Min(total, 1 << 20)];
         int filled = 0;
