@@ -77,9 +77,16 @@ public static class IdxDataset
                 throw new BackpropException($"{source}: the file is empty; expected an IDX file.");
             if (got >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
             {
-                var rest = new MemoryStream(magic, 0, got, writable: false);
-                using var gz = new GZipStream(new ConcatStream(rest, stream), CompressionMode.Decompress, leaveOpen: true);
-                return ParsePlain(gz, source, gzipped: true, prefix: null, maxValues);
+                var compressed = new TrailerStream(new ConcatStream(new MemoryStream(magic, 0, got, writable: false), stream));
+                IdxArray array;
+                var crc = new Crc32Stream();
+                using (var gz = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true))
+                {
+                    crc.Inner = gz;
+                    array = ParsePlain(crc, source, gzipped: true, prefix: null, maxValues);
+                }
+                compressed.CheckEnd(crc, source);
+                return array;
             }
             return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray(), maxValues);
         }
@@ -258,6 +265,112 @@ public static class IdxDataset
             filled += got;
         }
         return filled;
+    }
+
+    /// <summary>
+    /// The compressed stream under the gzip decoder: keeps the last 8 bytes it passed on, which end a gzip file that
+    /// has nothing after its data (CRC-32 and size of the data, docs/data.md). <see cref="GZipStream"/> itself stops at
+    /// the end of its data and ignores what follows, so this is where bytes after the data are found.
+    /// </summary>
+    private sealed class TrailerStream(Stream inner) : Stream
+    {
+        private readonly byte[] _tail = new byte[8];
+        private long _total;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int got = inner.Read(buffer, offset, count);
+            Keep(buffer.AsSpan(offset, got));
+            return got;
+        }
+
+        private void Keep(ReadOnlySpan<byte> bytes)
+        {
+            _total += bytes.Length;
+            if (bytes.Length >= 8)
+                bytes[^8..].CopyTo(_tail);
+            else if (bytes.Length > 0)
+            {
+                _tail.AsSpan(bytes.Length).CopyTo(_tail);
+                bytes.CopyTo(_tail.AsSpan(8 - bytes.Length));
+            }
+        }
+
+        /// <summary>After the data: the rest of the file read, its last 8 bytes must be the trailer of the data read.</summary>
+        public void CheckEnd(Crc32Stream data, string source)
+        {
+            var rest = new byte[1 << 16];
+            long after = 0;
+            int got;
+            while ((got = inner.Read(rest, 0, rest.Length)) > 0)
+            {
+                Keep(rest.AsSpan(0, got));
+                after += got;
+                if (after > 1 << 20)
+                    break;
+            }
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(_tail);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(_tail.AsSpan(4));
+            if (_total < 18 || crc != data.Crc || size != unchecked((uint)data.Count))
+                throw new BackpropException(
+                    $"{source}: bytes follow the gzip data (the file does not end with the data's gzip trailer, CRC-32 {data.Crc:X8} and size {data.Count:N0}); "
+                    + "nothing may follow an IDX file's data (docs/data.md), and a file of several gzip members is not read either.");
+        }
+    }
+
+    /// <summary>The decompressed bytes on their way to the parser: their count and CRC-32 (IEEE 802.3, as gzip uses).</summary>
+    private sealed class Crc32Stream : Stream
+    {
+        private static readonly uint[] Table = BuildTable();
+        private uint _crc = 0xFFFFFFFF;
+
+        public Stream Inner { get; set; } = Null;
+        public long Count { get; private set; }
+        public uint Crc => ~_crc;
+
+        private static uint[] BuildTable()
+        {
+            var t = new uint[256];
+            for (uint n = 0; n < 256; n++)
+            {
+                uint c = n;
+                for (int k = 0; k < 8; k++)
+                    c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+                t[n] = c;
+            }
+            return t;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int got = Inner.Read(buffer, offset, count);
+            uint c = _crc;
+            for (int i = offset; i < offset + got; i++)
+                c = Table[(c ^ buffer[i]) & 0xFF] ^ (c >> 8);
+            _crc = c;
+            Count += got;
+            return got;
+        }
     }
 
     /// <summary>Reads one stream, then another (to give back bytes already read while sniffing the format).</summary>
