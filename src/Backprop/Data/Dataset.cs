@@ -83,7 +83,8 @@ public sealed class Dataset
     {
         int rows = CheckFeatures(features, inputs, name, featureNames);
         if (classes < 1 || classes > MaxClasses)
-            throw new BackpropException($"{name}: a classification dataset has 1 to {MaxClasses} classes, got {classes}.");
+            throw new BackpropException($"{name}: a classification dataset has 1 to {MaxClasses} classes, got {classes}"
+                + (classes > MaxClasses ? "; a label column with about a value per row is usually an identifier, not a label." : "."));
         if (labels.Length != rows)
             throw new BackpropException($"{name}: {rows} rows need {rows} labels, found {labels.Length}.");
         for (int r = 0; r < rows; r++)

@@ -285,6 +285,11 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (schema.Task == TaskKind.Classification)
         {
             int expected = network.Outputs == 1 ? 2 : network.Outputs;
+            // Also when the names are not given (they would default to "0", "1", ...): per-class measures take
+            // classes x classes, so a classifier of 50,000 outputs would need 10 GB to be evaluated.
+            if (expected > Dataset.MaxClasses)
+                throw new BackpropException(
+                    $"model: a classifier of {network.Outputs} outputs has {expected} classes, more than the {Dataset.MaxClasses} a classifier may have.");
             if (schema.ClassNames.Count == 0)
                 schema = schema with { ClassNames = Dataset.DefaultClassNames(Math.Max(2, expected)) };
             if (schema.ClassNames.Count != expected)

@@ -94,3 +94,28 @@ public sealed class ReaderLimitTests
         Assert.Equal("t.csv: line 1002, column 1 (\"y\"): label \"1000\" is not one of the classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,...).", g.Message);
     }
 }
+
+/// <summary>Dataset.MaxClasses holds on every path a class count enters by: datasets, models, model files, measures.</summary>
+public sealed class ClassLimitTests
+{
+    [Fact]
+    public void EveryPathRefusesMoreThanAThousandClasses()
+    {
+        var x = new double[1001];
+        var y = Enumerable.Range(0, 1001).ToArray();
+        var d = Assert.Throws<BackpropException>(() => Dataset.Classification(x, 1, y, 1001, name: "big"));
+        Assert.Equal("big: a classification dataset has 1 to 1000 classes, got 1001; a label column with about a value per row is usually an identifier, not a label.", d.Message);
+        Assert.Equal(1000, Dataset.Classification(x[..1000], 1, y[..1000], 1000).ClassCount);
+        Assert.Throws<BackpropException>(() => Backprop.Training.Model.Classifier(3, 1001));
+        var net = new Backprop.Nn.Network<float>(1, [new Backprop.Nn.Dense<float>(1, 1001, Backprop.Nn.Activation.Softmax)], Backprop.Nn.Loss.CrossEntropy);
+        var m = Assert.Throws<BackpropException>(() => Backprop.Training.Model<float>.FromNetwork(net, TaskKind.Classification));
+        Assert.Equal("model: a classifier of 1001 outputs has 1001 classes, more than the 1000 a classifier may have.", m.Message);
+        using var dir = new TempDirectory();
+        string text = File.ReadAllText(Reliability.MemoryBoundTests.WriteWideSoftmaxModel(dir.File("wide.json"), 1001));
+        var f = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<float>(text, "wide.json"));
+        Assert.Equal("wide.json: section 'pipeline': a classifier of 1001 outputs has 1001 classes, more than the 1000 a classifier may have.", f.Message);
+        Assert.Throws<BackpropException>(() => Backprop.Training.ClassificationMetrics.From([0], [0], 50_000, 0));
+        Assert.Throws<ArgumentException>(() => Backprop.Training.ClassificationMetrics.From([0, 3], [0, 1], 2, 0));
+        Assert.Equal(1, Backprop.Training.ClassificationMetrics.From([0, 1], [0, 1], 2, 0).Accuracy);
+    }
+}

@@ -142,4 +142,30 @@ public sealed class MemoryBoundTests : IDisposable
         AssertCleanError(Run(32 * MiB, "train", "--data", numbers, "--task", "classification", "--epochs", "1"),
             "holds more than 1000 distinct labels", "or use --task regression if it is a number to predict.");
     }
+
+    /// <summary>A version 2 model file of one softmax layer of <paramref name="units"/> units on one input, and no class names.</summary>
+    internal static string WriteWideSoftmaxModel(string path, int units)
+    {
+        using var w = new StreamWriter(path);
+        w.Write("{\"format\": \"backprop-model\", \"version\": 2, \"precision\": \"float32\", \"inputs\": 1, \"loss\": \"cross-entropy\",\n");
+        w.Write(" \"layers\": [{\"units\": " + units.ToString(CultureInfo.InvariantCulture) + ", \"activation\": \"softmax\", \"bias\": \"per-unit\", \"trainable_bias\": true, \"weights\": [");
+        for (int u = 0; u < units; u++)
+            w.Write(u == 0 ? "[0.5]" : ",[0.5]");
+        w.Write("], \"biases\": [" + string.Join(',', Enumerable.Repeat("0", units)) + "]}]}\n");
+        return path;
+    }
+
+    [Fact]
+    public void AModelFileOfFiftyThousandClassesIsRefusedWhenItIsRead()
+    {
+        // Issue 14 item 9, the model file's path: 50,000 softmax outputs and no class names loaded as 50,000 default
+        // classes (info showed them; evaluate then blamed the data file for having too many classes, and a library
+        // caller could ask ClassificationMetrics for a 50,000 x 50,000 confusion matrix, 10 GB). Refused when read.
+        string model = WriteWideSoftmaxModel(_dir.File("wide.json"), 50_000);
+        string data = _dir.File("d.csv");
+        File.WriteAllLines(data, ["0.5,0", "0.25,1", "1,0"]);
+        string expected = "wide.json: section 'pipeline': a classifier of 50000 outputs has 50000 classes, more than the 1000 a classifier may have.";
+        AssertCleanError(Run(96 * MiB, "evaluate", "--model", model, "--data", data), expected);
+        AssertCleanError(Run(96 * MiB, "info", "--model", model), expected);
+    }
 }
