@@ -64,7 +64,7 @@ public static class ModelFile
 
     /// <summary>Reads a model file with the checkpoint state it holds (null for a plain model file).</summary>
     public static (Model<T> Model, TrainingState? Checkpoint) Read<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model"), path);
+        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model", new JsonPrefixCheck(path).Inspect), path);
 
     /// <summary>The file's text for <paramref name="model"/>.</summary>
     public static string Serialize<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -206,12 +206,13 @@ public static class ModelFile
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+            // A UTF-8 byte order mark (some editors add one) is not part of the JSON.
+            int start = bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
+            doc = JsonDocument.Parse(bytes.AsMemory(start), new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            throw new ModelFormatException(
-                $"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", e);
+            throw NotJson(source, e);
         }
         using (doc)
         {
@@ -324,6 +325,63 @@ public static class ModelFile
                 ? ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source)
                 : null;
             return (model, checkpoint);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>The deepest nesting a model file may have (its own structure needs 5 levels).</summary>
+    private const int MaxDepth = 64;
+
+    private static ModelFormatException NotJson(string source, JsonException e) =>
+        new($"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", e);
+
+    /// <summary>
+    /// Checks a model file's bytes as they are read: the first byte that cannot continue valid JSON (the zeros of
+    /// /dev/zero, a binary file, nesting past 64 levels, text after the top-level object) stops the read at once,
+    /// with the message the full parse would give, instead of after the whole file (up to <see cref="MaxFileBytes"/>)
+    /// has been read into memory.
+    /// </summary>
+    private sealed class JsonPrefixCheck(string source)
+    {
+        private JsonReaderState _state = new(new JsonReaderOptions { MaxDepth = MaxDepth });
+        private byte[] _pending = new byte[1 << 17];
+        // Bytes of _pending not consumed yet: the start of a token cut by the end of the last piece.
+        private int _kept;
+        private bool _started;
+
+        public void Inspect(ReadOnlySpan<byte> bytes)
+        {
+            // A token longer than 1 MiB (no model file has one) would be scanned again with every piece: leave it,
+            // and the rest of the file, to the full parse.
+            if (_kept > 1 << 20)
+                return;
+            if (!_started)
+            {
+                _started = true;
+                if (bytes.StartsWith(Utf8Bom))
+                    bytes = bytes[Utf8Bom.Length..];
+            }
+            // What the last piece left unread (a token cut in two) comes first.
+            if (_kept + bytes.Length > _pending.Length)
+                Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _kept + bytes.Length));
+            bytes.CopyTo(_pending.AsSpan(_kept));
+            int length = _kept + bytes.Length;
+            var reader = new Utf8JsonReader(_pending.AsSpan(0, length), isFinalBlock: false, _state);
+            try
+            {
+                while (reader.Read())
+                {
+                }
+            }
+            catch (JsonException e)
+            {
+                throw NotJson(source, e);
+            }
+            _state = reader.CurrentState;
+            int consumed = (int)reader.BytesConsumed;
+            _kept = length - consumed;
+            _pending.AsSpan(consumed, _kept).CopyTo(_pending);
         }
     }
 
