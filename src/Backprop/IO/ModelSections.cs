@@ -177,13 +177,13 @@ internal static class ModelSections
     };
 
     /// <summary>A section through the context; a JSON error becomes a <see cref="ModelFormatException"/> naming the field.</summary>
-    public static TSection Read<TSection>(System.Text.Json.JsonElement element, string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSection> info, string source)
+    public static TSection Read<TSection>(JsonValue element, string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSection> info, string source)
     {
-        if (element.ValueKind != System.Text.Json.JsonValueKind.Object)
-            throw new ModelFormatException($"{source}: field '{name}': expected an object, found {Describe(element.ValueKind)}.");
+        if (element.Kind != System.Text.Json.JsonTokenType.StartObject)
+            throw new ModelFormatException($"{source}: field '{name}': expected an object, found {JsonValue.Describe(element.Kind)}.");
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize(element, info)
+            return System.Text.Json.JsonSerializer.Deserialize(element.Bytes.Span, info)
                 ?? throw new ModelFormatException($"{source}: field '{name}': expected an object, found null.");
         }
         catch (System.Text.Json.JsonException e)
@@ -234,17 +234,7 @@ internal static class ModelSections
         _ => "an object",
     };
 
-    private static string Describe(System.Text.Json.JsonValueKind k) => k switch
-    {
-        System.Text.Json.JsonValueKind.Array => "an array",
-        System.Text.Json.JsonValueKind.String => "a string",
-        System.Text.Json.JsonValueKind.Number => "a number",
-        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "true/false",
-        System.Text.Json.JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
-
-    public static Training.Model<T> FromVersion2<T>(Nn.Network<T> network, Dictionary<string, System.Text.Json.JsonElement> sections, string source)
+    public static Training.Model<T> FromVersion2<T>(Nn.Network<T> network, Dictionary<string, JsonValue> sections, string source)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Data.DataSchema schema;
@@ -301,7 +291,7 @@ internal static class ModelSections
     /// <c>training</c>, feature names from <c>data</c>, the scaling from <c>preprocessing</c>. Version 1 did not record
     /// the label and dropped columns: reading data for such a model still takes the CSV options.
     /// </summary>
-    public static Training.Model<T> FromVersion1<T>(Nn.Network<T> network, Dictionary<string, System.Text.Json.JsonElement> sections, string source)
+    public static Training.Model<T> FromVersion1<T>(Nn.Network<T> network, Dictionary<string, JsonValue> sections, string source)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var task = InferTask(network);

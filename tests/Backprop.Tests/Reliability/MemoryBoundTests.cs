@@ -182,4 +182,26 @@ public sealed class MemoryBoundTests : IDisposable
         AssertCleanError(Run(32 * MiB, "predict", "--model", "/dev/zero", "--data", "/dev/zero"), expected);
         AssertCleanError(Run(32 * MiB, "export", "--model", "/dev/zero", "--onnx", _dir.File("m.onnx")), expected);
     }
+
+    [Fact]
+    public void ReadingAModelFileTakesItsBytesAndTheModelNotADocumentOfItsTokens()
+    {
+        // A model file with a 10 MB section of "0," repeated: as a JsonDocument (12 bytes of index a token, and more
+        // while it grows) it took about 17 times its size. Read token by token into the model, it takes its bytes,
+        // and the section's text kept for writing back (2 bytes a character).
+        var model = Backprop.Training.Model.Classifier(2, 2).Dense(3).Build(1);
+        string path = _dir.File("notes.json");
+        model.Save(path);
+        string text = File.ReadAllText(path);
+        const int zeros = 5_000_000;
+        var notes = new StringBuilder(2 * zeros + 32).Append(",\n  \"notes\": [");
+        for (int i = 0; i < zeros; i++)
+            notes.Append(i == 0 ? "0" : ",0");
+        notes.Append("]\n}\n");
+        File.WriteAllText(path, text[..text.LastIndexOf('}')].TrimEnd() + notes);
+        long size = new FileInfo(path).Length;
+        var r = Run(Base + 4 * size, "info", "--model", path);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("notes", r.Output);
+    }
 }

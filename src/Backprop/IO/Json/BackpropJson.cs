@@ -44,14 +44,24 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
     {
         if (reader.TokenType != JsonTokenType.StartArray)
             throw new JsonException("expected an array of numbers");
-        var values = new List<double>();
+        // The serializer gives a converter its whole value at once: count the elements first on a copy of the
+        // reader, then fill one array of that length (a growing list holds up to twice the values, then copies them).
+        var probe = reader;
+        int count = 0;
+        while (probe.Read() && probe.TokenType != JsonTokenType.EndArray)
+        {
+            probe.Skip();
+            count++;
+        }
+        var values = new double[count];
+        int i = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double v) || !double.IsFinite(v))
-                throw new JsonException($"expected a finite number at element {values.Count}");
-            values.Add(v);
+                throw new JsonException($"expected a finite number at element {i}");
+            values[i++] = v;
         }
-        return [.. values];
+        return values;
     }
 
     /// <inheritdoc/>
