@@ -157,23 +157,44 @@ public sealed class ModelBuilder
     /// <summary>Builds the model in single precision, weights drawn from <paramref name="seed"/>.</summary>
     public Model<float> Build(long seed = 0) => Build<float>(seed);
 
+    /// <summary>
+    /// The most parameters (weights and biases) a model may have: 2^27 = 134,217,728. Training one takes about 28 bytes
+    /// a parameter in float32 with Adam (weights, gradients, a backup, the optimizer's two moments in double), its
+    /// model file up to 17 bytes a parameter (docs/reliability.md).
+    /// </summary>
+    public const long MaxParameters = 1L << 27;
+
     /// <summary>Builds the model in element type <typeparamref name="T"/>, weights drawn from <paramref name="seed"/>.</summary>
     public Model<T> Build<T>(long seed = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int outputs = _outputs;
         if (_task == TaskKind.Classification && _outputActivation == Activation.Sigmoid && _outputs == 2)
             outputs = 1;
-        var layers = new List<Dense<T>>();
-        int fanIn = _inputs;
+        // The size first, in 64 bits, before anything is allocated.
+        long parameters = 0;
+        int width = _inputs;
         foreach (var (s, _) in _hidden)
         {
-            layers.Add(new Dense<T>(fanIn, s.Units, s.Activation, s.Bias, s.TrainableBias));
-            fanIn = s.Units;
+            parameters += (long)width * s.Units + Dense<T>.BiasCount(s.Bias, s.Units);
+            width = s.Units;
         }
-        layers.Add(new Dense<T>(fanIn, outputs, _outputActivation));
+        parameters += (long)width * outputs + outputs;
+        if (parameters > MaxParameters)
+            throw new BackpropException(
+                $"This network ({_inputs} -> {string.Join(" -> ", _hidden.Select(h => h.Spec.Units).Append(outputs))}) would have {parameters:N0} parameters, "
+                + $"more than the {MaxParameters:N0} a model may have (training takes about 28 bytes a parameter with adam in float32: "
+                + $"{DataLimits.Bytes(parameters * 28)} here); use smaller layers.");
+        var layers = new List<Dense<T>>();
+        int fanIn = _inputs;
         Network<T> network;
         try
         {
+            foreach (var (s, _) in _hidden)
+            {
+                layers.Add(new Dense<T>(fanIn, s.Units, s.Activation, s.Bias, s.TrainableBias));
+                fanIn = s.Units;
+            }
+            layers.Add(new Dense<T>(fanIn, outputs, _outputActivation));
             network = new Network<T>(_inputs, layers, _loss);
         }
         catch (ArgumentException e)

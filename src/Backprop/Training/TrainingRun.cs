@@ -65,6 +65,11 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         _seed = seed;
         _optimizer = options.Optimizer ?? throw new ArgumentException("The options need an optimizer.", nameof(options));
 
+        // Before anything is allocated: refuse a run that cannot fit, or whose checkpoints could not be written.
+        var footprint = TrainingFootprint.Of(_net, _optimizer, options, train.Rows, validation?.Rows ?? 0);
+        footprint.RequireMemory();
+        options.Checkpoint?.Writer.Check(model, footprint);
+
         _rows = train.Rows;
         _maxAbsInput = new double[_net.Inputs];
         _y = new Targets(_net, train);

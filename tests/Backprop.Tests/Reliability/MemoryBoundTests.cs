@@ -204,4 +204,35 @@ public sealed class MemoryBoundTests : IDisposable
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("notes", r.Output);
     }
+
+    [Fact]
+    public void NetworksTooLargeToTrainAreRefusedBeforeTheyAreAllocated()
+    {
+        // Issue 14 item 11: 46341 x 46341 wrapped to a negative size (internal error: OverflowException); 100000 x 100000
+        // to a wrong 1.4 billion weights (5.4 GB allocated, then a failure). Sizes are now taken in 64 bits and bounded.
+        AssertCleanError(Run(64 * MiB, "train", "--dataset", "moons", "--hidden", "46341,46341", "--epochs", "1"),
+            "This network (2 -> 46341 -> 46341 -> 2) would have 2,147,766,329 parameters, more than the 134,217,728 a model may have");
+        AssertCleanError(Run(64 * MiB, "train", "--dataset", "moons", "--hidden", "100000,100000", "--epochs", "1"),
+            "would have 10,000,600,002 parameters");
+        // Within the parameter limit but not within this process's memory: refused before the first epoch, saying why.
+        var r = Run(128 * MiB, "train", "--dataset", "moons", "--hidden", "3000,3000", "--epochs", "1");
+        Assert.True(r.ExitCode == 2 && r.Error.Trim().Split('\n').Length == 1, r.ToString());
+        Assert.StartsWith("error: Training this model needs about", r.Error);
+        Assert.Contains("9,018,002 parameters: 20 bytes each for the backup and the optimizer's state", r.Error);
+        Assert.Contains("use smaller layers, fewer rows, or an optimizer with less state (sgd keeps none).", r.Error);
+        Assert.DoesNotContain(r.Output.Split('\n'), line => line.StartsWith("epoch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ExplainStepsAreCappedAndTheCapRunsWithinItsBound()
+    {
+        // Issue 14 item 11: explain --steps 100000000 grew its loss history to 5.3 GB. At most 100,000 steps, which
+        // run (text or JSON, the history printed) within 16 MiB + 400 bytes a step.
+        AssertCleanError(Run(64 * MiB, "explain", "--steps", "100000000"),
+            "steps: expected 1 to 100,000 updates, got 100,000,000");
+        AssertCleanError(Run(64 * MiB, "explain", "--steps", "100001"), "got 100,001");
+        long heap = Base + 400L * 100_000;
+        AssertSuccess(Run(heap, "explain", "--steps", "100000"));
+        AssertSuccess(Run(heap, "explain", "--steps", "100000", "--format", "json"));
+    }
 }
