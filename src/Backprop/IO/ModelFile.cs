@@ -31,8 +31,12 @@ public static class ModelFile
     /// <summary>The oldest version this build reads.</summary>
     public const int OldestVersion = 1;
 
-    /// <summary>The largest model (or checkpoint) file this build reads: 1 GiB, counted while reading.</summary>
-    public const long MaxFileBytes = 1L << 30;
+    /// <summary>
+    /// The largest model (or checkpoint) file this build reads and writes: 2,147,483,591 bytes (2 GiB, the most one
+    /// array holds), counted while reading and while writing, so no file is written that could not be read back.
+    /// Reading one takes its bytes and the model it holds (docs/reliability.md).
+    /// </summary>
+    public static long MaxFileBytes => Array.MaxLength;
 
     /// <summary>The section that makes a model file a checkpoint.</summary>
     public const string CheckpointSection = "checkpoint";
@@ -45,7 +49,55 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckSavable(model.Network);
-        AtomicFile.Write(path, stream => Write(model, stream, null));
+        FileRoom.RequireForModel(model, path);
+        WriteFile(path, "model file", stream => Write(model, stream, null));
+    }
+
+    /// <summary>Writes through <see cref="AtomicFile"/>, capped at <see cref="MaxFileBytes"/>: a file that would pass it is not written.</summary>
+    internal static void WriteFile(string path, string what, Action<Stream> write)
+    {
+        long limit = WriteLimitForTests.Value ?? MaxFileBytes;
+        try
+        {
+            AtomicFile.Write(path, stream => write(new CappedStream(stream, limit)));
+        }
+        catch (CappedStream.FullException)
+        {
+            throw new BackpropException(
+                $"{path}: the {what} would be more than {limit:N0} bytes, the most a model or checkpoint file may be (it could not be read back); "
+                + "nothing was written and any previous file is unchanged.");
+        }
+    }
+
+    /// <summary>Tests only: a smaller cap for <see cref="WriteFile"/> than <see cref="MaxFileBytes"/>. Per async flow.</summary>
+    internal static readonly AsyncLocal<long?> WriteLimitForTests = new();
+
+    /// <summary>A stream that refuses to take more than its limit (the write then fails, and AtomicFile leaves the target as it was).</summary>
+    private sealed class CappedStream(Stream inner, long limit) : Stream
+    {
+        private long _written;
+
+        public sealed class FullException : Exception;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _written;
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _written += buffer.Length;
+            if (_written > limit)
+                throw new FullException();
+            inner.Write(buffer);
+        }
     }
 
     /// <summary>Writes a bare network (no preprocessing; the task inferred from its output layer) to <paramref name="path"/> atomically.</summary>
@@ -53,7 +105,8 @@ public static class ModelFile
     {
         var model = Wrap(network);
         CheckSavable(network);
-        AtomicFile.Write(path, stream => Write(model, stream, null, sections: false));
+        FileRoom.RequireForModel(model, path);
+        WriteFile(path, "model file", stream => Write(model, stream, null, sections: false));
     }
 
     /// <summary>Reads a model file in single precision.</summary>

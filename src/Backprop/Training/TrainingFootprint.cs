@@ -30,6 +30,9 @@ public sealed record TrainingFootprint
     /// <summary>Epochs the run asks for (a checkpoint holds one history entry per epoch trained).</summary>
     public required int Epochs { get; init; }
 
+    /// <summary>Epochs between the run's checkpoints (0: a checkpoint only when it is cancelled, or none).</summary>
+    public int CheckpointEveryEpochs { get; init; }
+
     /// <summary>
     /// Bytes the run allocates besides the model (its weights and gradients exist already) and the raw data: the inputs in the
     /// network's type, regression targets, labels and order, a backup of the parameters, the best weights, the
@@ -73,6 +76,7 @@ public sealed record TrainingFootprint
             KeepsBestWeights = best,
             TrainingRows = trainingRows,
             Epochs = options.Epochs,
+            CheckpointEveryEpochs = options.Checkpoint?.EveryEpochs ?? 0,
             RunBytes = run,
         };
     }

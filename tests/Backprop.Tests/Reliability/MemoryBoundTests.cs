@@ -235,4 +235,29 @@ public sealed class MemoryBoundTests : IDisposable
         AssertSuccess(Run(heap, "explain", "--steps", "100000"));
         AssertSuccess(Run(heap, "explain", "--steps", "100000", "--format", "json"));
     }
+
+    [Fact]
+    public void ALargeModelAndItsAdamCheckpointAreWrittenAsStreamsAndReadBack()
+    {
+        // Issue 14 item 6: the model text was built as one string and the checkpoint as a JsonNode tree, so a large model
+        // could train and then not be saved. 5 million parameters (2 -> 2236 -> 2236 -> 2), one Adam step, saved and
+        // checkpointed under a heap of 28 bytes a parameter (weights, gradients, backup, Adam's two moments) + 96 MiB:
+        // the model file (67 MB of text, 135 MB as a string) and the checkpoint (250 MB) must go out as streams.
+        // (docs/reliability.md has the same at 25 million parameters, measured by hand.)
+        const long parameters = 5_013_114;
+        string model = _dir.File("big.json"), checkpoint = _dir.File("big.ck.json");
+        var r = Run(28 * parameters + 96 * MiB, "train", "--dataset", "moons", "--hidden", "2236,2236", "--epochs", "1", "--batch", "200",
+            "--test-fraction", "0", "--save", model, "--checkpoint", checkpoint, "--quiet");
+        AssertSuccess(r);
+        long modelBytes = new FileInfo(model).Length, checkpointBytes = new FileInfo(checkpoint).Length;
+        Assert.InRange(modelBytes, 50_000_000, 17 * parameters + 65_536);
+        Assert.InRange(checkpointBytes, 200_000_000, (17 + 2 * 25) * parameters + 65_536);
+        // The model reads back within its bytes and the model it holds (info reads it in double: 16 bytes a parameter).
+        // (Reading the checkpoint back takes its bytes + 32 bytes a parameter; left out here for time.)
+        var info = Run(modelBytes + 16 * parameters + 64 * MiB, "info", "--model", model);
+        Assert.True(info.ExitCode == 0 && info.Output.Contains("5013114 parameters", StringComparison.Ordinal), info.ToString());
+        using var end = File.OpenRead(checkpoint);
+        end.Seek(-2, SeekOrigin.End);
+        Assert.Equal("}\n"u8.ToArray(), new[] { (byte)end.ReadByte(), (byte)end.ReadByte() });
+    }
 }
