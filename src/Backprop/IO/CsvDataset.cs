@@ -113,10 +113,19 @@ public static class CsvDataset
         {
             foreach (var row in reader)
             {
-                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
-                    continue;
                 // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
                 int line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
+                // A quote that is never closed makes the rest of the file one field of this row (then blamed as ragged
+                // rows, a text label, or too few rows to split). Quotes come in pairs in a row otherwise ("" inside a
+                // quoted field is two): an odd count is that unclosed quote. Counted on the raw row, before any field
+                // is read (Sep removes quotes in place as fields are read).
+                var raw = row.Span;
+                if (raw.Contains('"') && raw.Count('"') % 2 == 1)
+                    throw new BackpropException(
+                        $"{source}: line {line}: a quote (\") opens a field that is never closed, so everything after it to the end of the file "
+                        + "would be one field; close the quote (a quote inside a quoted field is written twice: \"\").");
+                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
+                    continue;
                 if (layout is null)
                 {
                     var fields = new string[row.ColCount];
@@ -163,6 +172,10 @@ public static class CsvDataset
         {
             if (pending.Count == 0)
                 throw new BackpropException($"{source}: the file is empty (no rows).");
+            // One line, all text: a header with no rows under it (not a row whose first feature "is not a number").
+            var only = pending[0].Fields;
+            if (options.Header == HeaderMode.Auto && options.Columns is null && only.All(f => !IsNumber(f)))
+                throw new BackpropException($"{source}: the file has a header ({Shorten(string.Join(", ", only))}) and no data rows.");
             layout = Decide(pending, options, source);
             labels = new Labels(options, layout, source);
             features = new FeatureBlocks.Builder(layout.FeatureColumns.Length);
@@ -178,7 +191,7 @@ public static class CsvDataset
             }
         }
         if (rows == 0)
-            throw new BackpropException($"{source}: the file has a header but no data rows.");
+            throw new BackpropException($"{source}: the file has a header ({Shorten(string.Join(", ", pending[0].Fields))}) and no data rows.");
         return Build(features!.Build(), rows, layout, labels!, options, source);
     }
 
@@ -487,7 +500,10 @@ public static class CsvDataset
         }
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < classes.Count; i++)
-            index.TryAdd(ClassKey(classes[i]), i);
+            if (!index.TryAdd(ClassKey(classes[i]), i) && given is not null)
+                throw new BackpropException(
+                    $"{source}: the classes given{(model is not null ? " (the model's)" : "")} name one label twice: \"{Shorten(classes[index[ClassKey(classes[i])]])}\" and \"{Shorten(classes[i])}\" "
+                    + "(labels are compared as whole numbers where they are ones: 01, 1.0 and 1 are all 1).");
         var classOf = new int[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
