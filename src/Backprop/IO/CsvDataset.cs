@@ -25,6 +25,21 @@ namespace Backprop.IO;
 /// </summary>
 public static class CsvDataset
 {
+    /// <summary>
+    /// The longest line a CSV file may have: 2^22 = 4,194,304 characters (200,000 features of 20 characters). The
+    /// parser holds a whole row at once, with an index entry per field, so the limit bounds what one line can take.
+    /// </summary>
+    public const int MaxLineChars = 1 << 22;
+
+    /// <summary>
+    /// The most fields a row may have: 2^18 = 262,144 (the parser takes about 70 bytes a field of the row it holds;
+    /// IDX images may have more features, up to <see cref="DataSchema.MaxFeatures"/>). Counted as the text is read.
+    /// </summary>
+    public const int MaxColumns = 1 << 18;
+
+    /// <summary>The longest class label, in characters (labels are kept, once each, as text).</summary>
+    public const int MaxLabelChars = 4096;
+
     /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
     public static Dataset Read(string path, CsvOptions? options = null) => ReadFile(path, options).Data;
 
@@ -38,7 +53,8 @@ public static class CsvDataset
         try
         {
             char delimiter = options.Delimiter ?? DetectDelimiter(ReadFirstLines(path));
-            using var reader = ReaderOptions(delimiter, path).FromFile(path);
+            using var text = new LineLimitReader(new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16), path, delimiter);
+            using var reader = ReaderOptions(delimiter, path).From(text);
             return Load(reader, options, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -52,7 +68,8 @@ public static class CsvDataset
     {
         options ??= new CsvOptions();
         char delimiter = options.Delimiter ?? DetectDelimiter(text);
-        using var reader = ReaderOptions(delimiter, source).FromText(text);
+        using var lines = new LineLimitReader(new StringReader(text), source, delimiter);
+        using var reader = ReaderOptions(delimiter, source).From(lines);
         return Load(reader, options, source);
     }
 
@@ -128,6 +145,7 @@ public static class CsvDataset
                     continue;
                 if (layout is null)
                 {
+                    // The first two rows are kept as text (their width is bounded by LineLimitReader).
                     var fields = new string[row.ColCount];
                     for (int c = 0; c < fields.Length; c++)
                         fields[c] = row[c].ToString();
@@ -383,6 +401,9 @@ public static class CsvDataset
 
         private int New(string text, int line, int row)
         {
+            if (text.Length > MaxLabelChars && _task != TaskKind.Regression)
+                throw new BackpropException(
+                    $"{_source}: line {line}, {Column(_layout.Label, _layout.Names)}: the label is {text.Length:N0} characters long, more than the {MaxLabelChars:N0} a label may be.");
             int id = Distinct.Count;
             _ids.Add(text, id);
             Distinct.Add(text);
@@ -578,8 +599,9 @@ public static class CsvDataset
         return false;
     }
 
+    // Any number, finite or not: "1e400" under a header is a number too large (an error about that value), not text.
     private static bool IsNumber(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v);
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     private static int ResolveLabel(string spec, int width, string[]? names, string source)
     {
