@@ -15,6 +15,12 @@ internal readonly record struct JsonValue(ReadOnlyMemory<byte> Bytes, JsonTokenT
     /// <summary>The deepest nesting a model file may have (its own structure needs 6 levels).</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>
+    /// The most keys one object of a model file may have (its own have a few dozen): the duplicate check keeps an
+    /// object's keys, so without a bound a file of one object with a hundred million keys would be held as many strings.
+    /// </summary>
+    public const int MaxKeys = 10_000;
+
     public static JsonReaderOptions Options => new() { MaxDepth = MaxDepth };
 
     /// <summary>
@@ -44,10 +50,16 @@ internal readonly record struct JsonValue(ReadOnlyMemory<byte> Bytes, JsonTokenT
                     break;
                 case JsonTokenType.PropertyName:
                     string name = reader.GetString()!;
-                    if (!keys.Peek()!.Add(name))
+                    var set = keys.Peek()!;
+                    if (!set.Add(name))
                     {
                         var (line, column) = Position(utf8.Span, (int)reader.TokenStartIndex);
                         throw new JsonException($"Duplicate property '{name}': a key may appear only once in an object.", null, line, column);
+                    }
+                    if (set.Count > MaxKeys)
+                    {
+                        var (line, column) = Position(utf8.Span, (int)reader.TokenStartIndex);
+                        throw new JsonException($"An object has more than {MaxKeys:N0} keys; the objects of a model file have a few dozen.", null, line, column);
                     }
                     break;
             }
@@ -91,6 +103,39 @@ internal readonly record struct JsonValue(ReadOnlyMemory<byte> Bytes, JsonTokenT
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
             list.Add(Take(ref r));
         return list;
+    }
+
+    /// <summary>The elements of an array one at a time, without a list of them (an array may have millions).</summary>
+    public ElementEnumerator EnumerateElements() => new(this);
+
+    /// <summary>Enumerates an array's elements (see <see cref="EnumerateElements"/>).</summary>
+    public ref struct ElementEnumerator
+    {
+        private readonly JsonValue _array;
+        private Utf8JsonReader _reader;
+
+        internal ElementEnumerator(JsonValue array)
+        {
+            _array = array;
+            _reader = new Utf8JsonReader(array.Bytes.Span, Options);
+            _reader.Read();
+        }
+
+        public JsonValue Current { get; private set; }
+
+        public readonly ElementEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (!_reader.Read() || _reader.TokenType == JsonTokenType.EndArray)
+                return false;
+            int start = (int)_reader.TokenStartIndex;
+            var kind = _reader.TokenType;
+            if (kind is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                _reader.Skip();
+            Current = new JsonValue(_array.Bytes[start..(int)_reader.BytesConsumed], kind);
+            return true;
+        }
     }
 
     /// <summary>Number of elements of an array, without keeping them.</summary>

@@ -289,16 +289,20 @@ public static class ModelFile
         r.Float32 = hasPrecision && prec.GetString() == "float32";
         int inputs = r.Int(top, "inputs", 1);
         var loss = r.Enum<Loss>(top, "loss", "loss");
-        var layerValues = r.Property(top, "layers", JsonTokenType.StartArray).Elements();
-        if (layerValues.Count == 0)
+        var layersValue = r.Property(top, "layers", JsonTokenType.StartArray);
+        int layerCount = layersValue.Count();
+        if (layerCount == 0)
             throw r.Error("layers", "expected at least one layer");
+        if (layerCount > MaxLayers)
+            throw r.Error("layers", $"{layerCount:N0} layers, more than the {MaxLayers} a model may have");
 
         var layers = new List<Dense<T>>();
         int fanIn = inputs;
-        for (int index = 0; index < layerValues.Count; index++)
+        int index = -1;
+        foreach (var le in layersValue.EnumerateElements())
         {
+            index++;
             string at = $"layers[{index}]";
-            var le = layerValues[index];
             if (le.Kind != JsonTokenType.StartObject)
                 throw r.Error(at, "expected an object");
             var props = Reader.Index(le);
@@ -312,16 +316,21 @@ public static class ModelFile
                     throw r.Error($"{at}.trainable_bias", "expected true or false");
                 trainable = tb.Kind == JsonTokenType.True;
             }
-            if (activation == Activation.Softmax && index < layerValues.Count - 1)
+            if (activation == Activation.Softmax && index < layerCount - 1)
                 throw r.Error($"{at}.activation", "softmax is only supported on the last layer");
-            var rows = r.Property(props, "weights", JsonTokenType.StartArray, at).Elements();
-            if (rows.Count != units)
-                throw r.Error($"{at}.weights", $"expected {units} rows (one per unit), found {rows.Count}");
+            var rows = r.Property(props, "weights", JsonTokenType.StartArray, at);
+            int rowCount = rows.Count();
+            if (rowCount != units)
+                throw r.Error($"{at}.weights", $"expected {units} rows (one per unit), found {rowCount}");
             // Check every row's length before allocating units x inputs weights: sizes the header claims are
             // then bounded by the numbers actually present in the text.
-            for (int u = 0; u < rows.Count; u++)
-                if (rows[u].Kind != JsonTokenType.StartArray || rows[u].Count() != fanIn)
-                    throw r.Error($"{at}.weights[{u}]", $"expected an array of {fanIn} numbers (one per input of the layer)");
+            int check = 0;
+            foreach (var row in rows.EnumerateElements())
+            {
+                if (row.Kind != JsonTokenType.StartArray || row.Count() != fanIn)
+                    throw r.Error($"{at}.weights[{check}]", $"expected an array of {fanIn} numbers (one per input of the layer)");
+                check++;
+            }
             Dense<T> layer;
             try
             {
@@ -331,8 +340,12 @@ public static class ModelFile
             {
                 throw r.Error(at, e.Message.TrimEnd('.'));
             }
-            for (int u = 0; u < rows.Count; u++)
-                r.Numbers(rows[u], layer.Weights.Slice(u * fanIn, fanIn), $"{at}.weights[{u}]");
+            int unit = 0;
+            foreach (var row in rows.EnumerateElements())
+            {
+                r.Numbers(row, layer.Weights.Slice(unit * fanIn, fanIn), $"{at}.weights[{unit}]");
+                unit++;
+            }
             int biasCount = Dense<T>.BiasCount(bias, units);
             bool hasBiases = props.TryGetValue("biases", out var biases);
             if (!hasBiases && biasCount > 0)
@@ -372,10 +385,41 @@ public static class ModelFile
         // Version 1 wrote its metrics under other names; they describe the same training, so they are dropped, not converted.
         if (version >= 2 && sections.TryGetValue("metrics", out var me))
             model.Metrics = ModelSections.Read(me, "metrics", Json.BackpropJson.Default.ModelMetrics, source);
-        TrainingState? checkpoint = sections.TryGetValue(CheckpointSection, out var cp)
-            ? ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source)
-            : null;
+        TrainingState? checkpoint = null;
+        if (sections.TryGetValue(CheckpointSection, out var cp))
+        {
+            CheckOptimizerShape(cp, network, source);
+            checkpoint = ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source);
+        }
         return (model, checkpoint);
+    }
+
+    /// <summary>The most layers a model file may hold (a network of more is not one this library trains).</summary>
+    public const int MaxLayers = 1024;
+
+    /// <summary>
+    /// Before the checkpoint section is read into arrays: its optimizer state holds at most two tensors a layer of at
+    /// most 8 state arrays each (the later check compares every length exactly). Without it, a file of empty arrays
+    /// ("[],[],...") would become an array object per 3 bytes of text.
+    /// </summary>
+    private static void CheckOptimizerShape<T>(JsonValue checkpoint, Network<T> network, string source) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (checkpoint.Kind != JsonTokenType.StartObject)
+            return;
+        var props = Reader.Index(checkpoint);
+        if (!props.TryGetValue("optimizer", out var opt) || opt.Kind != JsonTokenType.StartObject
+            || !Reader.Index(opt).TryGetValue("state", out var state) || state.Kind != JsonTokenType.StartArray)
+            return;
+        int tensors = state.Count();
+        if (tensors > 2 * network.Layers.Count)
+            throw new ModelFormatException($"{source}: field 'checkpoint.optimizer.state': expected at most {2 * network.Layers.Count} value(s) (two a layer), found {tensors:N0}.");
+        int t = 0;
+        foreach (var slots in state.EnumerateElements())
+        {
+            if (slots.Kind == JsonTokenType.StartArray && slots.Count() > 8)
+                throw new ModelFormatException($"{source}: field 'checkpoint.optimizer.state[{t}]': expected at most 8 state arrays, found {slots.Count():N0}.");
+            t++;
+        }
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];

@@ -205,9 +205,9 @@ internal static class ModelSections
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut >= 0)
             message = message[..cut];
-        var element = System.Text.RegularExpressions.Regex.Match(message, @"^expected a finite number at element (\d+)$");
+        var element = System.Text.RegularExpressions.Regex.Match(message, @"^expected a (finite number|whole number) at element (\d+)$");
         if (element.Success)
-            return (field + "[" + element.Groups[1].Value + "]", "expected a finite number");
+            return (field + "[" + element.Groups[2].Value + "]", "expected a " + element.Groups[1].Value + (element.Groups[1].Value == "whole number" ? " in range" : ""));
         var unknown = System.Text.RegularExpressions.Regex.Match(message, @"The JSON property '([^']*)' could not be mapped");
         if (unknown.Success)
             return (field.EndsWith("." + unknown.Groups[1].Value, StringComparison.Ordinal) ? field : field + "." + unknown.Groups[1].Value,

@@ -71,4 +71,42 @@ public sealed class ModelFileHostileTests
         model.Save(longName);
         Assert.Equal(new string('a', 200_000), ModelFile.Load(longName).ClassNames[0]);
     }
+
+    [Fact]
+    public void StructuresThatWouldCostFarMoreThanTheirTextAreBounded()
+    {
+        string text = Text();
+        // An object of more keys than any model file has (the duplicate check keeps an object's keys).
+        string keys = string.Join(", ", Enumerable.Range(0, JsonValue.MaxKeys + 1).Select(i => $"\"k{i}\": 0"));
+        var k = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<double>(text.Replace("\"format\"", "\"extra\": {" + keys + "},\n  \"format\""), "k.json"));
+        Assert.StartsWith("k.json: not valid JSON at line", k.Message);
+        Assert.Contains("more than 10,000 keys", k.Message);
+        // More layers than a model may have.
+        string layer = "{\"units\": 1, \"activation\": \"identity\", \"weights\": [[1]], \"biases\": [0]}";
+        string many = "{\"format\": \"backprop-model\", \"version\": 2, \"inputs\": 1, \"loss\": \"mse\", \"layers\": ["
+            + string.Join(", ", Enumerable.Repeat(layer, ModelFile.MaxLayers + 1)) + "]}";
+        var l = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<double>(many, "l.json"));
+        Assert.Equal("l.json: field 'layers': 1,025 layers, more than the 1024 a model may have.", l.Message);
+        Assert.Equal(ModelFile.MaxLayers, ModelFile.Deserialize<double>(many.Replace("[" + layer + ", ", "[")).Network.Layers.Count);
+    }
+
+    [Fact]
+    public void ACheckpointsOptimizerStateIsShapedBeforeItIsRead()
+    {
+        var model = Model.For(Backprop.Data.SyntheticData.Create("moons", seed: 1)).Dense(4).Build(1);
+        using var dir = new TempDirectory();
+        string path = dir.File("ck.json");
+        model.Fit(Backprop.Data.SyntheticData.Create("moons", seed: 1),
+            new TrainingOptions { Epochs = 1, Checkpoint = CheckpointFile.Every(path, 1) }, TestContext.Current.CancellationToken);
+        string text = File.ReadAllText(path);
+        int at = text.IndexOf("\"state\":[", StringComparison.Ordinal);
+        Assert.True(at > 0, text[^400..]);
+        // 100,000 empty arrays where 4 tensors belong: refused from their count, before an array is made of each.
+        string hostile = text[..(at + 9)] + string.Concat(Enumerable.Repeat("[],", 100_000)) + text[(at + 9)..];
+        var e = Assert.Throws<ModelFormatException>(() => CheckpointFile.Parse(hostile, "ck.json"));
+        Assert.Equal("ck.json: field 'checkpoint.optimizer.state': expected at most 4 value(s) (two a layer), found 100,004.", e.Message);
+        string slots = text[..(at + 10)] + string.Concat(Enumerable.Repeat("[],", 9)) + text[(at + 10)..];
+        Assert.Contains("'checkpoint.optimizer.state[0]': expected at most 8 state arrays, found 11", Assert.Throws<ModelFormatException>(() => CheckpointFile.Parse(slots, "ck.json")).Message);
+        Assert.NotNull(CheckpointFile.Parse(text, "ck.json").State);
+    }
 }

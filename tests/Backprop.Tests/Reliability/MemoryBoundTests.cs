@@ -260,4 +260,26 @@ public sealed class MemoryBoundTests : IDisposable
         end.Seek(-2, SeekOrigin.End);
         Assert.Equal("}\n"u8.ToArray(), new[] { (byte)end.ReadByte(), (byte)end.ReadByte() });
     }
+
+    [Fact]
+    public void ALayerOfMillionsOfRowsIsReadRowByRow()
+    {
+        // 4,000,000 one-weight rows: the reader kept an entry (24 bytes) for each row of a layer before filling it,
+        // 96 MB here besides the 64 MB of weights and gradients (in double, as info reads).
+        const int units = 4_000_000;
+        string path = _dir.File("rows.json");
+        using (var w = new StreamWriter(path))
+        {
+            w.Write("{\"format\": \"backprop-model\", \"version\": 2, \"inputs\": 1, \"loss\": \"mse\", \"layers\": [{\"units\": " + units + ", \"activation\": \"identity\", \"weights\": [");
+            for (int u = 0; u < units; u++)
+                w.Write(u == 0 ? "[0]" : ",[0]");
+            w.Write("], \"biases\": [");
+            for (int u = 0; u < units; u++)
+                w.Write(u == 0 ? "0" : ",0");
+            w.Write("]}]}\n");
+        }
+        long size = new FileInfo(path).Length;
+        var r = Run(size + 16L * 2 * units + 32 * MiB, "info", "--model", path);
+        Assert.True(r.ExitCode == 0 && r.Output.Contains("8000000 parameters", StringComparison.Ordinal), r.ToString());
+    }
 }

@@ -15,7 +15,7 @@ namespace Backprop.IO.Json;
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     WriteIndented = true,
-    Converters = [typeof(StreamingDoubleArrayConverter)])]
+    Converters = [typeof(StreamingDoubleArrayConverter), typeof(CountedIntArrayConverter)])]
 [JsonSerializable(typeof(PipelineSection))]
 [JsonSerializable(typeof(TrainingSection))]
 [JsonSerializable(typeof(TrainingState))]
@@ -53,7 +53,7 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
             probe.Skip();
             count++;
         }
-        var values = new double[count];
+        var values = count == 0 ? [] : new double[count];
         int i = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
@@ -66,6 +66,50 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
 
     /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, double[] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        for (int i = 0; i < value.Length; i++)
+        {
+            writer.WriteNumberValue(value[i]);
+            if ((i & 0xFFFF) == 0xFFFF)
+                writer.Flush();
+        }
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>
+/// Reads an <c>int[]</c> (a checkpoint's row order) by counting its elements first and filling one array of that length
+/// (a growing list holds up to twice the values, then copies them); writes it element by element, flushing every
+/// 65,536 values.
+/// </summary>
+public sealed class CountedIntArrayConverter : JsonConverter<int[]>
+{
+    /// <inheritdoc/>
+    public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+            throw new JsonException("expected an array of whole numbers");
+        var probe = reader;
+        int count = 0;
+        while (probe.Read() && probe.TokenType != JsonTokenType.EndArray)
+        {
+            probe.Skip();
+            count++;
+        }
+        var values = count == 0 ? [] : new int[count];
+        int i = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int v))
+                throw new JsonException($"expected a whole number at element {i}");
+            values[i++] = v;
+        }
+        return values;
+    }
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, int[] value, JsonSerializerOptions options)
     {
         writer.WriteStartArray();
         for (int i = 0; i < value.Length; i++)
