@@ -277,6 +277,9 @@ public static class TrainCommand
         s.Validate();
         var data = LoadData(s);
         var model = BuildModel(s, data);
+        // The model file it will write must fit on its file system: refused now, not after the epochs.
+        if (s.Save is { } save)
+            FileRoom.RequireForModel(model, save);
         var reporter = new Reporter(streams, s.Json);
         var outcome = Train(s, data, model, reporter, streams);
         return Finish(s, data, model, outcome, reporter);

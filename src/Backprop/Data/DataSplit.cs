@@ -47,8 +47,17 @@ public static class DataSplit
         for (int r = 0; r < data.Rows; r++)
             (inPart[r] ? part : rest).Add(r);
         if (rest.Count == 0 || part.Count == 0)
+        {
+            // A class of one row stays whole on the first side (a class of two or more has rows on both): a
+            // stratified split of classification data fails only when every class has a single row.
+            bool allSingle = data.IsClassification && strata.All(rows => rows.Count <= 1);
+            var names = data.IsClassification ? data.ClassNames.Where((_, c) => strata[c].Count == 1).ToList() : [];
             throw new BackpropException(
-                $"{data.Name}: {data.Rows} row(s) cannot be split into two non-empty parts with fraction {fraction}.");
+                $"{data.Name}: {data.Rows} row(s) cannot be split into two non-empty parts with fraction {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                + (!allSingle ? "."
+                    : $": every class has a single row ({string.Join(", ", names.Take(10).Select(n => $"\"{n}\""))}{(names.Count > 10 ? $" and {names.Count - 10} more" : "")}), "
+                      + "and the split is stratified: a class's only row is never split off. Give each class at least two rows, or do not split this data."));
+        }
         return (rest.ToArray(), part.ToArray());
     }
 

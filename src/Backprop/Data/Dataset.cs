@@ -18,24 +18,36 @@ public enum TaskKind
 /// row (regression). Readers produce it, splits and preprocessing map it to new datasets, training and
 /// evaluation consume it. Instances never change after construction.
 /// </summary>
+/// <remarks>
+/// A subset (<see cref="Subset"/>, both parts of <see cref="Split"/>) shares its parent's feature array and keeps
+/// only a row index per row (4 bytes a row instead of 8 a value); its labels and targets are copied. Reading it row by
+/// row (<see cref="FeatureRow"/>, <see cref="CopyFeatures"/>) costs nothing more; <see cref="Features"/> of a subset
+/// gathers its rows into one array at the first call (kept for later calls), so code that can go row by row should.
+/// Training, evaluation and prediction do.
+/// </remarks>
 public sealed class Dataset
 {
     /// <summary>The most classes a dataset may have. A label column with more distinct values is almost always an
     /// identifier (a value per row) taken for the label; the bound also bounds the memory per-class measures take.</summary>
     public const int MaxClasses = 1000;
 
-    private readonly double[] _features;
+    private readonly FeatureBlocks _features;
+    // Row r of this dataset is row _rows[r] of _features; null: every row of _features, in order.
+    private readonly int[]? _rows;
     private readonly double[] _targets;
     private readonly int[] _labels;
+    private double[]? _gathered;
 
-    private Dataset(double[] features, int inputs, TaskKind task, int[] labels, double[] targets, int outputs,
-        IReadOnlyList<string> classNames, bool hasTargets, string name, IReadOnlyList<string>? featureNames, string? targetName)
+    private Dataset(FeatureBlocks features, int inputs, TaskKind task, int[] labels, double[] targets, int outputs,
+        IReadOnlyList<string> classNames, bool hasTargets, string name, IReadOnlyList<string>? featureNames, string? targetName,
+        int[]? rows = null)
     {
         _features = features;
+        _rows = rows;
         _targets = targets;
         _labels = labels;
         Inputs = inputs;
-        Rows = features.Length / inputs;
+        Rows = rows?.Length ?? features.Rows;
         Task = task;
         Outputs = outputs;
         ClassNames = classNames;
@@ -60,9 +72,19 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
+        CheckShape(features, inputs, name, featureNames);
+        return Classification(new FeatureBlocks(features, inputs), inputs, labels, classes, classNames, name, featureNames, targetName);
+    }
+
+    /// <summary>A classification dataset over rows a reader holds in blocks (see <see cref="FeatureBlocks"/>).</summary>
+    internal static Dataset Classification(FeatureBlocks features, int inputs, int[] labels, int classes,
+        IReadOnlyList<string>? classNames = null, string name = "data", IReadOnlyList<string>? featureNames = null,
+        string? targetName = null)
+    {
         int rows = CheckFeatures(features, inputs, name, featureNames);
         if (classes < 1 || classes > MaxClasses)
-            throw new BackpropException($"{name}: a classification dataset has 1 to {MaxClasses} classes, got {classes}.");
+            throw new BackpropException($"{name}: a classification dataset has 1 to {MaxClasses} classes, got {classes}"
+                + (classes > MaxClasses ? "; a label column with about a value per row is usually an identifier, not a label." : "."));
         if (labels.Length != rows)
             throw new BackpropException($"{name}: {rows} rows need {rows} labels, found {labels.Length}.");
         for (int r = 0; r < rows; r++)
@@ -85,6 +107,14 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
+        CheckShape(features, inputs, name, featureNames);
+        return Regression(new FeatureBlocks(features, inputs), inputs, targets, outputs, name, featureNames, targetName);
+    }
+
+    /// <summary>A regression dataset over rows a reader holds in blocks (see <see cref="FeatureBlocks"/>).</summary>
+    internal static Dataset Regression(FeatureBlocks features, int inputs, double[] targets, int outputs = 1, string name = "data",
+        IReadOnlyList<string>? featureNames = null, string? targetName = null)
+    {
         int rows = CheckFeatures(features, inputs, name, featureNames);
         if (outputs < 1)
             throw new BackpropException($"{name}: a regression dataset needs at least 1 output, got {outputs}.");
@@ -104,23 +134,46 @@ public sealed class Dataset
         TaskKind task = TaskKind.Classification, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(features);
+        CheckShape(features, inputs, name, featureNames, allowEmpty: true);
+        return Unlabelled(new FeatureBlocks(features, inputs), inputs, name, featureNames, task, classNames);
+    }
+
+    /// <summary>Rows without targets over rows a reader holds in blocks (see <see cref="FeatureBlocks"/>).</summary>
+    internal static Dataset Unlabelled(FeatureBlocks features, int inputs, string name = "data", IReadOnlyList<string>? featureNames = null,
+        TaskKind task = TaskKind.Classification, IReadOnlyList<string>? classNames = null)
+    {
         CheckFeatures(features, inputs, name, featureNames, allowEmpty: true);
         var names = classNames is null ? [] : (IReadOnlyList<string>)[.. classNames];
         return new Dataset(features, inputs, task, [], [], task == TaskKind.Classification ? names.Count : 0, names, false, name, featureNames, null);
     }
 
-    private static int CheckFeatures(double[] features, int inputs, string name, IReadOnlyList<string>? featureNames, bool allowEmpty = false)
+    private static void CheckShape(double[] features, int inputs, string name, IReadOnlyList<string>? featureNames, bool allowEmpty = false)
     {
         if (inputs < 1)
             throw new BackpropException($"{name}: samples need at least 1 input, got {inputs}.");
         if ((!allowEmpty && features.Length == 0) || features.Length % inputs != 0)
             throw new BackpropException($"{name}: {features.Length} feature values are not a whole number (>= 1) of rows of {inputs} inputs.");
+    }
+
+    private static int CheckFeatures(FeatureBlocks features, int inputs, string name, IReadOnlyList<string>? featureNames, bool allowEmpty = false)
+    {
+        if (inputs < 1 || features.Inputs != inputs)
+            throw new BackpropException($"{name}: samples need at least 1 input, got {inputs}.");
+        if (!allowEmpty && features.Rows == 0)
+            throw new BackpropException($"{name}: 0 feature values are not a whole number (>= 1) of rows of {inputs} inputs.");
         if (featureNames is not null && featureNames.Count != inputs)
             throw new BackpropException($"{name}: {featureNames.Count} feature names for {inputs} inputs.");
-        for (int i = 0; i < features.Length; i++)
-            if (!double.IsFinite(features[i]))
-                throw new BackpropException($"{name}: row {i / inputs}, input {i % inputs} is {features[i].ToString(CultureInfo.InvariantCulture)}; inputs must be finite numbers.");
-        return features.Length / inputs;
+        long at = 0;
+        foreach (var segment in features.Segments())
+        {
+            var values = segment.AsSpan();
+            for (int i = 0; i < values.Length; i++)
+                if (!double.IsFinite(values[i]))
+                    throw new BackpropException(
+                        $"{name}: row {(at + i) / inputs}, input {(at + i) % inputs} is {values[i].ToString(CultureInfo.InvariantCulture)}; inputs must be finite numbers.");
+            at += values.Length;
+        }
+        return features.Rows;
     }
 
     /// <summary>Throws unless <paramref name="classes"/> is a class count a dataset or model may have.</summary>
@@ -181,8 +234,45 @@ public sealed class Dataset
     /// <summary>The target column's name, when known.</summary>
     public string? TargetName { get; }
 
-    /// <summary>All features, rows x <see cref="Inputs"/>.</summary>
-    public ReadOnlySpan<double> Features => _features;
+    /// <summary>
+    /// All features, rows x <see cref="Inputs"/>. For a subset the rows are gathered into one array at the first call
+    /// (8 bytes a value); <see cref="FeatureRow"/> and <see cref="CopyFeatures"/> read a subset without that copy.
+    /// </summary>
+    public ReadOnlySpan<double> Features => _rows is null && _features.Single is { } all ? all : Gathered();
+
+    private double[] Gathered()
+    {
+        if (Volatile.Read(ref _gathered) is { } done)
+            return done;
+        var all = new double[(long)Rows * Inputs];
+        CopyFeatures(0, Rows, all);
+        Interlocked.CompareExchange(ref _gathered, all, null);
+        return _gathered!;
+    }
+
+    /// <summary>True when this dataset shares another's feature values (a subset or a split's part).</summary>
+    public bool IsView => _rows is not null;
+
+    /// <summary>
+    /// Copies the features of rows <paramref name="firstRow"/> .. <paramref name="firstRow"/> + <paramref name="rows"/> - 1
+    /// (row-major, <paramref name="rows"/> x <see cref="Inputs"/> values) into <paramref name="destination"/>.
+    /// </summary>
+    public void CopyFeatures(int firstRow, int rows, Span<double> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)firstRow + rows, Rows, nameof(rows));
+        int m = Inputs;
+        if (destination.Length < (long)rows * m)
+            throw new ArgumentException($"The destination holds {destination.Length} values; {rows} rows of {m} need {(long)rows * m}.", nameof(destination));
+        if (_rows is null && _features.Single is { } all)
+        {
+            all.AsSpan().Slice(firstRow * m, rows * m).CopyTo(destination);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+            _features.Row(_rows is null ? firstRow + r : _rows[firstRow + r]).CopyTo(destination.Slice(r * m, m));
+    }
 
     /// <summary>Regression targets, rows x <see cref="Outputs"/> (empty for classification: see <see cref="Labels"/>).</summary>
     public ReadOnlySpan<double> Targets => _targets;
@@ -191,15 +281,23 @@ public sealed class Dataset
     public ReadOnlySpan<int> Labels => _labels;
 
     /// <summary>The features of one row.</summary>
-    public ReadOnlySpan<double> FeatureRow(int row) => _features.AsSpan(row * Inputs, Inputs);
+    public ReadOnlySpan<double> FeatureRow(int row)
+    {
+        if ((uint)row >= (uint)Rows)
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"Row index outside 0..{Rows - 1}.");
+        return _features.Row(_rows is null ? row : _rows[row]);
+    }
 
     /// <summary>The regression targets of one row.</summary>
     public ReadOnlySpan<double> TargetRow(int row) => _targets.AsSpan(row * Outputs, Outputs);
 
-    /// <summary>The rows <paramref name="indices"/>, in that order, as a new dataset.</summary>
+    /// <summary>
+    /// The rows <paramref name="indices"/>, in that order, as a new dataset. It shares this dataset's features (a row
+    /// index per row, no copy of the values); labels and targets are copied.
+    /// </summary>
     public Dataset Subset(ReadOnlySpan<int> indices, string? name = null)
     {
-        var f = new double[(long)indices.Length * Inputs];
+        var map = new int[indices.Length];
         var t = _targets.Length == 0 ? [] : new double[(long)indices.Length * Outputs];
         int[] labels = _labels.Length == 0 ? [] : new int[indices.Length];
         for (int i = 0; i < indices.Length; i++)
@@ -207,13 +305,13 @@ public sealed class Dataset
             int r = indices[i];
             if ((uint)r >= (uint)Rows)
                 throw new ArgumentOutOfRangeException(nameof(indices), r, $"Row index outside 0..{Rows - 1}.");
-            Array.Copy(_features, (long)r * Inputs, f, (long)i * Inputs, Inputs);
+            map[i] = _rows is null ? r : _rows[r];
             if (t.Length != 0)
                 Array.Copy(_targets, (long)r * Outputs, t, (long)i * Outputs, Outputs);
             if (labels.Length != 0)
                 labels[i] = _labels[r];
         }
-        return new Dataset(f, Inputs, Task, labels, t, Outputs, ClassNames, HasTargets, name ?? Name, FeatureNames, TargetName);
+        return new Dataset(_features, Inputs, Task, labels, t, Outputs, ClassNames, HasTargets, name ?? Name, FeatureNames, TargetName, map);
     }
 
     /// <summary>The same rows with other features (as preprocessing produces), of the same width.</summary>
@@ -222,7 +320,7 @@ public sealed class Dataset
         ArgumentNullException.ThrowIfNull(features);
         if (features.Length != (long)Rows * Inputs)
             throw new ArgumentException($"{features.Length} values are not {Rows} rows of {Inputs}.", nameof(features));
-        return new Dataset(features, Inputs, Task, _labels, _targets, Outputs, ClassNames, HasTargets, name ?? Name, FeatureNames, TargetName);
+        return new Dataset(new FeatureBlocks(features, Inputs), Inputs, Task, _labels, _targets, Outputs, ClassNames, HasTargets, name ?? Name, FeatureNames, TargetName);
     }
 
     /// <summary>
@@ -240,10 +338,13 @@ public sealed class Dataset
         int m = columns.Count;
         var f = new double[(long)Rows * m];
         for (int r = 0; r < Rows; r++)
+        {
+            var row = FeatureRow(r);
             for (int j = 0; j < m; j++)
-                f[(long)r * m + j] = _features[(long)r * Inputs + columns[j]];
+                f[(long)r * m + j] = row[columns[j]];
+        }
         var names = featureNames ?? (FeatureNames is null ? null : columns.Select(c => FeatureNames[c]).ToArray());
-        return new Dataset(f, m, Task, _labels, _targets, Outputs, ClassNames, HasTargets, Name, names, TargetName);
+        return new Dataset(new FeatureBlocks(f, m), m, Task, _labels, _targets, Outputs, ClassNames, HasTargets, Name, names, TargetName);
     }
 
     /// <summary>The same rows and features with other class names (as many as there are classes).</summary>
@@ -252,12 +353,35 @@ public sealed class Dataset
         if (Task != TaskKind.Classification)
             throw new BackpropException($"{Name}: only classification data has class names.");
         var names = CheckClassNames(classNames, ClassNames.Count, Name);
-        return new Dataset(_features, Inputs, Task, _labels, _targets, Outputs, names, HasTargets, Name, FeatureNames, TargetName);
+        return new Dataset(_features, Inputs, Task, _labels, _targets, Outputs, names, HasTargets, Name, FeatureNames, TargetName, _rows);
+    }
+
+    /// <summary>
+    /// The same rows and features (shared, not copied) with other labels: <paramref name="labels"/> has one label per
+    /// row in 0 .. <paramref name="classNames"/>.Count - 1.
+    /// </summary>
+    public Dataset WithLabels(int[] labels, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (Task != TaskKind.Classification)
+            throw new BackpropException($"{Name}: only classification data has class labels.");
+        int classes = classNames.Count;
+        if (classes < 1 || classes > MaxClasses)
+            throw new BackpropException($"{Name}: a classification dataset has 1 to {MaxClasses} classes, got {classes}.");
+        if (labels.Length != Rows)
+            throw new BackpropException($"{Name}: {Rows} rows need {Rows} labels, found {labels.Length}.");
+        for (int r = 0; r < labels.Length; r++)
+            if ((uint)labels[r] >= (uint)classes)
+                throw new BackpropException($"{Name}: row {r} has label {labels[r]}; labels must be in 0..{classes - 1}.");
+        var names = CheckClassNames(classNames, classes, Name);
+        return new Dataset(_features, Inputs, Task, labels, _targets, classes, names, true, Name, FeatureNames, TargetName, _rows);
     }
 
     /// <summary>
     /// Splits off about <paramref name="fraction"/> of the rows, stratified by class (<see cref="DataSplit.StratifiedIndices"/>).
-    /// Returns the rest and the split-off part, each in the original row order.
+    /// Returns the rest and the split-off part, each in the original row order. Both share this dataset's features
+    /// (see <see cref="Subset"/>): a split costs a row index per row, not a copy of the values.
     /// </summary>
     public (Dataset Train, Dataset HeldOut) Split(double fraction, ulong seed)
     {
@@ -279,8 +403,11 @@ public sealed class Dataset
     {
         var max = new double[Inputs];
         for (int r = 0; r < Rows; r++)
-            for (int i = 0; i < Inputs; i++)
-                max[i] = Math.Max(max[i], Math.Abs(_features[(long)r * Inputs + i]));
+        {
+            var row = FeatureRow(r);
+            for (int i = 0; i < row.Length; i++)
+                max[i] = Math.Max(max[i], Math.Abs(row[i]));
+        }
         return max;
     }
 

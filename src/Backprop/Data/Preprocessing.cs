@@ -72,7 +72,8 @@ public sealed class Preprocessing
         var offset = new double[m];
         var scale = new double[m];
         Array.Fill(scale, 1.0);
-        var x = train.Features;
+        // Row by row (a split's part is read through its row indices, never gathered); each column's sums are taken
+        // in row order, as a column-by-column loop would.
         switch (kind)
         {
             case PreprocessingKind.None:
@@ -81,43 +82,63 @@ public sealed class Preprocessing
                 Array.Fill(scale, 255.0);
                 break;
             case PreprocessingKind.Standardize:
+            {
                 if (n == 0)
                     throw new BackpropException($"{train.Name}: cannot fit standardisation on no rows.");
+                // Two passes: the mean, then the mean squared deviation (population standard deviation).
+                var sum = new double[m];
+                for (int r = 0; r < n; r++)
+                {
+                    var row = train.FeatureRow(r);
+                    for (int j = 0; j < m; j++)
+                        sum[j] += row[j];
+                }
+                var mean = new double[m];
+                for (int j = 0; j < m; j++)
+                    mean[j] = sum[j] / n;
+                var ss = new double[m];
+                for (int r = 0; r < n; r++)
+                {
+                    var row = train.FeatureRow(r);
+                    for (int j = 0; j < m; j++)
+                    {
+                        double d = row[j] - mean[j];
+                        ss[j] += d * d;
+                    }
+                }
                 for (int j = 0; j < m; j++)
                 {
-                    // Two passes: the mean, then the mean squared deviation (population standard deviation).
-                    double sum = 0;
-                    for (int r = 0; r < n; r++)
-                        sum += x[r * m + j];
-                    double mean = sum / n;
-                    double ss = 0;
-                    for (int r = 0; r < n; r++)
-                    {
-                        double d = x[r * m + j] - mean;
-                        ss += d * d;
-                    }
-                    double sd = Math.Sqrt(ss / n);
-                    offset[j] = mean;
+                    double sd = Math.Sqrt(ss[j] / n);
+                    offset[j] = mean[j];
                     scale[j] = sd > 0 && double.IsFinite(sd) ? sd : 1.0;
                 }
                 break;
+            }
             case PreprocessingKind.MinMax:
+            {
                 if (n == 0)
                     throw new BackpropException($"{train.Name}: cannot fit min-max scaling on no rows.");
+                var lo = new double[m];
+                var hi = new double[m];
+                Array.Fill(lo, double.PositiveInfinity);
+                Array.Fill(hi, double.NegativeInfinity);
+                for (int r = 0; r < n; r++)
+                {
+                    var row = train.FeatureRow(r);
+                    for (int j = 0; j < m; j++)
+                    {
+                        lo[j] = Math.Min(lo[j], row[j]);
+                        hi[j] = Math.Max(hi[j], row[j]);
+                    }
+                }
                 for (int j = 0; j < m; j++)
                 {
-                    double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
-                    for (int r = 0; r < n; r++)
-                    {
-                        double v = x[r * m + j];
-                        lo = Math.Min(lo, v);
-                        hi = Math.Max(hi, v);
-                    }
-                    offset[j] = lo;
-                    double range = hi - lo;
+                    offset[j] = lo[j];
+                    double range = hi[j] - lo[j];
                     scale[j] = range > 0 && double.IsFinite(range) ? range : 1.0;
                 }
                 break;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown preprocessing.");
         }
@@ -133,7 +154,8 @@ public sealed class Preprocessing
                 $"{data.Name}: {data.Inputs} feature column(s), but the model was trained on {Features}.");
         if (IsIdentity)
             return data;
-        var f = data.Features.ToArray();
+        var f = new double[(long)data.Rows * data.Inputs];
+        data.CopyFeatures(0, data.Rows, f);
         Transform(f);
         return data.WithFeatures(f);
     }

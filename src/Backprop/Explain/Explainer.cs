@@ -13,6 +13,12 @@ public static class Explainer
     /// <summary>Networks whose layers all have at most this many units and inputs get per-unit equations.</summary>
     public const int DetailLimit = 10;
 
+    /// <summary>
+    /// The most updates one explanation runs: 100,000. The trace keeps the loss after every update (8 bytes each) and
+    /// prints it, one line an update, so the steps bound both its memory and its output.
+    /// </summary>
+    public const int MaxSteps = 100_000;
+
     /// <summary>The seed network with its default parameters (or <paramref name="settings"/>).</summary>
     public static ExplainTrace Seed(ExplainSettings? settings = null) =>
         Run(SeedNetwork.Create<double>(), settings ?? ExplainSettings.SeedDefault);
@@ -160,8 +166,8 @@ public static class Explainer
             throw new BackpropException("input and target must be finite numbers.");
         if (!(s.LearningRate > 0) || !double.IsFinite(s.LearningRate))
             throw new BackpropException($"learning rate: expected a positive number, got {s.LearningRate}.");
-        if (s.Steps < 1)
-            throw new BackpropException($"steps: expected 1 or more, got {s.Steps}.");
+        if (s.Steps < 1 || s.Steps > MaxSteps)
+            throw new BackpropException($"steps: expected 1 to {MaxSteps:N0} updates, got {s.Steps:N0} (the loss after every update is kept and printed).");
         if (!Enum.IsDefined(s.Order))
             throw new BackpropException($"update order: unknown value {s.Order}.");
     }

@@ -26,7 +26,21 @@ public sealed class CheckpointFile : ICheckpointWriter
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(state);
-        AtomicFile.Write(Location, stream => ModelFile.Write(model, stream, state));
+        ModelFile.WriteFile(Location, "checkpoint", stream => ModelFile.Write(model, stream, state));
+    }
+
+    /// <summary>
+    /// Before a run that writes checkpoints every few epochs trains: refuses it when its checkpoint may pass
+    /// <see cref="ModelFile.MaxFileBytes"/> or the free space of the checkpoint's file system (estimated by
+    /// <see cref="FileRoom.CheckpointBytes"/>). A run that checkpoints only when cancelled is not refused; such a
+    /// checkpoint that would pass the size limit is refused when written, and nothing is written.
+    /// </summary>
+    public void Check<T>(Model<T> model, TrainingFootprint footprint) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(footprint);
+        if (footprint.CheckpointEveryEpochs > 0)
+            FileRoom.Require(Location, FileRoom.CheckpointBytes(model, footprint), "checkpoint");
     }
 
     /// <summary>Checkpoints every <paramref name="everyEpochs"/> epochs (0: only when cancelled) to <paramref name="path"/>.</summary>

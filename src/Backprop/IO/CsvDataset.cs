@@ -25,6 +25,21 @@ namespace Backprop.IO;
 /// </summary>
 public static class CsvDataset
 {
+    /// <summary>
+    /// The longest line a CSV file may have: 2^22 = 4,194,304 characters (200,000 features of 20 characters). The
+    /// parser holds a whole row at once, with an index entry per field, so the limit bounds what one line can take.
+    /// </summary>
+    public const int MaxLineChars = 1 << 22;
+
+    /// <summary>
+    /// The most fields a row may have: 2^18 = 262,144 (the parser takes about 70 bytes a field of the row it holds;
+    /// IDX images may have more features, up to <see cref="DataSchema.MaxFeatures"/>). Counted as the text is read.
+    /// </summary>
+    public const int MaxColumns = 1 << 18;
+
+    /// <summary>The longest class label, in characters (labels are kept, once each, as text).</summary>
+    public const int MaxLabelChars = 4096;
+
     /// <summary>Reads <paramref name="path"/> (streamed); any problem with the file is a <see cref="BackpropException"/>.</summary>
     public static Dataset Read(string path, CsvOptions? options = null) => ReadFile(path, options).Data;
 
@@ -74,7 +89,9 @@ public static class CsvDataset
                 delimiter = DetectDelimiter(new string(buffer, 0, n));
                 input = new PrefixedReader(buffer, n, text);
             }
-            using var reader = ReaderOptions(delimiter, source).From(input);
+            // Lines and fields are counted as the text is read, so a line without end cannot grow without bound.
+            using var limited = new LineLimitReader(input, source, delimiter);
+            using var reader = ReaderOptions(delimiter, source).From(limited);
             return Load(reader, options, source);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -124,7 +141,8 @@ public static class CsvDataset
     {
         options ??= new CsvOptions();
         char delimiter = options.Delimiter ?? DetectDelimiter(text);
-        using var reader = ReaderOptions(delimiter, source).FromText(text);
+        using var lines = new LineLimitReader(new StringReader(text), source, delimiter);
+        using var reader = ReaderOptions(delimiter, source).From(lines);
         return Load(reader, options, source);
     }
 
@@ -158,21 +176,40 @@ public static class CsvDataset
     /// </summary>
     private static DataFile Load(SepReader reader, CsvOptions options, string source)
     {
+        long maxValues = DataLimits.Check(options.MaxValues);
         var pending = new List<(int Line, string[] Fields)>(2);
         Layout? layout = null;
-        var features = new List<double>();
-        var labels = new Labels();
+        // Filled in blocks of whole rows, which become the dataset's storage as they are (no final copy).
+        FeatureBlocks.Builder? features = null;
+        Labels? labels = null;
         int rows = 0;
+        void StartRow(int line)
+        {
+            // Counted before the row's values are added: memory never passes the limit by more than one row.
+            if ((long)(rows + 1) * layout!.FeatureColumns.Length > maxValues)
+                throw new BackpropException(DataLimits.TooMany(source,
+                    $"line {line}: row {rows + 1:N0} of {layout.FeatureColumns.Length:N0} feature(s) makes {(long)(rows + 1) * layout.FeatureColumns.Length:N0} values", maxValues));
+        }
         try
         {
             foreach (var row in reader)
             {
-                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
-                    continue;
                 // Sep 0.17.1 reports the first row's LineNumberFrom as 2 (later rows are right); it starts at line 1.
                 int line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
+                // A quote that is never closed makes the rest of the file one field of this row (then blamed as ragged
+                // rows, a text label, or too few rows to split). Quotes come in pairs in a row otherwise ("" inside a
+                // quoted field is two): an odd count is that unclosed quote. Counted on the raw row, before any field
+                // is read (Sep removes quotes in place as fields are read).
+                var raw = row.Span;
+                if (raw.Contains('"') && raw.Count('"') % 2 == 1)
+                    throw new BackpropException(
+                        $"{source}: line {line}: a quote (\") opens a field that is never closed, so everything after it to the end of the file "
+                        + "would be one field; close the quote (a quote inside a quoted field is written twice: \"\").");
+                if (row.ColCount == 1 && row[0].Span.IsWhiteSpace())
+                    continue;
                 if (layout is null)
                 {
+                    // The first two rows are kept as text (their width is bounded by LineLimitReader).
                     var fields = new string[row.ColCount];
                     for (int c = 0; c < fields.Length; c++)
                         fields[c] = row[c].ToString();
@@ -180,28 +217,32 @@ public static class CsvDataset
                     if (pending.Count < 2)
                         continue;
                     layout = Decide(pending, options, source);
+                    labels = new Labels(options, layout, source);
+                    features = new FeatureBlocks.Builder(layout.FeatureColumns.Length);
                     foreach (var (l, f) in pending.Skip(layout.Header ? 1 : 0))
                     {
                         layout.CheckWidth(f.Length, l);
+                        StartRow(l);
                         foreach (int c in layout.FeatureColumns)
                             features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
                         if (layout.Label >= 0)
-                            labels.Add(f[layout.Label], l);
+                            labels.Add(f[layout.Label], l, rows + 1);
                         rows++;
                     }
                     continue;
                 }
                 layout.CheckWidth(row.ColCount, line);
+                StartRow(line);
                 foreach (int c in layout.FeatureColumns)
                 {
                     // Sep's fast parser first (correctly rounded, as double.Parse); the BCL's for errors.
                     var col = row[c];
-                    features.Add(col.TryParse<double>() is double v && double.IsFinite(v)
+                    features!.Add(col.TryParse<double>() is double v && double.IsFinite(v)
                         ? v
                         : ParseNumber(col.Span, source, line, c, layout.Names, "feature"));
                 }
                 if (layout.Label >= 0)
-                    labels.Add(row[layout.Label].Span, line);
+                    labels!.Add(row[layout.Label].Span, line, rows + 1);
                 rows++;
             }
         }
@@ -213,20 +254,27 @@ public static class CsvDataset
         {
             if (pending.Count == 0)
                 throw new BackpropException($"{source}: the file is empty (no rows).");
+            // One line, all text: a header with no rows under it (not a row whose first feature "is not a number").
+            var only = pending[0].Fields;
+            if (options.Header == HeaderMode.Auto && options.Columns is null && only.All(f => !IsNumber(f)))
+                throw new BackpropException($"{source}: the file has a header ({Shorten(string.Join(", ", only))}) and no data rows.");
             layout = Decide(pending, options, source);
+            labels = new Labels(options, layout, source);
+            features = new FeatureBlocks.Builder(layout.FeatureColumns.Length);
             if (!layout.Header)
             {
                 var (l, f) = pending[0];
+                StartRow(l);
                 foreach (int c in layout.FeatureColumns)
                     features.Add(ParseNumber(f[c], source, l, c, layout.Names, "feature"));
                 if (layout.Label >= 0)
-                    labels.Add(f[layout.Label], l);
+                    labels.Add(f[layout.Label], l, rows + 1);
                 rows++;
             }
         }
         if (rows == 0)
-            throw new BackpropException($"{source}: the file has a header but no data rows.");
-        return Build(features.ToArray(), rows, layout, labels, options, source);
+            throw new BackpropException($"{source}: the file has a header ({Shorten(string.Join(", ", pending[0].Fields))}) and no data rows.");
+        return Build(features!.Build(), rows, layout, labels!, options, source);
     }
 
     /// <summary>What the first rows decide: header or not, the width, the label and feature columns.</summary>
@@ -351,40 +399,132 @@ public static class CsvDataset
         return new Layout(header, names, width, first[0].Line, label, features, dropped, source);
     }
 
-    /// <summary>Each row's label as the index of its distinct text, with the first line each text appears on.</summary>
+    /// <summary>
+    /// Each row's label as the index of its distinct text, with the first line each text appears on. At most
+    /// <see cref="Dataset.MaxClasses"/> distinct labels (by <see cref="ClassKey"/>) are kept as text: past that the
+    /// column cannot be classes, so it is refused at once, or, when it may be a regression target (the task is not
+    /// classification and every label so far is a number), read from then on as numbers (8 bytes a row). Memory is
+    /// thus bounded by the rows, not by the labels' text.
+    /// </summary>
     private sealed class Labels
     {
         private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        private readonly CsvOptions _options;
+        private readonly Layout _layout;
+        private readonly string _source;
+        private readonly TaskKind? _task;
+        private ChunkedBuffer<int>? _rows = new();
+
+        public Labels(CsvOptions options, Layout layout, string source)
+        {
+            _options = options;
+            _layout = layout;
+            _source = source;
+            // The task when it does not depend on the labels: a model's, given classes (classification), --task.
+            _task = options.Columns?.Task ?? (options.Classes is not null ? TaskKind.Classification : options.Task);
+            if (_task == TaskKind.Regression)
+                Values = new ChunkedBuffer<double>();
+        }
+
         public List<string> Distinct { get; } = [];
         public List<int> FirstLine { get; } = [];
-        public List<int> Rows { get; } = [];
 
-        public void Add(ReadOnlySpan<char> text, int line)
+        /// <summary>Each row's index into <see cref="Distinct"/> (null once the labels are read as numbers).</summary>
+        public int[] TakeRows() => _rows!.ToArray();
+
+        /// <summary>Each row's label as a number, once they are read as numbers (a regression target), else null.</summary>
+        public ChunkedBuffer<double>? Values { get; private set; }
+
+        public void Add(ReadOnlySpan<char> text, int line, int row)
         {
+            if (Values is not null)
+            {
+                Values.Add(Number(text, line, row));
+                return;
+            }
             var lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
             if (!lookup.TryGetValue(text, out int id))
-                id = New(text.ToString(), line);
-            Rows.Add(id);
+                id = New(text.ToString(), line, row);
+            if (Values is not null)
+                Values.Add(Number(text, line, row));
+            else
+                _rows!.Add(id);
         }
 
-        public void Add(string text, int line)
+        public void Add(string text, int line, int row) => Add(text.AsSpan(), line, row);
+
+        private double Number(ReadOnlySpan<char> text, int line, int row)
         {
-            if (!_ids.TryGetValue(text, out int id))
-                id = New(text, line);
-            Rows.Add(id);
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v))
+                return v;
+            if (_task is null)
+                throw TooManyClasses(line, row, $"and line {line} holds \"{Shorten(text.ToString())}\", which is not a number, so the column cannot be a regression target either");
+            return ParseNumber(text, _source, line, _layout.Label, _layout.Names, "target");
         }
 
-        private int New(string text, int line)
+        private int New(string text, int line, int row)
         {
+            if (text.Length > MaxLabelChars && _task != TaskKind.Regression)
+                throw new BackpropException(
+                    $"{_source}: line {line}, {Column(_layout.Label, _layout.Names)}: the label is {text.Length:N0} characters long, more than the {MaxLabelChars:N0} a label may be.");
             int id = Distinct.Count;
             _ids.Add(text, id);
             Distinct.Add(text);
             FirstLine.Add(line);
+            if (_keys.Add(ClassKey(text)) && _keys.Count > Dataset.MaxClasses)
+                Overflow(line, row);
             return id;
+        }
+
+        /// <summary>More distinct labels than a classifier may have classes.</summary>
+        private void Overflow(int line, int row)
+        {
+            if (_task == TaskKind.Classification)
+            {
+                if ((_options.Columns is { Task: TaskKind.Classification } m ? m.ClassNames : _options.Classes) is { } given)
+                {
+                    // Given classes: some label so far is not one of them; name the first.
+                    var known = given.Select(ClassKey).ToHashSet(StringComparer.Ordinal);
+                    for (int i = 0; i < Distinct.Count; i++)
+                        if (Distinct[i].Length > 0 && !known.Contains(ClassKey(Distinct[i])))
+                            throw new BackpropException(
+                                $"{_source}: line {FirstLine[i]}, {Column(_layout.Label, _layout.Names)}: label \"{Shorten(ClassKey(Distinct[i]))}\" is not one of the classes ({Shorten(string.Join(", ", given))}).");
+                }
+                throw TooManyClasses(line, row, null);
+            }
+            var numbers = new double[Distinct.Count];
+            for (int i = 0; i < numbers.Length; i++)
+                if (!double.TryParse(Distinct[i], NumberStyles.Float, CultureInfo.InvariantCulture, out numbers[i]) || !double.IsFinite(numbers[i]))
+                    throw TooManyClasses(line, row, null);
+            // Every label so far is a number: a regression target (the auto rule gives regression past 20 distinct
+            // whole numbers). From here on each row keeps its value, not a distinct text.
+            Values = new ChunkedBuffer<double>();
+            foreach (int id in _rows!.ToArray())
+                Values.Add(numbers[id]);
+            _rows = null;
+            _ids.Clear();
+            _keys.Clear();
+        }
+
+        private BackpropException TooManyClasses(int line, int row, string? why)
+        {
+            int distinct = Math.Max(_keys.Count, Dataset.MaxClasses + 1);
+            bool numbers = why is null && Distinct.All(d => double.TryParse(d, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v));
+            return new BackpropException(
+                $"{_source}: {Column(_layout.Label, _layout.Names)} holds more than {Dataset.MaxClasses} distinct labels ({distinct:N0} by line {line}, row {row:N0}), "
+                + $"more than the {Dataset.MaxClasses} classes a classifier may have"
+                + (why is null ? "" : $", {why}")
+                + ": "
+                + (distinct * 2 > row
+                    ? "nearly a value per row, as an identifier has; choose the real label with --label-column (or drop the identifier with --drop-columns)"
+                    : "choose the label column with --label-column")
+                + (numbers ? ", or use --task regression if it is a number to predict" : "")
+                + ".");
         }
     }
 
-    private static DataFile Build(double[] features, int n, Layout layout, Labels labels, CsvOptions options, string source)
+    private static DataFile Build(FeatureBlocks features, int n, Layout layout, Labels labels, CsvOptions options, string source)
     {
         int m = layout.FeatureColumns.Length;
         var names = layout.Names;
@@ -411,6 +551,9 @@ public static class CsvDataset
             return new DataFile(Dataset.Unlabelled(features, m, source, featureNames, task0, classes0), Schema(task0, classes0));
         }
         string? targetName = names?[label];
+        if (labels.Values is { } numbers)
+            return new DataFile(Dataset.Regression(features, m, numbers.ToArray(), 1, source, featureNames, targetName), Schema(TaskKind.Regression, []));
+        var rowIds = labels.TakeRows();
         var task = model?.Task ?? DecideTask(options, labels.Distinct);
         if (task == TaskKind.Regression)
         {
@@ -419,7 +562,7 @@ public static class CsvDataset
                 distinctValues[i] = ParseNumber(labels.Distinct[i], source, labels.FirstLine[i], label, names, "target");
             var values = new double[n];
             for (int r = 0; r < n; r++)
-                values[r] = distinctValues[labels.Rows[r]];
+                values[r] = distinctValues[rowIds[r]];
             return new DataFile(Dataset.Regression(features, m, values, 1, source, featureNames, targetName), Schema(task, []));
         }
 
@@ -436,17 +579,16 @@ public static class CsvDataset
             classes = given;
         else
         {
+            // At most Dataset.MaxClasses: Labels refuses a column with more while reading it.
             var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
-            if (distinct.Length > Dataset.MaxClasses)
-                throw new BackpropException(
-                    $"{source}: {Column(label, names)} holds {distinct.Length} distinct labels in {n} rows, more than the {Dataset.MaxClasses} classes a classifier may have: "
-                    + (distinct.Length * 2 > n ? "nearly a value per row, as an identifier has; choose the real label with --label-column, or " : "")
-                    + "use --task regression if it is a number to predict.");
             classes = OrderClasses(distinct);
         }
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < classes.Count; i++)
-            index.TryAdd(ClassKey(classes[i]), i);
+            if (!index.TryAdd(ClassKey(classes[i]), i) && given is not null)
+                throw new BackpropException(
+                    $"{source}: the classes given{(model is not null ? " (the model's)" : "")} name one label twice: \"{Shorten(classes[index[ClassKey(classes[i])]])}\" and \"{Shorten(classes[i])}\" "
+                    + "(labels are compared as whole numbers where they are ones: 01, 1.0 and 1 are all 1).");
         var classOf = new int[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
@@ -454,9 +596,9 @@ public static class CsvDataset
                 throw new BackpropException(
                     $"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: label \"{Shorten(keys[i])}\" is not one of the classes ({Shorten(string.Join(", ", classes))}).");
         }
-        var y = new int[n];
+        var y = rowIds;
         for (int r = 0; r < n; r++)
-            y[r] = classOf[labels.Rows[r]];
+            y[r] = classOf[rowIds[r]];
         return new DataFile(Dataset.Classification(features, m, y, classes.Count, classes, source, featureNames, targetName), Schema(task, classes));
     }
 
@@ -521,8 +663,9 @@ public static class CsvDataset
         return false;
     }
 
+    // Any number, finite or not: "1e400" under a header is a number too large (an error about that value), not text.
     private static bool IsNumber(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v);
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     private static int ResolveLabel(string spec, int width, string[]? names, string source)
     {

@@ -50,6 +50,13 @@ public sealed record CsvOptions
     /// <summary>With <see cref="Columns"/>: whether the label column must be present (evaluate) or may be absent (predict).</summary>
     public bool RequireLabels { get; init; } = true;
 
+    /// <summary>
+    /// The most feature values (rows x feature columns) the file may hold, or null for <see cref="DataLimits.MaxValues"/>
+    /// (2^27 unless the environment variable BACKPROP_MAX_VALUES says otherwise). Counted while reading: a file with more
+    /// is refused at the row that passes the limit. Also applies to IDX files read through <see cref="DataFiles"/>.
+    /// </summary>
+    public long? MaxValues { get; init; }
+
     /// <summary>Auto task rule: numeric labels that are all whole numbers with at most this many distinct values are classes.</summary>
     public const int MaxAutoClasses = 20;
 }

@@ -13,14 +13,16 @@ public sealed record DataFile(Dataset Data, DataSchema Schema);
 /// </summary>
 public static class DataFiles
 {
-    /// <summary>The most a pipe or a device given as a data file is read into memory (1 GiB, the IDX data limit).</summary>
+    /// <summary>The most a pipe or a device given as a data file is kept in memory (1 GiB, the IDX data limit).</summary>
     public const long MaxPipeBytes = IdxDataset.MaxBytes;
 
     /// <summary>
     /// Opens a data file to be read once, from the start, by every reader that needs it (sniffing, parsing): a regular
-    /// file as a seekable file stream; a pipe (<c>&lt;(cat f.csv)</c>, a FIFO, /dev/stdin) or a device read once into
-    /// memory, at most <see cref="MaxPipeBytes"/>, so it is never opened twice (a FIFO's second open waits for a
-    /// writer that has gone). A folder or a missing file is a <see cref="BackpropException"/> naming it.
+    /// file as a seekable file stream; a pipe (<c>&lt;(cat f.csv)</c>, a FIFO, /dev/stdin) or a device opened once and
+    /// kept in memory as it is read (at most <see cref="MaxPipeBytes"/>), so a reader can go back to its start and it is
+    /// never opened twice (a FIFO's second open waits for a writer that has gone), while a reader that stops early
+    /// (a NUL byte in /dev/zero's first line) has kept only what it read. A folder or a missing file is a
+    /// <see cref="BackpropException"/> naming it.
     /// </summary>
     public static Stream OpenInput(string path)
     {
@@ -31,7 +33,7 @@ public static class DataFiles
         try
         {
             if (id.Exists && !id.IsRegularFile)
-                return new MemoryStream(BoundedFile.ReadAllBytes(path, MaxPipeBytes, "data"), writable: false);
+                return new ReplayStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), MaxPipeBytes, path);
             return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
@@ -78,18 +80,19 @@ public static class DataFiles
         if (labelsPath is not null || LooksLikeIdx(input, dataPath))
         {
             var classes = csv?.Columns?.ClassNames is { Count: > 0 } c ? c : csv?.Classes;
-            var images = IdxDataset.ParseArray(input, dataPath);
-            var labels = labelsPath is null ? null : ReadIdx(labelsPath);
-            var data = IdxDataset.ToDataset(images, labels, dataPath, labelsPath, classes);
+            long limit = DataLimits.Check(csv?.MaxValues);
+            var images = IdxDataset.ParseArray(input, dataPath, limit);
+            var labels = labelsPath is null ? null : ReadIdx(labelsPath, limit);
+            var data = IdxDataset.ToDataset(images, labels, dataPath, labelsPath, classes, limit);
             return new DataFile(data, IdxDataset.SchemaOf(data));
         }
         return CsvDataset.ReadFile(input, csv, dataPath);
     }
 
-    private static IdxArray ReadIdx(string path)
+    private static IdxArray ReadIdx(string path, long maxValues)
     {
         using var s = OpenInput(path);
-        return IdxDataset.ParseArray(s, path);
+        return IdxDataset.ParseArray(s, path, maxValues);
     }
 
     /// <summary>
@@ -141,4 +144,106 @@ public static class DataFiles
     /// <summary>The default preprocessing for a data file: <see cref="PreprocessingKind.Pixels"/> for IDX images, otherwise standardisation.</summary>
     public static PreprocessingKind DefaultPreprocessing(string dataPath, string? labelsPath = null) =>
         labelsPath is not null || LooksLikeIdx(dataPath) ? PreprocessingKind.Pixels : PreprocessingKind.Standardize;
+}
+
+/// <summary>
+/// A pipe, FIFO or device read once, as a seekable stream: what has been read is kept (at most a bound), so a reader can
+/// go back to the start (a format sniff, a second reading) and gets the same bytes, and a reader that stops early (a
+/// NUL byte in the first line of /dev/zero) has kept only what it read, not the whole input.
+/// </summary>
+internal sealed class ReplayStream(Stream source, long maxBytes, string path) : Stream
+{
+    private readonly MemoryStream _kept = new();
+    private long _position;
+    private bool _ended;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => true;
+    public override bool CanWrite => false;
+
+    /// <summary>Not known before the end: the stream is read to its end first.</summary>
+    public override long Length
+    {
+        get
+        {
+            ReadToEnd();
+            return _kept.Length;
+        }
+    }
+
+    public override long Position
+    {
+        get => _position;
+        set => Seek(value, SeekOrigin.Begin);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+            return 0;
+        if (_position < _kept.Length)
+        {
+            int n = (int)Math.Min(buffer.Length, _kept.Length - _position);
+            _kept.GetBuffer().AsSpan((int)_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+        if (_ended)
+            return 0;
+        int got = source.Read(buffer);
+        if (got == 0)
+        {
+            _ended = true;
+            return 0;
+        }
+        if (_kept.Length + got > maxBytes)
+            throw new BackpropException($"{path}: more than {maxBytes:N0} bytes from a pipe or device; data read that way is limited to {maxBytes:N0} bytes.");
+        _kept.Write(buffer[..got]);
+        _position += got;
+        return got;
+    }
+
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        long target = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+        if (target < 0)
+            throw new IOException("Seek before the start of the stream.");
+        Span<byte> skip = stackalloc byte[4096];
+        while (target > _kept.Length && !_ended)
+        {
+            _position = _kept.Length;
+            if (Read(skip[..(int)Math.Min(skip.Length, target - _kept.Length)]) == 0)
+                break;
+        }
+        _position = Math.Min(target, _kept.Length);
+        return _position;
+    }
+
+    private void ReadToEnd()
+    {
+        long at = _position;
+        Seek(0, SeekOrigin.End);
+        _position = at;
+    }
+
+    public override void Flush() { }
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            source.Dispose();
+            _kept.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

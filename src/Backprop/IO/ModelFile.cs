@@ -31,8 +31,12 @@ public static class ModelFile
     /// <summary>The oldest version this build reads.</summary>
     public const int OldestVersion = 1;
 
-    /// <summary>The largest model (or checkpoint) file this build reads: 1 GiB, counted while reading.</summary>
-    public const long MaxFileBytes = 1L << 30;
+    /// <summary>
+    /// The largest model (or checkpoint) file this build reads and writes: 2,147,483,591 bytes (2 GiB, the most one
+    /// array holds), counted while reading and while writing, so no file is written that could not be read back.
+    /// Reading one takes its bytes and the model it holds (docs/reliability.md).
+    /// </summary>
+    public static long MaxFileBytes => Array.MaxLength;
 
     /// <summary>The section that makes a model file a checkpoint.</summary>
     public const string CheckpointSection = "checkpoint";
@@ -45,7 +49,55 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckSavable(model.Network);
-        AtomicFile.Write(path, stream => Write(model, stream, null));
+        FileRoom.RequireForModel(model, path);
+        WriteFile(path, "model file", stream => Write(model, stream, null));
+    }
+
+    /// <summary>Writes through <see cref="AtomicFile"/>, capped at <see cref="MaxFileBytes"/>: a file that would pass it is not written.</summary>
+    internal static void WriteFile(string path, string what, Action<Stream> write)
+    {
+        long limit = WriteLimitForTests.Value ?? MaxFileBytes;
+        try
+        {
+            AtomicFile.Write(path, stream => write(new CappedStream(stream, limit)));
+        }
+        catch (CappedStream.FullException)
+        {
+            throw new BackpropException(
+                $"{path}: the {what} would be more than {limit:N0} bytes, the most a model or checkpoint file may be (it could not be read back); "
+                + "nothing was written and any previous file is unchanged.");
+        }
+    }
+
+    /// <summary>Tests only: a smaller cap for <see cref="WriteFile"/> than <see cref="MaxFileBytes"/>. Per async flow.</summary>
+    internal static readonly AsyncLocal<long?> WriteLimitForTests = new();
+
+    /// <summary>A stream that refuses to take more than its limit (the write then fails, and AtomicFile leaves the target as it was).</summary>
+    private sealed class CappedStream(Stream inner, long limit) : Stream
+    {
+        private long _written;
+
+        public sealed class FullException : Exception;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _written;
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _written += buffer.Length;
+            if (_written > limit)
+                throw new FullException();
+            inner.Write(buffer);
+        }
     }
 
     /// <summary>Writes a bare network (no preprocessing; the task inferred from its output layer) to <paramref name="path"/> atomically.</summary>
@@ -53,7 +105,8 @@ public static class ModelFile
     {
         var model = Wrap(network);
         CheckSavable(network);
-        AtomicFile.Write(path, stream => Write(model, stream, null, sections: false));
+        FileRoom.RequireForModel(model, path);
+        WriteFile(path, "model file", stream => Write(model, stream, null, sections: false));
     }
 
     /// <summary>Reads a model file in single precision.</summary>
@@ -64,7 +117,7 @@ public static class ModelFile
 
     /// <summary>Reads a model file with the checkpoint state it holds (null for a plain model file).</summary>
     public static (Model<T> Model, TrainingState? Checkpoint) Read<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model"), path);
+        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model", new JsonPrefixCheck(path).Inspect), path);
 
     /// <summary>The file's text for <paramref name="model"/>.</summary>
     public static string Serialize<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -199,131 +252,229 @@ public static class ModelFile
         w.Write(JsonSerializer.Serialize(value, info).Replace("\n", "\n  "));
     }
 
-    /// <summary>Parses a model file; <paramref name="source"/> names it in error messages.</summary>
+    /// <summary>
+    /// Parses a model file; <paramref name="source"/> names it in error messages. The text is checked whole first
+    /// (syntax, depth, duplicate keys), then read value by value straight into the network's arrays and the sections'
+    /// records: no document object model, so reading takes the file's bytes and the model, whatever the file holds.
+    /// </summary>
     internal static (Model<T> Model, TrainingState? Checkpoint) Parse<T>(byte[] bytes, string source)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        JsonDocument doc;
+        JsonValue root;
         try
         {
-            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
+            // A UTF-8 byte order mark (some editors add one) is not part of the JSON.
+            int start = bytes.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
+            root = JsonValue.ValidateAll(bytes.AsMemory(start));
         }
         catch (JsonException e)
         {
-            throw new ModelFormatException(
-                $"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", e);
+            throw NotJson(source, e);
         }
-        using (doc)
+        var r = new Reader(source);
+        if (root.Kind != JsonTokenType.StartObject)
+            throw r.Error("", "expected a JSON object at the top level");
+        var top = Reader.Index(root);
+        string format = r.String(top, "format");
+        if (format != FormatName)
+            throw r.Error("format", $"expected \"{FormatName}\", found \"{format}\"");
+        int version = r.Int(top, "version", 1);
+        if (version < OldestVersion || version > Version)
+            throw r.Error("version", $"version {version} is not supported; this build reads versions {OldestVersion} to {Version}"
+                + (version > Version ? " (the file was written by a newer version of backprop)" : ""));
+        bool hasPrecision = top.TryGetValue("precision", out var prec);
+        if (hasPrecision && (prec.Kind != JsonTokenType.String || prec.GetString() is not ("float32" or "float64")))
+            throw r.Error("precision", "expected \"float32\" or \"float64\"");
+        // A float32 file holds float32 numbers whatever type it is read into (a checkpoint is read in double).
+        r.Float32 = hasPrecision && prec.GetString() == "float32";
+        int inputs = r.Int(top, "inputs", 1);
+        var loss = r.Enum<Loss>(top, "loss", "loss");
+        var layersValue = r.Property(top, "layers", JsonTokenType.StartArray);
+        int layerCount = layersValue.Count();
+        if (layerCount == 0)
+            throw r.Error("layers", "expected at least one layer");
+        if (layerCount > MaxLayers)
+            throw r.Error("layers", $"{layerCount:N0} layers, more than the {MaxLayers} a model may have");
+
+        var layers = new List<Dense<T>>();
+        int fanIn = inputs;
+        int index = -1;
+        foreach (var le in layersValue.EnumerateElements())
         {
-            var r = new Reader(source);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw r.Error("", "expected a JSON object at the top level");
-            string format = r.String(root, "format");
-            if (format != FormatName)
-                throw r.Error("format", $"expected \"{FormatName}\", found \"{format}\"");
-            int version = r.Int(root, "version", 1);
-            if (version < OldestVersion || version > Version)
-                throw r.Error("version", $"version {version} is not supported; this build reads versions {OldestVersion} to {Version}"
-                    + (version > Version ? " (the file was written by a newer version of backprop)" : ""));
-            if (root.TryGetProperty("precision", out var prec)
-                && (prec.ValueKind != JsonValueKind.String || prec.GetString() is not ("float32" or "float64")))
-                throw r.Error("precision", "expected \"float32\" or \"float64\"");
-            // A float32 file holds float32 numbers whatever type it is read into (a checkpoint is read in double).
-            r.Float32 = prec.ValueKind == JsonValueKind.String && prec.GetString() == "float32";
-            int inputs = r.Int(root, "inputs", 1);
-            var loss = r.Enum<Loss>(root, "loss", "loss");
-            var layersElement = r.Property(root, "layers", JsonValueKind.Array);
-            if (layersElement.GetArrayLength() == 0)
-                throw r.Error("layers", "expected at least one layer");
-
-            var layers = new List<Dense<T>>();
-            int fanIn = inputs;
-            int index = 0;
-            foreach (var le in layersElement.EnumerateArray())
+            index++;
+            string at = $"layers[{index}]";
+            if (le.Kind != JsonTokenType.StartObject)
+                throw r.Error(at, "expected an object");
+            var props = Reader.Index(le);
+            int units = r.Int(props, "units", 1, at);
+            var activation = r.Enum<Activation>(props, "activation", "activation", at);
+            var bias = props.ContainsKey("bias") ? r.Enum<BiasMode>(props, "bias", "bias mode", at) : BiasMode.PerUnit;
+            bool trainable = true;
+            if (props.TryGetValue("trainable_bias", out var tb))
             {
-                string at = $"layers[{index}]";
-                if (le.ValueKind != JsonValueKind.Object)
-                    throw r.Error(at, "expected an object");
-                int units = r.Int(le, "units", 1, at);
-                var activation = r.Enum<Activation>(le, "activation", "activation", at);
-                var bias = le.TryGetProperty("bias", out _) ? r.Enum<BiasMode>(le, "bias", "bias mode", at) : BiasMode.PerUnit;
-                bool trainable = true;
-                if (le.TryGetProperty("trainable_bias", out var tb))
-                {
-                    if (tb.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                        throw r.Error($"{at}.trainable_bias", "expected true or false");
-                    trainable = tb.GetBoolean();
-                }
-                if (activation == Activation.Softmax && index < layersElement.GetArrayLength() - 1)
-                    throw r.Error($"{at}.activation", "softmax is only supported on the last layer");
-                var w = r.Property(le, "weights", JsonValueKind.Array, at);
-                if (w.GetArrayLength() != units)
-                    throw r.Error($"{at}.weights", $"expected {units} rows (one per unit), found {w.GetArrayLength()}");
-                // Check every row's length before allocating units x inputs weights: sizes the header claims are
-                // then bounded by the numbers actually present in the text.
-                int check = 0;
-                foreach (var row in w.EnumerateArray())
-                {
-                    if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != fanIn)
-                        throw r.Error($"{at}.weights[{check}]", $"expected an array of {fanIn} numbers (one per input of the layer)");
-                    check++;
-                }
-                var layer = new Dense<T>(fanIn, units, activation, bias, trainable);
-                int u = 0;
-                foreach (var row in w.EnumerateArray())
-                {
-                    string rowAt = $"{at}.weights[{u}]";
-                    int i = 0;
-                    foreach (var v in row.EnumerateArray())
-                    {
-                        layer.Weight(u, i) = r.Number<T>(v, $"{rowAt}[{i}]");
-                        i++;
-                    }
-                    u++;
-                }
-                int biasCount = Dense<T>.BiasCount(bias, units);
-                JsonElement biases = default;
-                bool hasBiases = le.TryGetProperty("biases", out biases);
-                if (!hasBiases && biasCount > 0)
-                    throw r.Error($"{at}.biases", $"missing; bias mode '{Names.Of(bias)}' needs {biasCount} value(s)");
-                if (hasBiases)
-                {
-                    if (biases.ValueKind != JsonValueKind.Array || biases.GetArrayLength() != biasCount)
-                        throw r.Error($"{at}.biases", $"expected an array of {biasCount} number(s) for bias mode '{Names.Of(bias)}'");
-                    int b = 0;
-                    foreach (var v in biases.EnumerateArray())
-                    {
-                        layer.Biases[b] = r.Number<T>(v, $"{at}.biases[{b}]");
-                        b++;
-                    }
-                }
-                layers.Add(layer);
-                fanIn = units;
-                index++;
+                if (tb.Kind is not (JsonTokenType.True or JsonTokenType.False))
+                    throw r.Error($"{at}.trainable_bias", "expected true or false");
+                trainable = tb.Kind == JsonTokenType.True;
             }
-            var required = Losses.RequiredActivation(loss);
-            if (required is { } req && layers[^1].Activation != req)
-                throw r.Error("loss", $"loss '{Names.Of(loss)}' needs a '{Names.Of(req)}' last layer, found '{Names.Of(layers[^1].Activation)}'");
+            if (activation == Activation.Softmax && index < layerCount - 1)
+                throw r.Error($"{at}.activation", "softmax is only supported on the last layer");
+            var rows = r.Property(props, "weights", JsonTokenType.StartArray, at);
+            int rowCount = rows.Count();
+            if (rowCount != units)
+                throw r.Error($"{at}.weights", $"expected {units} rows (one per unit), found {rowCount}");
+            // Check every row's length before allocating units x inputs weights: sizes the header claims are
+            // then bounded by the numbers actually present in the text.
+            int check = 0;
+            foreach (var row in rows.EnumerateElements())
+            {
+                if (row.Kind != JsonTokenType.StartArray || row.Count() != fanIn)
+                    throw r.Error($"{at}.weights[{check}]", $"expected an array of {fanIn} numbers (one per input of the layer)");
+                check++;
+            }
+            Dense<T> layer;
+            try
+            {
+                layer = new Dense<T>(fanIn, units, activation, bias, trainable);
+            }
+            catch (ArgumentException e)
+            {
+                throw r.Error(at, e.Message.TrimEnd('.'));
+            }
+            int unit = 0;
+            foreach (var row in rows.EnumerateElements())
+            {
+                r.Numbers(row, layer.Weights.Slice(unit * fanIn, fanIn), $"{at}.weights[{unit}]");
+                unit++;
+            }
+            int biasCount = Dense<T>.BiasCount(bias, units);
+            bool hasBiases = props.TryGetValue("biases", out var biases);
+            if (!hasBiases && biasCount > 0)
+                throw r.Error($"{at}.biases", $"missing; bias mode '{Names.Of(bias)}' needs {biasCount} value(s)");
+            if (hasBiases)
+            {
+                if (biases.Kind != JsonTokenType.StartArray || biases.Count() != biasCount)
+                    throw r.Error($"{at}.biases", $"expected an array of {biasCount} number(s) for bias mode '{Names.Of(bias)}'");
+                r.Numbers(biases, layer.Biases, $"{at}.biases");
+            }
+            layers.Add(layer);
+            fanIn = units;
+        }
+        var required = Losses.RequiredActivation(loss);
+        if (required is { } req && layers[^1].Activation != req)
+            throw r.Error("loss", $"loss '{Names.Of(loss)}' needs a '{Names.Of(req)}' last layer, found '{Names.Of(layers[^1].Activation)}'");
 
-            var network = new Network<T>(inputs, layers, loss);
-            var sections = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var p in root.EnumerateObject())
-                if (!CoreKeys.Contains(p.Name))
-                    sections[p.Name] = p.Value;
-            var model = version == 1
-                ? ModelSections.FromVersion1(network, sections, source)
-                : ModelSections.FromVersion2(network, sections, source);
-            foreach (var (name, value) in sections)
-                if (!KnownSections.Contains(name))
-                    model.ExtraSections[name] = value.GetRawText();
-            // Version 1 wrote its metrics under other names; they describe the same training, so they are dropped, not converted.
-            if (version >= 2 && sections.TryGetValue("metrics", out var me))
-                model.Metrics = ModelSections.Read(me, "metrics", Json.BackpropJson.Default.ModelMetrics, source);
-            TrainingState? checkpoint = sections.TryGetValue(CheckpointSection, out var cp)
-                ? ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source)
-                : null;
-            return (model, checkpoint);
+        Network<T> network;
+        try
+        {
+            network = new Network<T>(inputs, layers, loss);
+        }
+        catch (ArgumentException e)
+        {
+            throw r.Error("layers", e.Message.TrimEnd('.'));
+        }
+        var sections = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
+        foreach (var (name, value) in top)
+            if (!CoreKeys.Contains(name))
+                sections[name] = value;
+        var model = version == 1
+            ? ModelSections.FromVersion1(network, sections, source)
+            : ModelSections.FromVersion2(network, sections, source);
+        foreach (var (name, value) in sections)
+            if (!KnownSections.Contains(name))
+                model.ExtraSections[name] = value.RawText;
+        // Version 1 wrote its metrics under other names; they describe the same training, so they are dropped, not converted.
+        if (version >= 2 && sections.TryGetValue("metrics", out var me))
+            model.Metrics = ModelSections.Read(me, "metrics", Json.BackpropJson.Default.ModelMetrics, source);
+        TrainingState? checkpoint = null;
+        if (sections.TryGetValue(CheckpointSection, out var cp))
+        {
+            CheckOptimizerShape(cp, network, source);
+            checkpoint = ModelSections.Read(cp, CheckpointSection, Json.BackpropJson.Default.TrainingState, source);
+        }
+        return (model, checkpoint);
+    }
+
+    /// <summary>The most layers a model file may hold (a network of more is not one this library trains).</summary>
+    public const int MaxLayers = 1024;
+
+    /// <summary>
+    /// Before the checkpoint section is read into arrays: its optimizer state holds at most two tensors a layer of at
+    /// most 8 state arrays each (the later check compares every length exactly). Without it, a file of empty arrays
+    /// ("[],[],...") would become an array object per 3 bytes of text.
+    /// </summary>
+    private static void CheckOptimizerShape<T>(JsonValue checkpoint, Network<T> network, string source) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (checkpoint.Kind != JsonTokenType.StartObject)
+            return;
+        var props = Reader.Index(checkpoint);
+        if (!props.TryGetValue("optimizer", out var opt) || opt.Kind != JsonTokenType.StartObject
+            || !Reader.Index(opt).TryGetValue("state", out var state) || state.Kind != JsonTokenType.StartArray)
+            return;
+        int tensors = state.Count();
+        if (tensors > 2 * network.Layers.Count)
+            throw new ModelFormatException($"{source}: field 'checkpoint.optimizer.state': expected at most {2 * network.Layers.Count} value(s) (two a layer), found {tensors:N0}.");
+        int t = 0;
+        foreach (var slots in state.EnumerateElements())
+        {
+            if (slots.Kind == JsonTokenType.StartArray && slots.Count() > 8)
+                throw new ModelFormatException($"{source}: field 'checkpoint.optimizer.state[{t}]': expected at most 8 state arrays, found {slots.Count():N0}.");
+            t++;
+        }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private const int MaxDepth = JsonValue.MaxDepth;
+
+    private static ModelFormatException NotJson(string source, JsonException e) =>
+        new($"{source}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", e);
+
+    /// <summary>
+    /// Checks a model file's bytes as they are read: the first byte that cannot continue valid JSON (the zeros of
+    /// /dev/zero, a binary file, nesting past 64 levels, text after the top-level object) stops the read at once,
+    /// with the message the full parse would give, instead of after the whole file (up to <see cref="MaxFileBytes"/>)
+    /// has been read into memory.
+    /// </summary>
+    private sealed class JsonPrefixCheck(string source)
+    {
+        private JsonReaderState _state = new(new JsonReaderOptions { MaxDepth = MaxDepth });
+        private byte[] _pending = new byte[1 << 17];
+        // Bytes of _pending not consumed yet: the start of a token cut by the end of the last piece.
+        private int _kept;
+        private bool _started;
+
+        public void Inspect(ReadOnlySpan<byte> bytes)
+        {
+            // A token longer than 1 MiB (no model file has one) would be scanned again with every piece: leave it,
+            // and the rest of the file, to the full parse.
+            if (_kept > 1 << 20)
+                return;
+            if (!_started)
+            {
+                _started = true;
+                if (bytes.StartsWith(Utf8Bom))
+                    bytes = bytes[Utf8Bom.Length..];
+            }
+            // What the last piece left unread (a token cut in two) comes first.
+            if (_kept + bytes.Length > _pending.Length)
+                Array.Resize(ref _pending, Math.Max(_pending.Length * 2, _kept + bytes.Length));
+            bytes.CopyTo(_pending.AsSpan(_kept));
+            int length = _kept + bytes.Length;
+            var reader = new Utf8JsonReader(_pending.AsSpan(0, length), isFinalBlock: false, _state);
+            try
+            {
+                while (reader.Read())
+                {
+                }
+            }
+            catch (JsonException e)
+            {
+                throw NotJson(source, e);
+            }
+            _state = reader.CurrentState;
+            int consumed = (int)reader.BytesConsumed;
+            _kept = length - consumed;
+            _pending.AsSpan(consumed, _kept).CopyTo(_pending);
         }
     }
 
@@ -345,60 +496,73 @@ public static class ModelFile
         public ModelFormatException Error(string field, string what) =>
             new(field.Length == 0 ? $"{source}: {what}." : $"{source}: field '{field}': {what}.");
 
-        public JsonElement Property(JsonElement obj, string name, JsonValueKind kind, string at = "")
+        /// <summary>An object's properties by name (the file was checked: no name twice).</summary>
+        public static Dictionary<string, JsonValue> Index(JsonValue obj)
+        {
+            var d = new Dictionary<string, JsonValue>(StringComparer.Ordinal);
+            foreach (var (k, v) in obj.Properties())
+                d[k] = v;
+            return d;
+        }
+
+        public JsonValue Property(Dictionary<string, JsonValue> obj, string name, JsonTokenType kind, string at = "")
         {
             string path = Join(at, name);
-            if (!obj.TryGetProperty(name, out var e))
+            if (!obj.TryGetValue(name, out var e))
                 throw Error(path, "missing");
-            if (e.ValueKind != kind)
-                throw Error(path, $"expected {Describe(kind)}, found {Describe(e.ValueKind)}");
+            if (e.Kind != kind)
+                throw Error(path, $"expected {JsonValue.Describe(kind)}, found {JsonValue.Describe(e.Kind)}");
             return e;
         }
 
-        public string String(JsonElement obj, string name, string at = "") => Property(obj, name, JsonValueKind.String, at).GetString()!;
+        public string String(Dictionary<string, JsonValue> obj, string name, string at = "") => Property(obj, name, JsonTokenType.String, at).GetString();
 
-        public int Int(JsonElement obj, string name, int min, string at = "")
+        public int Int(Dictionary<string, JsonValue> obj, string name, int min, string at = "")
         {
-            var e = Property(obj, name, JsonValueKind.Number, at);
+            var e = Property(obj, name, JsonTokenType.Number, at);
             if (!e.TryGetInt32(out int v) || v < min)
-                throw Error(Join(at, name), $"expected a whole number >= {min}, found {e.GetRawText()}");
+                throw Error(Join(at, name), $"expected a whole number >= {min}, found {Shorten(e.RawText)}");
             return v;
         }
 
-        public TEnum Enum<TEnum>(JsonElement obj, string name, string what, string at = "") where TEnum : struct, System.Enum
+        public TEnum Enum<TEnum>(Dictionary<string, JsonValue> obj, string name, string what, string at = "") where TEnum : struct, System.Enum
         {
             string s = String(obj, name, at);
             if (!Names.TryParse<TEnum>(s, out var v))
-                throw Error(Join(at, name), $"unknown {what} \"{s}\"; expected one of {string.Join(", ", Names.All<TEnum>())}");
+                throw Error(Join(at, name), $"unknown {what} \"{Shorten(s)}\"; expected one of {string.Join(", ", Names.All<TEnum>())}");
             return v;
         }
 
         /// <summary>True when the file says its numbers are float32: each must then be finite as a float32.</summary>
         public bool Float32 { get; set; }
 
-        public T Number<T>(JsonElement e, string path) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>Reads an array of numbers (its length already checked) into <paramref name="destination"/>; element i is field PATH[i].</summary>
+        public void Numbers<T>(JsonValue array, Span<T> destination, string path) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            if (Float32 && typeof(T) != typeof(float) && e.ValueKind == JsonValueKind.Number
-                && (!float.TryParse(e.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out float f) || !float.IsFinite(f)))
-                throw Error(path, $"the number {e.GetRawText()} is out of range for float32, the file's precision");
-            if (e.ValueKind != JsonValueKind.Number)
-                throw Error(path, $"expected a number, found {Describe(e.ValueKind)}");
-            if (!T.TryParse(e.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !T.IsFinite(v))
-                throw Error(path, $"the number {e.GetRawText()} is out of range for {PrecisionName<T>()}");
+            var reader = new Utf8JsonReader(array.Bytes.Span, JsonValue.Options);
+            reader.Read();
+            int i = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.Number)
+                    throw Error($"{path}[{i}]", $"expected a number, found {JsonValue.Describe(reader.TokenType)}");
+                destination[i] = Number<T>(reader.ValueSpan, $"{path}[{i}]");
+                i++;
+            }
+        }
+
+        private T Number<T>(ReadOnlySpan<byte> digits, string path) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (Float32 && typeof(T) != typeof(float)
+                && (!float.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) || !float.IsFinite(f)))
+                throw Error(path, $"the number {Shorten(Encoding.UTF8.GetString(digits))} is out of range for float32, the file's precision");
+            if (!T.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !T.IsFinite(v))
+                throw Error(path, $"the number {Shorten(Encoding.UTF8.GetString(digits))} is out of range for {PrecisionName<T>()}");
             return v;
         }
 
-        private static string Join(string at, string name) => at.Length == 0 ? name : $"{at}.{name}";
+        private static string Shorten(string s) => CsvDataset.Shorten(s);
 
-        private static string Describe(JsonValueKind k) => k switch
-        {
-            JsonValueKind.Object => "an object",
-            JsonValueKind.Array => "an array",
-            JsonValueKind.String => "a string",
-            JsonValueKind.Number => "a number",
-            JsonValueKind.True or JsonValueKind.False => "true/false",
-            JsonValueKind.Null => "null",
-            _ => "nothing",
-        };
+        private static string Join(string at, string name) => at.Length == 0 ? name : $"{at}.{name}";
     }
 }

@@ -203,13 +203,13 @@ internal static class ModelSections
     };
 
     /// <summary>A section through the context; a JSON error becomes a <see cref="ModelFormatException"/> naming the field.</summary>
-    public static TSection Read<TSection>(System.Text.Json.JsonElement element, string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSection> info, string source)
+    public static TSection Read<TSection>(JsonValue element, string name, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSection> info, string source)
     {
-        if (element.ValueKind != System.Text.Json.JsonValueKind.Object)
-            throw new ModelFormatException($"{source}: field '{name}': expected an object, found {Describe(element.ValueKind)}.");
+        if (element.Kind != System.Text.Json.JsonTokenType.StartObject)
+            throw new ModelFormatException($"{source}: field '{name}': expected an object, found {JsonValue.Describe(element.Kind)}.");
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize(element, info)
+            return System.Text.Json.JsonSerializer.Deserialize(element.Bytes.Span, info)
                 ?? throw new ModelFormatException($"{source}: field '{name}': expected an object, found null.");
         }
         catch (System.Text.Json.JsonException e)
@@ -231,9 +231,9 @@ internal static class ModelSections
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut >= 0)
             message = message[..cut];
-        var element = System.Text.RegularExpressions.Regex.Match(message, @"^expected a finite number at element (\d+)$");
+        var element = System.Text.RegularExpressions.Regex.Match(message, @"^expected a (finite number|whole number) at element (\d+)$");
         if (element.Success)
-            return (field + "[" + element.Groups[1].Value + "]", "expected a finite number");
+            return (field + "[" + element.Groups[2].Value + "]", "expected a " + element.Groups[1].Value + (element.Groups[1].Value == "whole number" ? " in range" : ""));
         var unknown = System.Text.RegularExpressions.Regex.Match(message, @"The JSON property '([^']*)' could not be mapped");
         if (unknown.Success)
             return (field.EndsWith("." + unknown.Groups[1].Value, StringComparison.Ordinal) ? field : field + "." + unknown.Groups[1].Value,
@@ -241,13 +241,32 @@ internal static class ModelSections
         var missing = System.Text.RegularExpressions.Regex.Match(message, @"missing required properties including: (.*)\.?$");
         if (missing.Success)
             return (field, $"missing {missing.Groups[1].Value.TrimEnd('.')}");
+        // The serializer names the record being read ("could not be converted to ModelMetrics"); the value's own
+        // problem is in the inner exception: a token of the wrong kind, or a number out of its type's range.
+        if (e.InnerException is InvalidOperationException { Message: var io }
+            && System.Text.RegularExpressions.Regex.Match(io, @"token type '(\w+)' as an? (\w+)") is { Success: true } kind)
+            return (field, $"expected {(kind.Groups[2].Value == "number" ? "a number" : kind.Groups[2].Value == "boolean" ? "true or false" : "a " + kind.Groups[2].Value)}, "
+                + $"found {TokenName(kind.Groups[1].Value)}");
+        if (e.InnerException is FormatException { Message: var fm } && fm.Contains("out of bounds for an Int", StringComparison.Ordinal))
+            return (field, "expected a whole number in range");
         var converted = System.Text.RegularExpressions.Regex.Match(message, @"could not be converted to ([\w.`\[\], ]+)");
         if (converted.Success)
-            return (field, "expected " + Friendly(converted.Groups[1].Value));
+            return (field, "expected " + Friendly(converted.Groups[1].Value.TrimEnd('.', ' ')));
         if (message.Contains("null", StringComparison.OrdinalIgnoreCase))
             return (field, "expected a value, found null");
         return (field, message.TrimEnd('.'));
     }
+
+    private static string TokenName(string token) => token switch
+    {
+        "String" => "a string",
+        "Number" => "a number",
+        "True" or "False" => "true/false",
+        "Null" => "null",
+        "StartArray" => "an array",
+        "StartObject" => "an object",
+        _ => token,
+    };
 
     private static string Friendly(string type) => type switch
     {
@@ -260,17 +279,7 @@ internal static class ModelSections
         _ => "an object",
     };
 
-    private static string Describe(System.Text.Json.JsonValueKind k) => k switch
-    {
-        System.Text.Json.JsonValueKind.Array => "an array",
-        System.Text.Json.JsonValueKind.String => "a string",
-        System.Text.Json.JsonValueKind.Number => "a number",
-        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "true/false",
-        System.Text.Json.JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
-
-    public static Training.Model<T> FromVersion2<T>(Nn.Network<T> network, Dictionary<string, System.Text.Json.JsonElement> sections, string source)
+    public static Training.Model<T> FromVersion2<T>(Nn.Network<T> network, Dictionary<string, JsonValue> sections, string source)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Data.DataSchema schema;
@@ -298,6 +307,10 @@ internal static class ModelSections
             };
             if (task == Data.TaskKind.Regression && p.Classes is not null)
                 throw new ModelFormatException($"{source}: field 'pipeline.classes': a regression model has no classes.");
+            if (task == Data.TaskKind.Classification && p.Classes is { Count: 0 })
+                throw new ModelFormatException($"{source}: field 'pipeline.classes': a classifier lists its classes, found none.");
+            if (task == Data.TaskKind.Classification && p.Classes is { } given)
+                CheckCanonicalClasses(given, "pipeline.classes", source);
             (pre, kind) = ReadPreprocessing(p.Preprocessing, "pipeline.preprocessing", p.Features, source);
         }
         else
@@ -327,7 +340,7 @@ internal static class ModelSections
     /// <c>training</c>, feature names from <c>data</c>, the scaling from <c>preprocessing</c>. Version 1 did not record
     /// the label and dropped columns: reading data for such a model still takes the CSV options.
     /// </summary>
-    public static Training.Model<T> FromVersion1<T>(Nn.Network<T> network, Dictionary<string, System.Text.Json.JsonElement> sections, string source)
+    public static Training.Model<T> FromVersion1<T>(Nn.Network<T> network, Dictionary<string, JsonValue> sections, string source)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var task = InferTask(network);
@@ -357,6 +370,8 @@ internal static class ModelSections
         }
         if (task == Data.TaskKind.Classification && classes is not null && classes.Count != Math.Max(2, network.Outputs))
             throw new ModelFormatException($"{source}: field 'training.class_names': expected {Math.Max(2, network.Outputs)} names, found {classes.Count}.");
+        if (task == Data.TaskKind.Classification && classes is not null)
+            CheckCanonicalClasses(classes, "data.classes", source);
         var schema = new Data.DataSchema
         {
             Task = task,
@@ -386,6 +401,24 @@ internal static class ModelSections
             Optimizer = training.Optimizer,
             BatchSize = training.BatchSize,
         }, source, "data");
+    }
+
+    /// <summary>
+    /// Data labels are matched to a model's classes by their canonical form (CsvDataset.ClassKey: "01", "1.0" and "1" are
+    /// all class "1"), so two class names of one canonical form would make a label ambiguous.
+    /// </summary>
+    private static void CheckCanonicalClasses(IReadOnlyList<string> classes, string field, string source)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in classes)
+        {
+            string key = CsvDataset.ClassKey(name);
+            if (seen.TryGetValue(key, out var other) && other != name)
+                throw new ModelFormatException(
+                    $"{source}: field '{field}': the classes \"{CsvDataset.Shorten(other)}\" and \"{CsvDataset.Shorten(name)}\" are the same label "
+                    + $"(labels are compared as whole numbers where they are ones: 01, 1.0 and 1 are all 1).");
+            seen.TryAdd(key, name);
+        }
     }
 
     private static (Data.Preprocessing? Fitted, Data.PreprocessingKind Kind) ReadPreprocessing(PreprocessingSection p, string at, int features, string source)

@@ -27,14 +27,19 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (_layers.Length == 0)
             throw new ArgumentException("A network needs at least one layer.", nameof(layers));
         int expected = inputs;
+        long parameters = 0;
         for (int i = 0; i < _layers.Length; i++)
         {
+            parameters += _layers[i].ParameterCount;
             if (_layers[i].Inputs != expected)
                 throw new ArgumentException($"Layer {i} takes {_layers[i].Inputs} inputs but the previous layer gives {expected}.", nameof(layers));
             if (i < _layers.Length - 1 && _layers[i].Activation == Activation.Softmax)
                 throw new ArgumentException($"Layer {i}: softmax is only supported on the last layer.", nameof(layers));
             expected = _layers[i].Units;
         }
+        // ParameterCount is an int: the sum is taken in 64 bits and bounded.
+        if (parameters > int.MaxValue)
+            throw new ArgumentException($"The layers have {parameters:N0} parameters in all, more than the {int.MaxValue:N0} a network may have.", nameof(layers));
         if (!Enum.IsDefined(loss))
             throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
         Losses.RequireActivation(loss, _layers[^1].Activation);

@@ -157,23 +157,44 @@ public sealed class ModelBuilder
     /// <summary>Builds the model in single precision, weights drawn from <paramref name="seed"/>.</summary>
     public Model<float> Build(long seed = 0) => Build<float>(seed);
 
+    /// <summary>
+    /// The most parameters (weights and biases) a model may have: 2^27 = 134,217,728. Training one takes about 28 bytes
+    /// a parameter in float32 with Adam (weights, gradients, a backup, the optimizer's two moments in double), its
+    /// model file up to 17 bytes a parameter (docs/reliability.md).
+    /// </summary>
+    public const long MaxParameters = 1L << 27;
+
     /// <summary>Builds the model in element type <typeparamref name="T"/>, weights drawn from <paramref name="seed"/>.</summary>
     public Model<T> Build<T>(long seed = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int outputs = _outputs;
         if (_task == TaskKind.Classification && _outputActivation == Activation.Sigmoid && _outputs == 2)
             outputs = 1;
-        var layers = new List<Dense<T>>();
-        int fanIn = _inputs;
+        // The size first, in 64 bits, before anything is allocated.
+        long parameters = 0;
+        int width = _inputs;
         foreach (var (s, _) in _hidden)
         {
-            layers.Add(new Dense<T>(fanIn, s.Units, s.Activation, s.Bias, s.TrainableBias));
-            fanIn = s.Units;
+            parameters += (long)width * s.Units + Dense<T>.BiasCount(s.Bias, s.Units);
+            width = s.Units;
         }
-        layers.Add(new Dense<T>(fanIn, outputs, _outputActivation));
+        parameters += (long)width * outputs + outputs;
+        if (parameters > MaxParameters)
+            throw new BackpropException(
+                $"This network ({_inputs} -> {string.Join(" -> ", _hidden.Select(h => h.Spec.Units).Append(outputs))}) would have {parameters:N0} parameters, "
+                + $"more than the {MaxParameters:N0} a model may have (training takes about 28 bytes a parameter with adam in float32: "
+                + $"{DataLimits.Bytes(parameters * 28)} here); use smaller layers.");
+        var layers = new List<Dense<T>>();
+        int fanIn = _inputs;
         Network<T> network;
         try
         {
+            foreach (var (s, _) in _hidden)
+            {
+                layers.Add(new Dense<T>(fanIn, s.Units, s.Activation, s.Bias, s.TrainableBias));
+                fanIn = s.Units;
+            }
+            layers.Add(new Dense<T>(fanIn, outputs, _outputActivation));
             network = new Network<T>(_inputs, layers, _loss);
         }
         catch (ArgumentException e)
@@ -290,6 +311,11 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (schema.Task == TaskKind.Classification)
         {
             int expected = network.Outputs == 1 ? 2 : network.Outputs;
+            // Also when the names are not given (they would default to "0", "1", ...): per-class measures take
+            // classes x classes, so a classifier of 50,000 outputs would need 10 GB to be evaluated.
+            if (expected > Dataset.MaxClasses)
+                throw new BackpropException(
+                    $"model: a classifier of {network.Outputs} outputs has {expected} classes, more than the {Dataset.MaxClasses} a classifier may have.");
             if (schema.ClassNames.Count == 0)
                 schema = schema with { ClassNames = Dataset.DefaultClassNames(Math.Max(2, expected)) };
             if (schema.ClassNames.Count != expected)
@@ -423,21 +449,21 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
             data = MatchClasses(data);
             _preprocessing ??= Preprocessing.Fit(data, _preprocessingKind);
             long seed = options.Seed ?? Seed;
-            var prepared = _preprocessing.Apply(data);
+            // The rows stay raw here (a split shares them): the run applies the preprocessing as it converts them.
+            var train = data;
             Dataset? validation = null;
             if (options.ValidationData is { } v)
             {
                 CheckTask(v);
-                var vd = Align(v);
-                validation = _preprocessing.Apply(MatchClasses(vd));
+                validation = MatchClasses(Align(v));
             }
             else if (options.ValidationFraction > 0)
             {
-                (prepared, validation) = prepared.Split(options.ValidationFraction, DataSplit.ValidationSeed(seed));
+                (train, validation) = data.Split(options.ValidationFraction, DataSplit.ValidationSeed(seed));
             }
-            if (prepared.Rows == 0)
+            if (train.Rows == 0)
                 throw new BackpropException($"{data.Name}: no rows to train on.");
-            var run = new TrainingRun<T>(this, prepared, validation, options, seed);
+            var run = new TrainingRun<T>(this, train, validation, _preprocessing, options, seed);
             Training = Training with
             {
                 Optimizer = options.Optimizer!.ToString(),
@@ -627,7 +653,18 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var aligned = Align(data);
         var result = new double[(long)aligned.Rows * Network.Outputs];
-        Predict(aligned.Features, aligned.Rows, result);
+        int inputs = Schema.Features, outs = Network.Outputs, rows = aligned.Rows;
+        var pre = RequirePreprocessing();
+        // Chunk by chunk from the dataset's rows (a split's part is never gathered whole).
+        var x = new double[Math.Min(rows, Chunk) * inputs];
+        for (int start = 0; start < rows; start += Chunk)
+        {
+            int n = Math.Min(Chunk, rows - start);
+            var chunk = x.AsSpan(0, n * inputs);
+            aligned.CopyFeatures(start, n, chunk);
+            pre.Transform(chunk);
+            Forward(chunk, n, result.AsSpan(start * outs, n * outs));
+        }
         return result;
     }
 
@@ -651,21 +688,31 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckTask(data);
         var aligned = MatchClasses(Align(data));
-        var prepared = RequirePreprocessing().Apply(aligned);
-        var y = TrainingRun<T>.EncodeTargets(Network, prepared);
-        int inputs = Network.Inputs, outs = Network.Outputs, rows = prepared.Rows;
-        var predictions = new double[(long)rows * outs];
+        var pre = RequirePreprocessing();
+        if (aligned.Inputs != pre.Features)
+            throw new BackpropException($"{aligned.Name}: {aligned.Inputs} feature column(s), but the model was trained on {pre.Features}.");
+        var y = new TrainingRun<T>.Targets(Network, aligned);
+        int inputs = Network.Inputs, outs = Network.Outputs, rows = aligned.Rows;
+        bool regression = Task == TaskKind.Regression;
+        // Chunk by chunk: the rows are read, scaled and converted 256 at a time, never copied whole.
+        var predictions = regression ? new double[(long)rows * outs] : [];
+        var predicted = regression ? [] : new int[rows];
         var pool = System.Buffers.ArrayPool<T>.Shared;
-        T[] x = pool.Rent(Chunk * inputs), o = pool.Rent(Chunk * outs), z = pool.Rent(Chunk * outs);
+        T[] x = pool.Rent(Chunk * inputs), o = pool.Rent(Chunk * outs), z = pool.Rent(Chunk * outs), t = pool.Rent(Chunk * outs);
+        var raw = new double[Math.Min(rows, Chunk) * inputs];
+        var output = new double[outs];
         double loss = 0;
         try
         {
             for (int start = 0; start < rows; start += Chunk)
             {
                 int n = Math.Min(Chunk, rows - start);
-                var features = prepared.Features.Slice(start * inputs, n * inputs);
-                for (int i = 0; i < features.Length; i++)
-                    x[i] = T.CreateChecked(features[i]);
+                var chunk = raw.AsSpan(0, n * inputs);
+                aligned.CopyFeatures(start, n, chunk);
+                pre.Transform(chunk);
+                for (int i = 0; i < chunk.Length; i++)
+                    x[i] = T.CreateChecked(chunk[i]);
+                y.Write(start, n, t);
                 _weights.EnterReadLock();
                 try
                 {
@@ -675,9 +722,15 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
                 {
                     _weights.ExitReadLock();
                 }
-                loss += Losses.Value<T>(Network.Loss, z.AsSpan(0, n * outs), o.AsSpan(0, n * outs), y.AsSpan(start * outs, n * outs), n, outs) * n;
-                for (int i = 0; i < n * outs; i++)
-                    predictions[start * outs + i] = double.CreateChecked(o[i]);
+                loss += Losses.Value<T>(Network.Loss, z.AsSpan(0, n * outs), o.AsSpan(0, n * outs), t.AsSpan(0, n * outs), n, outs) * n;
+                for (int r = 0; r < n; r++)
+                {
+                    var target = regression ? predictions.AsSpan((start + r) * outs, outs) : output;
+                    for (int k = 0; k < outs; k++)
+                        target[k] = double.CreateChecked(o[r * outs + k]);
+                    if (!regression)
+                        predicted[start + r] = ClassRule.Predict<double>(output);
+                }
             }
         }
         finally
@@ -685,14 +738,12 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
             pool.Return(x);
             pool.Return(o);
             pool.Return(z);
+            pool.Return(t);
         }
         loss = rows == 0 ? 0 : loss / rows;
-        if (Task == TaskKind.Regression)
-            return RegressionMetrics.From(prepared.Targets, predictions, outs, loss);
-        var predicted = new int[rows];
-        for (int r = 0; r < rows; r++)
-            predicted[r] = ClassRule.Predict<double>(predictions.AsSpan(r * outs, outs));
-        return ClassificationMetrics.From(prepared.Labels, predicted, ClassCount, loss, ClassNames);
+        if (regression)
+            return RegressionMetrics.From(aligned.Targets, predictions, outs, loss);
+        return ClassificationMetrics.From(aligned.Labels, predicted, ClassCount, loss, ClassNames);
     }
 
     /// <summary>The network on prepared inputs (double), under the read lock; outputs as double.</summary>
@@ -775,7 +826,7 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         var from = data.Labels;
         for (int r = 0; r < labels.Length; r++)
             labels[r] = map[from[r]];
-        return Dataset.Classification(data.Features.ToArray(), data.Inputs, labels, ClassCount, ClassNames, data.Name, data.FeatureNames, data.TargetName);
+        return data.WithLabels(labels, ClassNames);
     }
 
     /// <summary>A one-line description: task, layers, loss, parameters, seed.</summary>

@@ -46,13 +46,14 @@ internal sealed partial class TrainingRun<T>
             foreach (byte b in bytes)
                 h = unchecked((h ^ b) * 1099511628211UL);
         }
+        // The targets' bytes are those of the encoded rows (one-hot for classes), as when they were held whole.
         Add(MemoryMarshal.AsBytes(_x.AsSpan()));
-        Add(MemoryMarshal.AsBytes(_y.AsSpan()));
+        _y.Hash(Add);
         Add(MemoryMarshal.AsBytes(_labels.AsSpan()));
         if (_valX is not null)
         {
             Add(MemoryMarshal.AsBytes(_valX.AsSpan()));
-            Add(MemoryMarshal.AsBytes(_valY!.AsSpan()));
+            _valY!.Hash(Add);
             Add(MemoryMarshal.AsBytes(_valLabels.AsSpan()));
         }
         return h.ToString("x16", CultureInfo.InvariantCulture);

@@ -27,9 +27,11 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     private readonly Optimizer _optimizer;
     private readonly long _seed;
     private readonly SplitMix64 _shuffle;
-    private readonly T[] _x, _y, _batchX, _batchY;
+    private readonly T[] _x, _batchX, _batchY;
+    private readonly Targets _y;
     private readonly int[] _labels, _order;
-    private readonly T[]? _valX, _valY;
+    private readonly T[]? _valX;
+    private readonly Targets? _valY;
     private readonly int[] _valLabels = [];
     private readonly int _rows, _valRows, _batchSize;
     private readonly T[] _backup, _best;
@@ -45,11 +47,17 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     private double _epochLossSum;
 
     /// <param name="model">The model whose network trains; its history and epoch count are updated as epochs end.</param>
-    /// <param name="train">The training rows, already through the model's preprocessing.</param>
-    /// <param name="validation">Validation rows (prepared likewise), or null.</param>
+    /// <param name="train">The training rows, raw (as the model takes them, columns aligned).</param>
+    /// <param name="validation">Validation rows (raw likewise), or null.</param>
+    /// <param name="preprocessing">The model's fitted preprocessing, applied as the rows are converted to the network's type.</param>
     /// <param name="options">Validated options; <see cref="TrainingOptions.Optimizer"/> must be set.</param>
     /// <param name="seed">The run's seed (shuffling; the validation split was drawn from it too).</param>
-    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, TrainingOptions options, long seed)
+    /// <remarks>
+    /// The one copy of the data a run keeps is its inputs in the network's type (rows x inputs values of T), made row
+    /// by row from the raw rows (a split's part is read through its row indices); class targets are written per batch
+    /// from the labels, never held as one-hot rows (rows x classes).
+    /// </remarks>
+    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, Preprocessing preprocessing, TrainingOptions options, long seed)
     {
         _model = model;
         _net = model.Network;
@@ -57,16 +65,21 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         _seed = seed;
         _optimizer = options.Optimizer ?? throw new ArgumentException("The options need an optimizer.", nameof(options));
 
+        // Before anything is allocated: refuse a run that cannot fit, or whose checkpoints could not be written.
+        var footprint = TrainingFootprint.Of(_net, _optimizer, options, train.Rows, validation?.Rows ?? 0);
+        footprint.RequireMemory();
+        options.Checkpoint?.Writer.Check(model, footprint);
+
         _rows = train.Rows;
-        _x = Convert(train.Features);
-        _y = EncodeTargets(_net, train);
+        _maxAbsInput = new double[_net.Inputs];
+        _y = new Targets(_net, train);
+        _x = Prepare(train, preprocessing, _maxAbsInput);
         _labels = train.IsClassification ? train.Labels.ToArray() : [];
-        _maxAbsInput = train.MaxAbsPerInput();
         if (validation is not null)
         {
             _valRows = validation.Rows;
-            _valX = Convert(validation.Features);
-            _valY = EncodeTargets(_net, validation);
+            _valY = new Targets(_net, validation);
+            _valX = Prepare(validation, preprocessing, null);
             _valLabels = validation.IsClassification ? validation.Labels.ToArray() : [];
         }
 
@@ -152,7 +165,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         {
             int row = _order[start + r];
             _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
-            _y.AsSpan(row * outputs, outputs).CopyTo(_batchY.AsSpan(r * outputs));
+            _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
         }
         var bx = _batchX.AsSpan(0, n * inputs);
         var by = _batchY.AsSpan(0, n * outputs);
@@ -254,6 +267,33 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         return 0.5 * _options.L2 * s;
     }
 
+    /// <summary>
+    /// The rows of <paramref name="data"/> through <paramref name="preprocessing"/>, in the network's element type
+    /// (rows x inputs), row by row; <paramref name="maxAbs"/>, when given, receives each input's largest |x| after
+    /// preprocessing. The values are those of <see cref="Preprocessing.Apply"/> followed by a conversion, bit for bit.
+    /// </summary>
+    internal static T[] Prepare(Dataset data, Preprocessing preprocessing, double[]? maxAbs)
+    {
+        int m = data.Inputs;
+        if (m != preprocessing.Features)
+            throw new BackpropException($"{data.Name}: {m} feature column(s), but the model was trained on {preprocessing.Features}.");
+        var x = new T[(long)data.Rows * m];
+        var row = new double[m];
+        for (int r = 0; r < data.Rows; r++)
+        {
+            data.FeatureRow(r).CopyTo(row);
+            preprocessing.Transform(row);
+            var dest = x.AsSpan(r * m, m);
+            for (int j = 0; j < m; j++)
+            {
+                dest[j] = T.CreateChecked(row[j]);
+                if (maxAbs is not null)
+                    maxAbs[j] = Math.Max(maxAbs[j], Math.Abs(row[j]));
+            }
+        }
+        return x;
+    }
+
     /// <summary>Values in the network's element type.</summary>
     internal static T[] Convert(ReadOnlySpan<double> values)
     {
@@ -264,51 +304,103 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>
-    /// The targets a network is trained against for <paramref name="data"/>: one-hot rows for classification, or for a
-    /// single-output network on two classes the label itself (0 or 1); the values for regression. Throws when the
-    /// shapes do not fit.
+    /// The targets a network is trained against for a dataset, row by row: one-hot rows for classification (written
+    /// from the labels when asked for, so rows x classes values are never held), or for a single-output network on two
+    /// classes the label itself (0 or 1); the values for regression. The constructor throws when the shapes do not fit.
     /// </summary>
-    internal static T[] EncodeTargets(Network<T> network, Dataset data)
+    internal sealed class Targets
     {
-        if (data.Inputs != network.Inputs)
-            throw new BackpropException($"{data.Name}: rows have {data.Inputs} input(s) but the model takes {network.Inputs}.");
-        if (!data.HasTargets)
-            throw new BackpropException($"{data.Name}: the data has no targets (no label column), so it cannot be trained or evaluated on.");
-        if (data.Task == TaskKind.Regression)
+        private readonly T[] _values = [];
+        private readonly int[] _labels = [];
+        private readonly int _outputs;
+        private readonly bool _labelValue;
+
+        public Targets(Network<T> network, Dataset data)
         {
-            if (data.Outputs != network.Outputs)
-                throw new BackpropException($"{data.Name}: {data.Outputs} target(s) per row but the model has {network.Outputs} output(s).");
-            return Convert(data.Targets);
+            if (data.Inputs != network.Inputs)
+                throw new BackpropException($"{data.Name}: rows have {data.Inputs} input(s) but the model takes {network.Inputs}.");
+            if (!data.HasTargets)
+                throw new BackpropException($"{data.Name}: the data has no targets (no label column), so it cannot be trained or evaluated on.");
+            _outputs = network.Outputs;
+            Rows = data.Rows;
+            if (data.Task == TaskKind.Regression)
+            {
+                if (data.Outputs != network.Outputs)
+                    throw new BackpropException($"{data.Name}: {data.Outputs} target(s) per row but the model has {network.Outputs} output(s).");
+                _values = Convert(data.Targets);
+                return;
+            }
+            _labels = data.Labels.ToArray();
+            if (network.Outputs == 1 && data.ClassCount == 2)
+            {
+                _labelValue = true;
+                return;
+            }
+            if (data.ClassCount != network.Outputs)
+                throw new BackpropException(
+                    $"{data.Name}: {data.ClassCount} classes but the model has {network.Outputs} output(s); give the last layer {data.ClassCount} units (or 1 sigmoid unit for 2 classes).");
         }
-        var labels = data.Labels;
-        if (network.Outputs == 1 && data.ClassCount == 2)
+
+        /// <summary>Rows.</summary>
+        public int Rows { get; }
+
+        /// <summary>Writes row <paramref name="row"/>'s targets (the network's outputs wide) into <paramref name="destination"/>.</summary>
+        public void Write(int row, Span<T> destination)
         {
-            var t = new T[data.Rows];
-            for (int r = 0; r < t.Length; r++)
-                t[r] = T.CreateChecked(labels[r]);
-            return t;
+            if (_values.Length != 0)
+            {
+                _values.AsSpan(row * _outputs, _outputs).CopyTo(destination);
+                return;
+            }
+            if (_labelValue)
+            {
+                destination[0] = T.CreateChecked(_labels[row]);
+                return;
+            }
+            destination[.._outputs].Clear();
+            destination[_labels[row]] = T.One;
         }
-        if (data.ClassCount != network.Outputs)
-            throw new BackpropException(
-                $"{data.Name}: {data.ClassCount} classes but the model has {network.Outputs} output(s); give the last layer {data.ClassCount} units (or 1 sigmoid unit for 2 classes).");
-        int k = data.ClassCount;
-        var oneHot = new T[(long)data.Rows * k];
-        for (int r = 0; r < data.Rows; r++)
-            oneHot[(long)r * k + labels[r]] = T.One;
-        return oneHot;
+
+        /// <summary>Writes rows <paramref name="first"/> .. + <paramref name="rows"/> - 1 into <paramref name="destination"/>.</summary>
+        public void Write(int first, int rows, Span<T> destination)
+        {
+            for (int r = 0; r < rows; r++)
+                Write(first + r, destination.Slice(r * _outputs, _outputs));
+        }
+
+        /// <summary>Gives the bytes of every row's targets, in row order, to <paramref name="add"/> (the data fingerprint).</summary>
+        public void Hash(HashSink add)
+        {
+            if (_values.Length != 0)
+            {
+                add(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_values.AsSpan()));
+                return;
+            }
+            Span<T> one = _outputs <= 1024 ? stackalloc T[_outputs] : new T[_outputs];
+            for (int r = 0; r < Rows; r++)
+            {
+                Write(r, one);
+                add(System.Runtime.InteropServices.MemoryMarshal.AsBytes(one));
+            }
+        }
     }
 
+    /// <summary>Takes bytes to hash.</summary>
+    internal delegate void HashSink(ReadOnlySpan<byte> bytes);
+
     /// <summary>Mean loss (and accuracy for classification) of <paramref name="network"/> on prepared data, in chunks.</summary>
-    internal static (double Loss, double? Accuracy) Measure(Network<T> network, T[] x, T[] y, ReadOnlySpan<int> labels, int rows, int chunk)
+    internal static (double Loss, double? Accuracy) Measure(Network<T> network, T[] x, Targets y, ReadOnlySpan<int> labels, int rows, int chunk)
     {
         double loss = 0;
         int correct = 0;
         int inputs = network.Inputs, outputs = network.Outputs;
+        var targets = new T[(long)Math.Min(chunk, rows) * outputs];
         for (int start = 0; start < rows; start += chunk)
         {
             int n = Math.Min(chunk, rows - start);
             var o = network.Forward(x.AsSpan(start * inputs, n * inputs), n);
-            loss += network.ComputeLoss(y.AsSpan(start * outputs, n * outputs)) * n;
+            y.Write(start, n, targets);
+            loss += network.ComputeLoss(targets.AsSpan(0, n * outputs)) * n;
             if (!labels.IsEmpty)
                 for (int r = 0; r < n; r++)
                     if (ClassRule.Predict(o.Slice(r * outputs, outputs)) == labels[start + r])

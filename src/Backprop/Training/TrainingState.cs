@@ -89,6 +89,15 @@ public interface ICheckpointWriter
 
     /// <summary>Writes one checkpoint; completely or not at all.</summary>
     void Write<T>(Model<T> model, TrainingState state) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Called once before a run trains, with the model and what the run will hold: throw a <see cref="BackpropException"/>
+    /// when its checkpoints could not be written (too large to read back, no room), so the run is refused before
+    /// any training is done. The default checks nothing.
+    /// </summary>
+    void Check<T>(Model<T> model, TrainingFootprint footprint) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+    }
 }
 
 /// <summary>A checkpoint read back: the weights it holds and the run's state. Resume with <see cref="TrainingOptions.ResumeFrom"/>.</summary>

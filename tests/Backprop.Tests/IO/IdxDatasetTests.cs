@@ -91,6 +91,33 @@ public sealed class IdxDatasetTests
     }
 
     [Fact]
+    public void BytesAfterTheGzipDataAreRefused()
+    {
+        // docs/data.md: nothing may follow the data. GZipStream stops at the end of its data and ignores what follows,
+        // so the reader checks that the file ends with the data's gzip trailer (CRC-32 and size).
+        var gz = Gzip(Idx([3, 2], [1, 2, 3, 4, 5, 6]));
+        Assert.Equal(6, IdxDataset.ParseArray(gz, "f.gz").Data.Length);
+        foreach (var junk in new byte[][] { [1], [0, 0, 0], "junk after the data, longer than a trailer"u8.ToArray(), new byte[100_000], [0x1F, 0x8B] })
+        {
+            var e = Assert.Throws<BackpropException>(() => IdxDataset.ParseArray([.. gz, .. junk], "f.gz"));
+            Assert.StartsWith("f.gz: bytes follow the gzip data (the file does not end with the data's gzip trailer, CRC-32", e.Message);
+            Assert.Contains("nothing may follow an IDX file's data (docs/data.md)", e.Message);
+        }
+        // Two gzip members (cat a.gz b.gz) are not read either, as the message says.
+        var two = Assert.Throws<BackpropException>(() => IdxDataset.ParseArray([.. Gzip(Idx([3, 2], [1, 2, 3])), .. Gzip([4, 5, 6])], "f.gz"));
+        Assert.Contains("several gzip members", two.Message);
+        // A damaged trailer is reported the same way (GZipStream itself checks it against the data as well).
+        var damaged = (byte[])gz.Clone();
+        damaged[^1] ^= 0x40;
+        Assert.ThrowsAny<BackpropException>(() => IdxDataset.ParseArray(damaged, "f.gz"));
+        // From a file, as the CLI reads it.
+        using var dir = new TempDirectory();
+        string path = dir.File("x.gz");
+        File.WriteAllBytes(path, [.. gz, 7, 7, 7]);
+        Assert.Contains("bytes follow the gzip data", Assert.Throws<BackpropException>(() => IdxDataset.ReadArray(path)).Message);
+    }
+
+    [Fact]
     public void TruncatedGzipDataIsReported()
     {
         var full = Gzip(Idx([100, 10], Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray()));

@@ -22,7 +22,7 @@ namespace Backprop.IO.Json;
     RespectRequiredConstructorParameters = true,
     WriteIndented = true,
     AllowDuplicateProperties = false,
-    Converters = [typeof(StreamingDoubleArrayConverter), typeof(FiniteDoubleConverter)])]
+    Converters = [typeof(StreamingDoubleArrayConverter), typeof(CountedIntArrayConverter), typeof(FiniteDoubleConverter)])]
 // The explain JSON (docs/explain-format.md).
 [JsonSerializable(typeof(ExplainDocument))]
 // The playground's API (docs/playground.md).
@@ -68,14 +68,24 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
     {
         if (reader.TokenType != JsonTokenType.StartArray)
             throw new JsonException("expected an array of numbers");
-        var values = new List<double>();
+        // The serializer gives a converter its whole value at once: count the elements first on a copy of the
+        // reader, then fill one array of that length (a growing list holds up to twice the values, then copies them).
+        var probe = reader;
+        int count = 0;
+        while (probe.Read() && probe.TokenType != JsonTokenType.EndArray)
+        {
+            probe.Skip();
+            count++;
+        }
+        var values = count == 0 ? [] : new double[count];
+        int i = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double v) || !double.IsFinite(v))
-                throw new JsonException($"expected a finite number at element {values.Count}");
-            values.Add(v);
+                throw new JsonException($"expected a finite number at element {i}");
+            values[i++] = v;
         }
-        return [.. values];
+        return values;
     }
 
     /// <inheritdoc/>
@@ -87,6 +97,50 @@ public sealed class StreamingDoubleArrayConverter : JsonConverter<double[]>
             if (!double.IsFinite(value[i]))
                 throw new NonFiniteNumberException(
                     $"element {i} of an array of {value.Length} numbers is {value[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}, which JSON cannot hold.");
+            writer.WriteNumberValue(value[i]);
+            if ((i & 0xFFFF) == 0xFFFF)
+                writer.Flush();
+        }
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>
+/// Reads an <c>int[]</c> (a checkpoint's row order) by counting its elements first and filling one array of that length
+/// (a growing list holds up to twice the values, then copies them); writes it element by element, flushing every
+/// 65,536 values.
+/// </summary>
+public sealed class CountedIntArrayConverter : JsonConverter<int[]>
+{
+    /// <inheritdoc/>
+    public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+            throw new JsonException("expected an array of whole numbers");
+        var probe = reader;
+        int count = 0;
+        while (probe.Read() && probe.TokenType != JsonTokenType.EndArray)
+        {
+            probe.Skip();
+            count++;
+        }
+        var values = count == 0 ? [] : new int[count];
+        int i = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int v))
+                throw new JsonException($"expected a whole number at element {i}");
+            values[i++] = v;
+        }
+        return values;
+    }
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, int[] value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        for (int i = 0; i < value.Length; i++)
+        {
             writer.WriteNumberValue(value[i]);
             if ((i & 0xFFFF) == 0xFFFF)
                 writer.Flush();
