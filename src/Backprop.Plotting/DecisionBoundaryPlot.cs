@@ -1,6 +1,7 @@
 using System.Numerics;
+using Backprop.Data;
 using Backprop.IO;
-using Backprop.Nn;
+using Backprop.Training;
 using ScottPlot;
 
 namespace Backprop.Plotting;
@@ -16,17 +17,24 @@ public static class DecisionBoundaryPlot
     /// range (plus a margin) by the class the network predicts there, draws the points coloured by their
     /// label, and writes the PNG atomically.
     /// </summary>
+    /// <param name="path">The PNG file to write.</param>
+    /// <param name="model">A classifier with 2 inputs; its pipeline (preprocessing) maps the plot's raw coordinates to the network.</param>
     /// <param name="features">The points, n rows of 2 values, in the plot's (raw) coordinates.</param>
-    /// <param name="labels">Class index of each point.</param>
-    /// <param name="classNames">Name of each class (its index is the network's output index; for one sigmoid output, class 1 is output &gt; 0.5).</param>
-    /// <param name="toNetworkInputs">Maps raw points (rows x 2, row-major) to the network's inputs (e.g. the model's standardisation); null when they are the same.</param>
-    public static void Save<T>(string path, Network<T> network, ReadOnlySpan<double> features, IReadOnlyList<int> labels,
-        IReadOnlyList<string> classNames, Func<double[], double[]>? toNetworkInputs = null, string title = "Decision regions",
-        int resolution = 200, int width = 800, int height = 700)
+    /// <param name="labels">Class index of each point (into the model's classes).</param>
+    /// <param name="title">The plot's title.</param>
+    /// <param name="resolution">Grid cells per side.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    public static void Save<T>(string path, Model<T> model, ReadOnlySpan<double> features, IReadOnlyList<int> labels,
+        string title = "Decision regions", int resolution = 200, int width = 800, int height = 700)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (network.Inputs != 2)
-            throw new BackpropException($"A decision-region plot needs a model with 2 inputs; this one has {network.Inputs}.");
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Task != TaskKind.Classification)
+            throw new BackpropException("Decision regions need a classifier; this model is a regressor.");
+        if (model.Schema.Features != 2)
+            throw new BackpropException($"A decision-region plot needs a model with 2 inputs; this one has {model.Schema.Features}.");
+        var classNames = model.ClassNames;
         int n = labels.Count;
         if (features.Length != 2 * n || n == 0)
             throw new BackpropException($"Expected {2 * n} feature values for {n} points, got {features.Length}.");
@@ -51,16 +59,11 @@ public static class DecisionBoundaryPlot
                 grid[k] = xMin + (c + 0.5) * (xMax - xMin) / resolution;
                 grid[k + 1] = yMax - (r + 0.5) * (yMax - yMin) / resolution;
             }
-        var inputs = toNetworkInputs?.Invoke(grid) ?? grid;
-        var batch = new T[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-            batch[i] = T.CreateChecked(inputs[i]);
-        var output = network.Forward(batch, resolution * resolution);
+        var predicted = model.PredictClasses(Dataset.Unlabelled(grid, 2, "grid"));
         var cells = new double[resolution, resolution];
-        int outs = network.Outputs;
         for (int r = 0; r < resolution; r++)
             for (int c = 0; c < resolution; c++)
-                cells[r, c] = PredictedClass(output.Slice((r * resolution + c) * outs, outs));
+                cells[r, c] = predicted[r * resolution + c];
 
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -94,17 +97,6 @@ public static class DecisionBoundaryPlot
         plot.Axes.SetLimits(xMin, xMax, yMin, yMax);
         plot.ShowLegend(Alignment.UpperRight);
         AtomicFile.Write(path, s => s.Write(plot.GetImageBytes(width, height, ImageFormat.Png)));
-    }
-
-    private static int PredictedClass<T>(ReadOnlySpan<T> output) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (output.Length == 1)
-            return output[0] > T.CreateChecked(0.5) ? 1 : 0;
-        int best = 0;
-        for (int j = 1; j < output.Length; j++)
-            if (output[j] > output[best])
-                best = j;
-        return best;
     }
 
     private sealed class ClassColormap(IPalette palette, int classes) : IColormap

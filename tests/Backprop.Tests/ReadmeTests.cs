@@ -38,6 +38,20 @@ public sealed partial class ReadmeTests
                 Assert.True(testLines.Contains(line), $"README line not found in any test: {line}");
     }
 
+    [Theory]
+    [InlineData("src/Backprop/README.md", 1)]
+    [InlineData("src/Backprop.Plotting/README.md", 1)]
+    public void EveryCSharpBlockOfAPackageReadmeIsInATest(string readmePath, int expectedBlocks)
+    {
+        string readme = File.ReadAllText(RepoFile(readmePath.Split('/')));
+        var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(expectedBlocks, blocks.Length);
+        string tests = File.ReadAllText(RepoFile("tests", "Backprop.Tests", "PackageReadmeTests.cs"));
+        var testLines = CodeLines(tests).ToHashSet();
+        foreach (var line in blocks.SelectMany(CodeLines))
+            Assert.True(testLines.Contains(line), $"{readmePath} line not found in PackageReadmeTests.cs: {line}");
+    }
+
     [Fact]
     public void EngineExampleLearnsXorAndItsGradientsCheckOut()
     {

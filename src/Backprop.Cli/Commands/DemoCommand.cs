@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Backprop.Cli.Options;
 using Backprop.Explain;
 using Backprop.Nn;
 
@@ -11,35 +12,48 @@ namespace Backprop.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The demo's options.</summary>
+    public sealed class Settings
+    {
+        /// <summary>Gradient-descent updates after the first pass.</summary>
+        public int Steps { get; init; } = 5000;
+
+        /// <summary>The learning rate.</summary>
+        public double LearningRate { get; init; } = SeedNetwork.DefaultLearningRate;
+
+        /// <summary>Throws <see cref="BackpropException"/> on a value out of range.</summary>
+        public void Validate()
+        {
+            if (Steps < 0)
+                throw new BackpropException($"--steps must be 0 or more, got {Steps}.");
+            CommonOptions.RequirePositive("--lr", LearningRate);
+        }
+    }
+
+    /// <summary>The command.</summary>
+    public static Command Create(CliStreams streams)
     {
         var steps = new Option<int>("--steps")
         {
             Description = "Number of gradient-descent updates to train for after the first pass.",
+            HelpName = "N",
             DefaultValueFactory = _ => 5000,
         };
-        var lr = new Option<double>("--lr")
-        {
-            Description = "Learning rate eta.",
-            DefaultValueFactory = _ => SeedNetwork.DefaultLearningRate,
-        };
+        var lr = CommonOptions.LearningRate($"Learning rate eta (default {SeedNetwork.DefaultLearningRate.ToString(CultureInfo.InvariantCulture)}).");
         var command = new Command("demo", "Run the seed network (2 -> 3 sigmoid -> 2 sigmoid, shared biases): one pass shown in full, then training.");
         command.Options.Add(steps);
         command.Options.Add(lr);
-        command.SetAction(parse => App.Guard(error, () =>
+        command.SetAction(parse => App.Guard(streams, () =>
         {
-            int n = parse.GetValue(steps);
-            double eta = parse.GetValue(lr);
-            if (n < 0)
-                throw new BackpropException($"--steps must be 0 or more, got {n}.");
-            if (!(eta > 0) || !double.IsFinite(eta))
-                throw new BackpropException($"--lr must be a positive number, got {eta.ToString(CultureInfo.InvariantCulture)}.");
-            Run(output, n, eta);
-            return 0;
+            var s = new Settings { Steps = parse.GetValue(steps), LearningRate = parse.GetValue(lr) ?? SeedNetwork.DefaultLearningRate };
+            s.Validate();
+            Run(streams.Out, s.Steps, s.LearningRate);
+            return ExitCodes.Success;
         }));
         return command;
     }
 
+    /// <summary>Prints the demo to <paramref name="o"/>.</summary>
     public static void Run(TextWriter o, int steps, double eta)
     {
         var net = SeedNetwork.Create<double>();

@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using Backprop.Explain;
 using Backprop.Explain.Rendering;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
-using Spectre.Console;
+using Backprop.Training;
+using Backprop.Cli.Options;
 
 namespace Backprop.Cli.Commands;
 
@@ -17,72 +19,87 @@ public static class ExplainCommand
     /// <summary>The output formats.</summary>
     public enum Format
     {
+        /// <summary>Terminal text (coloured on a terminal).</summary>
         Text,
+        /// <summary>Markdown with $$...$$ equations.</summary>
         Markdown,
+        /// <summary>JSON for programs (docs/explain-format.md).</summary>
         Json,
     }
 
-    /// <summary>The parsed options.</summary>
+    /// <summary>The command's options, parsed and checked.</summary>
     public sealed record Options(string? Model, ExplainSettings Settings, Format Format, ExplainLanguage Language, string? Out,
-        string? Svg = null, bool SvgAfter = false);
-
-    public static Command Create(TextWriter output, TextWriter error)
+        string? Svg = null, bool SvgAfter = false)
     {
-        var model = new Option<string?>("--model") { Description = "A model file to explain instead of the seed network." };
-        var input = new Option<string?>("--input") { Description = "The sample's inputs, comma-separated (default 0.05,0.10)." };
-        var target = new Option<string?>("--target") { Description = "The sample's targets, comma-separated (default 0.01,0.99)." };
-        var lr = new Option<string?>("--lr") { Description = "Learning rate eta (default 0.5)." };
+        /// <summary>--input as given (null: the default of the seed, or of the model).</summary>
+        public double[]? Input { get; init; }
+
+        /// <summary>--target as given (numbers, or with --model a class name).</summary>
+        public string? TargetText { get; init; }
+
+        /// <summary>--lr as given (null: the default of the seed, or of the model).</summary>
+        public double? LearningRate { get; init; }
+
+        /// <summary>Checks the files: --out and --svg must not be the model or each other.</summary>
+        public void Validate() => FileChecks.Check([new("--model", Model)], [new("--out", Out), new("--svg", Svg)]);
+    }
+
+    /// <summary>The command.</summary>
+    public static Command Create(CliStreams streams)
+    {
+        var model = CommonOptions.Model("A model file to explain instead of the seed network.");
+        var input = new Option<string?>("--input") { Description = "The sample's inputs, comma-separated (default 0.05,0.10).", HelpName = "X1,X2,..." };
+        var target = new Option<string?>("--target") { Description = "The sample's targets, comma-separated (default 0.01,0.99).", HelpName = "Y1,Y2,..." };
+        var lr = CommonOptions.LearningRate("Learning rate eta (default 0.5).");
         var order = new Option<string?>("--update-order")
         {
             Description = "simultaneous (real backpropagation, the default) or sequential (the seed document's order).",
+            HelpName = "simultaneous|sequential",
         };
-        var steps = new Option<string?>("--steps") { Description = "Number of updates; the first is shown in full, the loss after every one (default 1)." };
-        var format = new Option<string?>("--format") { Description = "text (default), markdown or json." };
-        var lang = new Option<string?>("--lang") { Description = "en (default) or zh." };
-        var outFile = new Option<string?>("--out") { Description = "Write to this file (atomically) instead of the terminal." };
-        var svg = new Option<string?>("--svg")
-        {
-            Description = "Also draw the network as an SVG picture: neurons with their values, every connection labelled with its weight, coloured and sized by its gradient.",
-            HelpName = "FILE",
-        };
+        var steps = new Option<int?>("--steps") { Description = "Number of updates; the first is shown in full, the loss after every one (default 1).", HelpName = "N" };
+        var format = new Option<string?>("--format") { Description = "text (default), markdown or json.", HelpName = "text|markdown|json" };
+        var lang = new Option<string?>("--lang") { Description = "en (default) or zh.", HelpName = "en|zh" };
+        var outFile = new OutputFileOption("--out", "Write to this file (atomically) instead of the terminal.");
+        var svg = new OutputFileOption("--svg",
+            "Also draw the network as an SVG picture: neurons with their values, every connection labelled with its weight, coloured and sized by its gradient.");
         var svgAfter = new Option<bool>("--svg-after") { Description = "Draw the network after the update(s) instead of before." };
         var command = new Command("explain",
             "Show one forward pass, backward pass and update as a derivation: the seed document's equations (1)-(35) " +
             "with the engine's numbers, its slips proved by finite differences, every gradient; or any model file per layer.");
-        (model.HelpName, input.HelpName, target.HelpName, lr.HelpName) = ("FILE", "X1,X2,...", "Y1,Y2,...", "ETA");
-        (order.HelpName, steps.HelpName, format.HelpName, lang.HelpName, outFile.HelpName) =
-            ("simultaneous|sequential", "N", "text|markdown|json", "en|zh", "FILE");
-        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile, svg, svgAfter })
+        foreach (var o in new Option[] { model, input, target, lr, order, steps, format, lang, outFile.Option, svg.Option, svgAfter })
             command.Options.Add(o);
-        command.SetAction(parse => App.Guard(error, () =>
+        command.SetAction(parse => App.Guard(streams, () =>
         {
             var options = Parse(parse.GetValue(model), parse.GetValue(input), parse.GetValue(target), parse.GetValue(lr),
-                parse.GetValue(order), parse.GetValue(steps), parse.GetValue(format), parse.GetValue(lang), parse.GetValue(outFile));
-            string? svgFile = parse.GetValue(svg);
+                parse.GetValue(order), parse.GetValue(steps), parse.GetValue(format), parse.GetValue(lang), parse.GetValue(outFile.Option));
+            string? svgFile = parse.GetValue(svg.Option);
             if (svgFile is not null && string.IsNullOrWhiteSpace(svgFile))
                 throw new BackpropException("--svg: expected a file name.");
             options = options with { Svg = svgFile, SvgAfter = parse.GetValue(svgAfter) };
-            Run(options, output);
-            return 0;
+            options.Validate();
+            Run(options, streams.Out, streams.Colour);
+            return ExitCodes.Success;
         }));
         return command;
     }
 
-    /// <summary>Turns the option strings into <see cref="Options"/>; every problem is one <see cref="BackpropException"/> line.</summary>
-    public static Options Parse(string? model, string? input, string? target, string? lr, string? order, string? steps,
+    /// <summary>Turns the option values into <see cref="Options"/>; every problem is one <see cref="BackpropException"/> line.</summary>
+    public static Options Parse(string? model, string? input, string? target, double? lr, string? order, int? steps,
         string? format, string? lang, string? outFile)
     {
-        double[] x = input is null ? [.. SeedNetwork.DefaultInput] : CliValues.List("--input", input);
-        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : CliValues.List("--target", target);
-        double eta = lr is null ? SeedNetwork.DefaultLearningRate : CliValues.List("--lr", lr, 1)[0];
+        double[]? givenInput = input is null ? null : CliValues.List("--input", input);
+        double[] x = givenInput ?? [.. SeedNetwork.DefaultInput];
+        // With --model the target may be a class name; it is read against the model in Run.
+        double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : model is null ? CliValues.List("--target", target) : [];
+        double eta = lr ?? SeedNetwork.DefaultLearningRate;
         if (!(eta > 0) || !double.IsFinite(eta))
-            throw new BackpropException($"--lr: expected a positive number, got '{lr}'.");
+            throw new BackpropException($"--lr: expected a positive number, got '{eta.ToString(CultureInfo.InvariantCulture)}'.");
         var updateOrder = UpdateOrder.Simultaneous;
         if (order is not null && !Names.TryParse(order, out updateOrder))
             throw new BackpropException($"--update-order: unknown order '{order}'; expected simultaneous or sequential.");
-        int n = 1;
-        if (steps is not null && (!int.TryParse(steps, NumberStyles.Integer, CultureInfo.InvariantCulture, out n) || n < 1))
-            throw new BackpropException($"--steps: expected a whole number of at least 1, got '{steps}'.");
+        int n = steps ?? 1;
+        if (n < 1)
+            throw new BackpropException($"--steps: expected a whole number of at least 1, got '{n}'.");
         var f = (format?.Trim().ToLowerInvariant()) switch
         {
             null or "text" => Format.Text,
@@ -98,22 +115,47 @@ public static class ExplainCommand
         };
         if (outFile is not null && string.IsNullOrWhiteSpace(outFile))
             throw new BackpropException("--out: expected a file name.");
-        return new Options(model, new ExplainSettings(x, y, eta, updateOrder, n), f, language, outFile);
+        return new Options(model, new ExplainSettings(x, y, eta, updateOrder, n), f, language, outFile)
+        {
+            Input = givenInput,
+            TargetText = target,
+            LearningRate = lr is null ? null : eta,
+        };
     }
 
     /// <summary>Builds the trace and renders it to <paramref name="output"/> or to the --out file.</summary>
-    public static void Run(Options options, TextWriter output)
+    public static void Run(Options options, TextWriter output, bool colour = false)
     {
-        var network = options.Model is null ? SeedNetwork.Create<double>() : ModelFile.Load<double>(options.Model);
+        ExplainTrace trace;
         var s = options.Settings;
-        string what = options.Model is null ? "the seed network" : options.Model;
-        if (s.Input.Count != network.Inputs)
-            throw new BackpropException($"--input: {what} takes {network.Inputs} input(s), but {s.Input.Count} value(s) were given.");
-        if (s.Target.Count != network.Outputs)
-            throw new BackpropException($"--target: {what} has {network.Outputs} output(s), but {s.Target.Count} value(s) were given.");
-        if (options.Svg is not null)
-            WriteDiagram(network.Clone(), options);
-        var trace = Explainer.Run(network, s);
+        if (options.Model is null)
+        {
+            var network = SeedNetwork.Create<double>();
+            if (s.Input.Count != network.Inputs)
+                throw new BackpropException($"--input: the seed network takes {network.Inputs} input(s), but {s.Input.Count} value(s) were given.");
+            if (s.Target.Count != network.Outputs)
+                throw new BackpropException($"--target: the seed network has {network.Outputs} output(s), but {s.Target.Count} value(s) were given.");
+            if (options.Svg is not null)
+                WriteDiagram(network.Clone(), options with { Settings = s });
+            trace = Explainer.Run(network, s);
+        }
+        else
+        {
+            // The user's own model: its defaults, its pipeline, its numbers (those predict computes).
+            var model = ModelFile.Load<double>(options.Model);
+            var defaults = Explainer.Defaults(model);
+            var raw = options.Input ?? defaults.Input
+                ?? throw new BackpropException($"--input: {options.Model} has no preprocessing statistics to take a typical row from; give the {model.Schema.Features} raw value(s) to explain.");
+            if (raw.Length != model.Schema.Features)
+                throw new BackpropException($"--input: {options.Model} takes {model.Schema.Features} input(s), but {raw.Length} value(s) were given"
+                    + (model.Schema.FeatureNames is null ? "." : $" ({string.Join(", ", model.Schema.FeatureNames)})."));
+            var target = options.TargetText is null && defaults.Target is { } t ? t : Target(model, raw, options.TargetText, options.Model);
+            double lr = options.LearningRate ?? defaults.LearningRate ?? TrainingDefaults.LearningRate(TrainingDefaults.OptimizerName);
+            s = s with { Input = raw, Target = target, LearningRate = lr };
+            if (options.Svg is not null)
+                WriteDiagram(model.Network.Clone(), options with { Settings = s with { Input = model.Prepare(raw) } });
+            trace = Explainer.Run(model, s);
+        }
 
         if (options.Out is not null)
         {
@@ -121,12 +163,52 @@ public static class ExplainCommand
             output.WriteLine($"Wrote {options.Out}.");
             return;
         }
-        if (options.Format == Format.Text && ReferenceEquals(output, Console.Out) && ColourSupported())
+        if (options.Format == Format.Text && colour)
         {
-            TraceRenderer.Render(trace, ExplainText.For(options.Language), new TextDocumentWriter(new AnsiTraceSink(output)));
+            TraceRenderer.Write(trace, options.Language, new AnsiTraceSink(output));
             return;
         }
         output.Write(Render(trace, options.Format, options.Language));
+    }
+
+    /// <summary>
+    /// The network's target for <paramref name="raw"/>: <paramref name="text"/> as a class name or as numbers (one per
+    /// output); for a classifier without one, the class the model predicts for the row.
+    /// </summary>
+    private static double[] Target(Model<double> model, double[] raw, string? text, string path)
+    {
+        int outs = model.Network.Outputs;
+        if (model.Task == TaskKind.Classification)
+        {
+            int cls = -1;
+            if (text is null)
+                cls = model.PredictClass(raw);
+            else
+            {
+                for (int c = 0; c < model.ClassCount; c++)
+                    if (string.Equals(model.ClassNames[c], text.Trim(), StringComparison.Ordinal))
+                        cls = c;
+            }
+            if (cls >= 0)
+            {
+                if (outs == 1)
+                    return [cls];
+                var oneHot = new double[outs];
+                oneHot[cls] = 1;
+                return oneHot;
+            }
+        }
+        if (text is null)
+            throw new BackpropException($"--target: {path} is a regressor; give the {outs} target value(s) to explain the loss against.");
+        try
+        {
+            return CliValues.List("--target", text, outs);
+        }
+        catch (BackpropException) when (model.Task == TaskKind.Classification)
+        {
+            throw new BackpropException(
+                $"--target: '{text}' is neither a class of {path} ({string.Join(", ", model.ClassNames)}) nor {outs} comma-separated number(s).");
+        }
     }
 
     /// <summary>
@@ -147,19 +229,13 @@ public static class ExplainCommand
         AtomicFile.WriteAllText(options.Svg!, NetworkDiagram.ToSvg(network, new DiagramOptions { Title = $"{name}, {when}" }));
     }
 
+    /// <summary>The trace rendered in <paramref name="format"/> and <paramref name="language"/>.</summary>
     public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => format switch
     {
         Format.Markdown => TraceRenderer.Markdown(trace, language),
         Format.Json => ExplainJson.Serialize(trace, language),
         _ => TraceRenderer.Text(trace, language),
     };
-
-    /// <summary>Colour only on a terminal that Spectre.Console finds able to show it, never when redirected or NO_COLOR is set.</summary>
-    private static bool ColourSupported() =>
-        !Console.IsOutputRedirected
-        && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
-        && AnsiConsole.Profile.Capabilities.Ansi
-        && AnsiConsole.Profile.Capabilities.ColorSystem != ColorSystem.NoColors;
 
     /// <summary>Writes each styled piece with ANSI colours (no re-wrapping: the text writer already aligned it).</summary>
     private sealed class AnsiTraceSink(TextWriter output) : ITraceSink

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Backprop.Cli.Options;
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Cli.Commands;
@@ -9,45 +11,41 @@ namespace Backprop.Cli.Commands;
 /// </summary>
 public static class ExportCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The command's options.</summary>
+    public sealed class Settings
     {
-        var model = new Option<string>("--model")
-        {
-            Description = "The model file (JSON) to export.",
-            Required = true,
-        };
-        var onnx = new Option<string>("--onnx")
-        {
-            Description = "Where to write the ONNX model (float32, opset 13). Written atomically: an existing file is replaced only on success.",
-            Required = true,
-        };
+        /// <summary>--model FILE.</summary>
+        public required string Model { get; init; }
+
+        /// <summary>--onnx FILE.</summary>
+        public required string Onnx { get; init; }
+
+        /// <summary>Checks the files: the ONNX file must not be the model.</summary>
+        public void Validate() => FileChecks.Check([new("--model", Model)], [new("--onnx", Onnx)]);
+    }
+
+    /// <summary>The command.</summary>
+    public static Command Create(CliStreams streams)
+    {
+        var model = CommonOptions.Model("The model file (JSON) to export.", required: true);
+        var onnx = new OutputFileOption("--onnx",
+            "Where to write the ONNX model (float32, opset 13). Written atomically: an existing file is replaced only on success.", "FILE.onnx", required: true);
         var command = new Command("export", "Export a model as ONNX (Gemm + activation nodes, preprocessing included).");
         command.Options.Add(model);
-        command.Options.Add(onnx);
-        command.SetAction(parse => App.Guard(error, () =>
+        command.Options.Add(onnx.Option);
+        command.SetAction(parse => App.Guard(streams, () =>
         {
-            string modelPath = parse.GetValue(model)!;
-            string onnxPath = parse.GetValue(onnx)!;
+            var s = new Settings { Model = parse.GetValue(model)!, Onnx = parse.GetValue(onnx.Option)! };
+            s.Validate();
             // Read as double: a float32 model widens exactly, and the export narrows it back to float32.
-            var saved = ModelFile.Read<double>(modelPath);
-            var preprocessing = Preprocessing.ReadFrom(saved.Sections, modelPath);
-            if (preprocessing is not null && preprocessing.Features != saved.Network.Inputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'preprocessing.features': {preprocessing.Features} features, but the network takes {saved.Network.Inputs} inputs.");
-            var schema = DataSchema.ReadFrom(saved.Sections, modelPath);
-            if (schema is not null && schema.Features != saved.Network.Inputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'data.features': {schema.Features} features, but the network takes {saved.Network.Inputs} inputs.");
-            var classes = schema is { Task: TaskKind.Classification } ? schema.Classes : null;
-            if (classes is not null && classes.Count != saved.Network.Outputs)
-                throw new ModelFormatException(
-                    $"{modelPath}: field 'data.classes': {classes.Count} classes, but the network has {saved.Network.Outputs} outputs.");
-            OnnxExport.Save(saved.Network, onnxPath, preprocessing, classes);
-            output.WriteLine(
-                $"Wrote {onnxPath}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.OpsetVersion}, float32, " +
-                $"input '{OnnxExport.InputName}' [N, {saved.Network.Inputs}] -> output '{OnnxExport.OutputName}' [N, {saved.Network.Outputs}]" +
-                (preprocessing is null ? "." : $", preprocessing '{Preprocessing.NameOf(preprocessing.Kind)}' included."));
-            return 0;
+            var m = ModelFile.Load<double>(s.Model);
+            OnnxExport.Save(m, s.Onnx);
+            var preprocessing = m.Preprocessing;
+            streams.Out.WriteLine(
+                $"Wrote {s.Onnx}: ONNX IR {OnnxExport.IrVersion}, opset {OnnxExport.OpsetVersion}, float32, " +
+                $"input '{OnnxExport.InputName}' [N, {m.Network.Inputs}] -> output '{OnnxExport.OutputName}' [N, {m.Network.Outputs}]" +
+                (preprocessing is null || preprocessing.IsIdentity ? "." : $", preprocessing '{Preprocessing.NameOf(preprocessing.Kind)}' included."));
+            return ExitCodes.Success;
         }));
         return command;
     }

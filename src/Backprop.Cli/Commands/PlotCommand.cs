@@ -1,72 +1,107 @@
 using System.CommandLine;
+using Backprop.Cli.Options;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Plotting;
-using Backprop.Training;
 
 namespace Backprop.Cli.Commands;
 
 /// <summary>`backprop plot boundary`: the decision regions of a 2-input classifier with the data on top.</summary>
 public static class PlotCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The options of `plot boundary`.</summary>
+    public sealed class Settings
     {
-        var model = new Option<string>("--model") { Description = "A classifier model file with 2 inputs.", Required = true, HelpName = "FILE" };
+        /// <summary>--model FILE.</summary>
+        public required string Model { get; init; }
+
+        /// <summary>The data options (--data, or none with --dataset).</summary>
+        public required DataSettings Data { get; init; }
+
+        /// <summary>--dataset NAME.</summary>
+        public string? Dataset { get; init; }
+
+        /// <summary>--seed of the built-in dataset.</summary>
+        public long Seed { get; init; } = 1;
+
+        /// <summary>--out FILE.png.</summary>
+        public required string Out { get; init; }
+
+        /// <summary>--resolution: grid cells per side.</summary>
+        public int Resolution { get; init; } = 200;
+
+        /// <summary>Throws <see cref="BackpropException"/> on a bad combination or value.</summary>
+        public void Validate()
+        {
+            if ((Data.Data is null) == (Dataset is null))
+                throw new BackpropException("Give either --data FILE or --dataset NAME (one of them).");
+            if (Resolution is < 10 or > 1000)
+                throw new BackpropException($"--resolution must be between 10 and 1000, got {Resolution}.");
+            FileChecks.Check([new("--model", Model), .. Data.Files], [new("--out", Out)]);
+        }
+    }
+
+    /// <summary>The command and its subcommand.</summary>
+    public static Command Create(CliStreams streams)
+    {
+        var model = CommonOptions.Model("A classifier model file with 2 inputs.", required: true);
         var data = new DataOptions();
         var dataset = new Option<string?>("--dataset") { Description = $"A built-in dataset instead of --data: {string.Join(", ", SyntheticData.Names.Where(n => n != "sine"))}.", HelpName = "NAME" };
-        var seed = new Option<long>("--seed") { Description = "Seed of the built-in dataset (use the one it was trained with).", DefaultValueFactory = _ => 1 };
-        var outFile = new Option<string>("--out") { Description = "The PNG file to write.", Required = true, HelpName = "FILE.png" };
-        var resolution = new Option<int>("--resolution") { Description = "Grid cells per side.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the built-in dataset (use the one it was trained with).", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var outFile = new OutputFileOption("--out", "The PNG file to write.", "FILE.png", required: true);
+        var resolution = new Option<int>("--resolution") { Description = "Grid cells per side.", HelpName = "N", DefaultValueFactory = _ => 200 };
         var boundary = new Command("boundary", "Draw a 2-input classifier's decision regions with the data points on top (as TensorFlow Playground shows them).");
         boundary.Options.Add(model);
         data.AddTo(boundary);
-        foreach (var o in new Option[] { dataset, seed, outFile, resolution })
+        foreach (var o in new Option[] { dataset, seed, outFile.Option, resolution })
             boundary.Options.Add(o);
-        boundary.SetAction(parse => App.Guard(error, () =>
+        boundary.SetAction(parse => App.Guard(streams, () =>
         {
-            var m = Model.Load(parse.GetValue(model)!);
-            if (m.Task != ModelTask.Classification)
-                throw new BackpropException($"{parse.GetValue(model)}: decision regions need a classifier; this model is a regressor.");
-            string? file = parse.GetValue(data.Data), name = parse.GetValue(dataset);
-            if ((file is null) == (name is null))
-                throw new BackpropException("Give either --data FILE or --dataset NAME (one of them).");
-            int res = parse.GetValue(resolution);
-            if (res is < 10 or > 1000)
-                throw new BackpropException($"--resolution must be between 10 and 1000, got {res}.");
-            double[] features;
-            int[] labels;
-            Func<double[], double[]>? toInputs = null;
-            if (name is not null)
+            var s = new Settings
             {
-                var d = SyntheticData.Create(name.Trim().ToLowerInvariant(), seed: parse.GetValue(seed));
-                if (!d.IsClassification)
-                    throw new BackpropException($"--dataset {name} is a regression dataset; choose xor, moons, circles, spirals or blobs.");
-                features = d.Features.ToArray();
-                labels = d.Labels.ToArray();
-            }
-            else
-            {
-                // Plot in the file's own units; the model's preprocessing maps grid points to its inputs.
-                var schema = DataSchema.ReadFrom(m.Sections, file!);
-                var table = DataFiles.Read(file!, parse.GetValue(data.Labels), data.Csv(parse, schema?.Classes ?? m.ClassNames));
-                features = table.Features;
-                labels = table.Labels;
-                var pre = Preprocessing.ReadFrom(m.Sections, file!);
-                if (pre is not null)
-                    toInputs = grid =>
-                    {
-                        var copy = (double[])grid.Clone();
-                        pre.Transform(copy);
-                        return copy;
-                    };
-            }
-            string path = parse.GetValue(outFile)!;
-            DecisionBoundaryPlot.Save(path, m.Network, features, labels, m.ClassNames, toInputs,
-                title: $"{Path.GetFileName(parse.GetValue(model))}: decision regions", resolution: res);
-            output.WriteLine($"Wrote {path}.");
-            return 0;
+                Model = parse.GetValue(model)!,
+                Data = data.Bind(parse),
+                Dataset = parse.GetValue(dataset),
+                Seed = parse.GetValue(seed),
+                Out = parse.GetValue(outFile.Option)!,
+                Resolution = parse.GetValue(resolution),
+            };
+            return Run(s, streams);
         }));
         var command = new Command("plot", "Pictures of a trained model.");
         command.Subcommands.Add(boundary);
         return command;
+    }
+
+    private static int Run(Settings s, CliStreams streams)
+    {
+        s.Validate();
+        var m = ModelFile.Load(s.Model);
+        if (m.Task != TaskKind.Classification)
+            throw new BackpropException($"{s.Model}: decision regions need a classifier; this model is a regressor.");
+        double[] features;
+        int[] labels;
+        if (s.Dataset is { } name)
+        {
+            string key = name.Trim().ToLowerInvariant();
+            if (!SyntheticData.Names.Contains(key))
+                throw new BackpropException($"--dataset: unknown dataset '{name}'; expected one of {string.Join(", ", SyntheticData.Names.Where(n => n != "sine"))}.");
+            var d = SyntheticData.Create(key, seed: s.Seed);
+            if (!d.IsClassification)
+                throw new BackpropException($"--dataset {name} is a regression dataset; choose xor, moons, circles, spirals or blobs.");
+            features = d.Features.ToArray();
+            labels = d.Labels.ToArray();
+        }
+        else
+        {
+            // Plot in the file's own units; the model's pipeline maps grid points to its inputs.
+            var table = s.Data.ReadFor(m, requireLabels: true);
+            features = table.Features.ToArray();
+            labels = table.Labels.ToArray();
+        }
+        DecisionBoundaryPlot.Save(s.Out, m, features, labels,
+            title: $"{Path.GetFileName(s.Model)}: decision regions", resolution: s.Resolution);
+        streams.Out.WriteLine($"Wrote {s.Out}.");
+        return ExitCodes.Success;
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Backprop.Cli.Options;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Training;
 
@@ -9,67 +11,84 @@ namespace Backprop.Cli.Commands;
 /// <summary>`backprop predict`: a saved model's predictions for every row of a data file, as CSV.</summary>
 public static class PredictCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The command's options.</summary>
+    public sealed class Settings
     {
-        var model = new Option<string>("--model") { Description = "The model file.", Required = true, HelpName = "FILE" };
+        /// <summary>--model FILE.</summary>
+        public required string Model { get; init; }
+
+        /// <summary>The data options.</summary>
+        public required DataSettings Data { get; init; }
+
+        /// <summary>--output FILE (null: standard output).</summary>
+        public string? Output { get; init; }
+
+        /// <summary>Checks the files: the output must not be the model or the data.</summary>
+        public void Validate() => FileChecks.Check([new("--model", Model), .. Data.Files], [new("--output", Output)]);
+    }
+
+    /// <summary>The command.</summary>
+    public static Command Create(CliStreams streams)
+    {
+        var model = CommonOptions.Model("The model file.", required: true);
         var data = new DataOptions();
         data.Data.Required = true;
-        var outFile = new Option<string?>("--output") { Description = "Write the predictions to this CSV file (atomically) instead of the terminal.", HelpName = "FILE" };
+        var output = new OutputFileOption("--output", "Write the predictions to this CSV file (atomically) instead of the terminal.");
         var command = new Command("predict",
             "Predict every row of a data file: for a classifier the class and each class's probability, for a regressor the value(s). " +
             "A CSV with one column more than the model's inputs is read with its label column, which is ignored.");
         command.Options.Add(model);
         data.AddTo(command);
-        command.Options.Add(outFile);
-        command.SetAction(parse => App.Guard(error, () =>
+        command.Options.Add(output.Option);
+        command.SetAction(parse => App.Guard(streams, () =>
         {
-            var m = Model.Load(parse.GetValue(model)!);
-            var table = ModelData.Read(m, parse.GetValue(data.Data)!, parse.GetValue(data.Labels), data, parse, requireLabels: false);
+            var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Output = parse.GetValue(output.Option) };
+            s.Validate();
+            var m = ModelFile.Load(s.Model);
+            var table = s.Data.ReadFor(m, requireLabels: false);
             string csv = Format(m, table);
-            if (parse.GetValue(outFile) is { } path)
+            if (s.Output is { } path)
             {
                 AtomicFile.WriteAllText(path, csv);
-                error.WriteLine($"Wrote {table.Rows} predictions to {path}.");
+                streams.Error.WriteLine($"Wrote {table.Rows} predictions to {path}.");
             }
             else
-                output.Write(csv);
-            return 0;
+                streams.Out.Write(csv);
+            return ExitCodes.Success;
         }));
         return command;
     }
 
-    internal static string Format(Model<float> model, DataTable table)
+    /// <summary>The predictions as CSV: a header, then one line per row.</summary>
+    internal static string Format(Model<float> model, Dataset table)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        var net = model.Network;
-        int outs = net.Outputs;
-        var x = new float[table.Columns];
-        var y = new float[outs];
-        bool classifier = model.Task == ModelTask.Classification;
+        int outs = model.Network.Outputs;
+        bool classifier = model.Task == TaskKind.Classification;
         if (classifier)
             sb.AppendLine("predicted," + string.Join(",", model.ClassNames.Select(n => "p_" + Csv(n))));
         else
             sb.AppendLine(outs == 1 ? "predicted" : string.Join(",", Enumerable.Range(1, outs).Select(i => $"predicted_{i}")));
+        var outputs = model.PredictAll(table);
+        var p = new double[classifier ? model.ClassCount : 0];
         for (int r = 0; r < table.Rows; r++)
         {
-            for (int c = 0; c < table.Columns; c++)
-                x[c] = (float)table.Features[r * table.Columns + c];
-            net.Predict(x, 1, y);
+            var y = outputs.AsSpan(r * outs, outs);
             if (classifier)
             {
                 // One sigmoid output is P(class 1); a softmax gives every class's probability.
-                double[] p = outs == 1 ? [1 - y[0], y[0]] : [.. y.Select(v => (double)v)];
-                int best = 0;
-                for (int k = 1; k < p.Length; k++)
-                    if (p[k] > p[best])
-                        best = k;
-                sb.Append(Csv(model.ClassNames[best]));
+                ClassRule.Probabilities<double>(y, p);
+                sb.Append(Csv(model.ClassNames[ClassRule.Predict<double>(y)]));
                 foreach (var v in p)
                     sb.Append(',').Append(v.ToString("G6", inv));
             }
             else
-                sb.Append(string.Join(",", y.Select(v => v.ToString("R", inv))));
+            {
+                // The network computes in float32: print each value as the float32 it is.
+                for (int k = 0; k < outs; k++)
+                    sb.Append(k == 0 ? "" : ",").Append(((float)y[k]).ToString("R", inv));
+            }
             sb.Append('\n');
         }
         return sb.ToString();

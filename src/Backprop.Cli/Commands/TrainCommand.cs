@@ -2,8 +2,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json;
+using Backprop.Cli.Options;
+using Backprop.Cli.Reporting;
+using Backprop.Data;
 using Backprop.IO;
+using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Plotting;
 using Backprop.Training;
@@ -12,165 +15,365 @@ namespace Backprop.Cli.Commands;
 
 /// <summary>
 /// `backprop train`: from a CSV, MNIST IDX files or a built-in synthetic dataset to a trained, saved model in
-/// one command, with a live progress line on a terminal, plain lines otherwise, or JSON lines.
+/// one command, with a live progress line on a terminal, plain lines otherwise, or JSON lines. The run is four
+/// steps: the data (<see cref="LoadData"/>), the model (<see cref="BuildModel"/>), the training
+/// (<see cref="Train"/>) and the report (<see cref="Finish"/>).
 /// </summary>
 public static class TrainCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>Exit code after SIGINT (Ctrl+C): <see cref="ExitCodes.Interrupted"/>.</summary>
+    public const int InterruptedExitCode = ExitCodes.Interrupted;
+
+    /// <summary>Exit code after SIGTERM: <see cref="ExitCodes.Terminated"/>.</summary>
+    public const int TerminatedExitCode = ExitCodes.Terminated;
+
+    /// <summary>
+    /// Without --test or --test-fraction, a test set is held out only from data of at least this many rows: below it
+    /// a 20% split leaves too few rows to measure anything (xor has 4), so every row is trained on and the output says so.
+    /// </summary>
+    public const int MinRowsForDefaultTestSplit = 50;
+
+    /// <summary>The default held-out fraction.</summary>
+    public const double DefaultTestFraction = 0.2;
+
+    /// <summary>The options of `train`, typed; <see cref="Validate"/> checks them together before any work.</summary>
+    public sealed class Settings
+    {
+        /// <summary>--data, --labels and the CSV options.</summary>
+        public required DataSettings Data { get; init; }
+
+        /// <summary>--dataset NAME: a built-in dataset instead of --data.</summary>
+        public string? Dataset { get; init; }
+
+        /// <summary>--test FILE.</summary>
+        public string? Test { get; init; }
+
+        /// <summary>--test-labels FILE.</summary>
+        public string? TestLabels { get; init; }
+
+        /// <summary>--test-fraction F (null: the default rule).</summary>
+        public double? TestFraction { get; init; }
+
+        /// <summary>--preprocess KIND (null: by the data's format).</summary>
+        public string? Preprocess { get; init; }
+
+        /// <summary>--hidden as given.</summary>
+        public string Hidden { get; init; } = "256";
+
+        /// <summary>--activation NAME.</summary>
+        public string Activation { get; init; } = "relu";
+
+        /// <summary>--loss NAME (null: by the task).</summary>
+        public string? Loss { get; init; }
+
+        /// <summary>--optimizer NAME.</summary>
+        public string Optimizer { get; init; } = TrainingDefaults.OptimizerName;
+
+        /// <summary>--lr ETA (null: the optimizer's default).</summary>
+        public double? LearningRate { get; init; }
+
+        /// <summary>--schedule as given.</summary>
+        public string Schedule { get; init; } = "constant";
+
+        /// <summary>--epochs N (null: about 2,000 updates).</summary>
+        public int? Epochs { get; init; }
+
+        /// <summary>--batch N.</summary>
+        public int Batch { get; init; } = 32;
+
+        /// <summary>--seed N.</summary>
+        public long Seed { get; init; } = 1;
+
+        /// <summary>--validation-fraction F.</summary>
+        public double Validation { get; init; }
+
+        /// <summary>--patience N.</summary>
+        public int? Patience { get; init; }
+
+        /// <summary>--l2 LAMBDA.</summary>
+        public double L2 { get; init; }
+
+        /// <summary>--clip-norm NORM.</summary>
+        public double? ClipNorm { get; init; }
+
+        /// <summary>--save FILE.</summary>
+        public string? Save { get; init; }
+
+        /// <summary>--plot FILE.png.</summary>
+        public string? Plot { get; init; }
+
+        /// <summary>--json.</summary>
+        public bool Json { get; init; }
+
+        /// <summary>--quiet.</summary>
+        public bool Quiet { get; init; }
+
+        /// <summary>--checkpoint FILE.</summary>
+        public string? Checkpoint { get; init; }
+
+        /// <summary>--checkpoint-every N.</summary>
+        public int? CheckpointEvery { get; init; }
+
+        /// <summary>--resume FILE.</summary>
+        public string? Resume { get; init; }
+
+        /// <summary>The hidden layer sizes (after <see cref="Validate"/>).</summary>
+        public int[] HiddenSizes { get; private set; } = [];
+
+        /// <summary>The hidden activation (after <see cref="Validate"/>).</summary>
+        public Activation HiddenActivation { get; private set; }
+
+        /// <summary>The optimizer factory (after <see cref="Validate"/>).</summary>
+        public Func<Optimizer> OptimizerFactory { get; private set; } = () => throw new InvalidOperationException("Validate first.");
+
+        /// <summary>The learning-rate schedule (after <see cref="Validate"/>).</summary>
+        public LearningRateSchedule LearningRateSchedule { get; private set; } = null!;
+
+        /// <summary>The preprocessing asked for (after <see cref="Validate"/>; null: by the data's format).</summary>
+        public PreprocessingKind? PreprocessingKind { get; private set; }
+
+        /// <summary>
+        /// Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume file
+        /// (when it is a regular file, not a pipe), or beside --save, or in the current folder.
+        /// </summary>
+        public string CheckpointPath => Checkpoint ?? (Resume is not null && FileIdentity.Of(Resume).IsRegularFile ? Resume : null)
+            ?? (Save is not null ? Path.Combine(Path.GetDirectoryName(Save) ?? "", Path.GetFileNameWithoutExtension(Save) + ".checkpoint.json")
+                : "backprop.checkpoint.json");
+
+        /// <summary>The files this run reads.</summary>
+        public IEnumerable<FileArgument> Inputs =>
+            [.. Data.Files, new("--test", Test), new("--test-labels", TestLabels), new("--resume", Resume)];
+
+        /// <summary>The files this run writes.</summary>
+        public IEnumerable<FileArgument> Outputs => [new("--save", Save), new("--checkpoint", Checkpoint), new("--plot", Plot)];
+
+        /// <summary>Checks every option and every file before any work; throws <see cref="BackpropException"/>.</summary>
+        public void Validate()
+        {
+            if ((Data.Data is null) == (Dataset is null))
+                throw new BackpropException("Give either --data FILE or --dataset NAME (one of them).");
+            if (Epochs is < 1)
+                throw new BackpropException($"--epochs must be at least 1, got {Epochs}.");
+            if (Batch < 1)
+                throw new BackpropException($"--batch must be at least 1, got {Batch}.");
+            if (TestFraction is { } tf && !(tf >= 0 && tf < 1))
+                throw new BackpropException($"--test-fraction must be in [0, 1), got {Inv(tf)}.");
+            if (!(Validation >= 0 && Validation < 1))
+                throw new BackpropException($"--validation-fraction must be in [0, 1), got {Inv(Validation)}.");
+            if (Patience is { } p && (p < 1 || Validation == 0))
+                throw new BackpropException("--patience needs a whole number of at least 1 and a --validation-fraction to watch.");
+            if (Test is not null && TestFraction is > 0)
+                throw new BackpropException("Give either --test FILE or --test-fraction F, not both.");
+            if (Test is not null && Data.Data is null)
+                throw new BackpropException("--test needs --data (a built-in dataset is split with --test-fraction).");
+            if (TestLabels is not null && Test is null)
+                throw new BackpropException("--test-labels needs --test (the IDX images file it labels).");
+            if (CheckpointEvery is { } every && (every < 1 || Checkpoint is null))
+                throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
+            if (!(L2 >= 0) || !double.IsFinite(L2))
+                throw new BackpropException($"--l2 must be a finite number >= 0, got {Inv(L2)}.");
+            if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
+                throw new BackpropException($"--clip-norm must be a finite number > 0, got {Inv(clip)}.");
+            if (Dataset is not null && !SyntheticData.Names.Contains(Dataset.Trim().ToLowerInvariant()))
+                throw new BackpropException($"--dataset: unknown dataset '{Dataset}'; expected one of {string.Join(", ", SyntheticData.Names)}.");
+            // Before training, not after it: an output that is an input, a device, or in a folder that cannot be written.
+            // --checkpoint may be the --resume file: the checkpoint is read whole first, then replaced by the next one.
+            FileChecks.Check(Inputs, Outputs,
+                Checkpoint is null && CheckpointPath != Resume ? [new("the checkpoint written on Ctrl+C/SIGTERM", CheckpointPath)] : null,
+                updates: [("--checkpoint", "--resume")]);
+            HiddenSizes = ParseHidden(Hidden);
+            HiddenActivation = Names.Parse<Activation>(Activation, "activation");
+            if (HiddenActivation == Nn.Activation.Softmax)
+                throw new BackpropException("--activation: softmax is only for the output layer; choose relu, leaky-relu, tanh, sigmoid or identity.");
+            OptimizerFactory = CreateOptimizer(Optimizer, LearningRate);
+            LearningRateSchedule = LearningRateSchedule.Parse(Schedule);
+            PreprocessingKind = Preprocess is null ? null
+                : Preprocessing.Parse(Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{Preprocess}'; expected standardize, min-max, pixels or none.");
+            if (Loss is not null)
+                Names.Parse<Loss>(Loss, "loss");
+        }
+    }
+
+    /// <summary>The command and its options.</summary>
+    public static Command Create(CliStreams streams)
     {
         var data = new DataOptions();
         var dataset = new Option<string?>("--dataset") { Description = $"A built-in synthetic dataset instead of --data: {string.Join(", ", SyntheticData.Names)}.", HelpName = "NAME" };
         var test = new Option<string?>("--test") { Description = "A separate test file (same format and columns as --data).", HelpName = "FILE" };
         var testLabels = new Option<string?>("--test-labels") { Description = "The IDX labels file for an IDX --test file.", HelpName = "FILE" };
-        var testFraction = new Option<double?>("--test-fraction") { Description = "Hold out this fraction of the data for testing, stratified by class and seeded (default 0.2 when there is no --test; 0 to train on everything).", HelpName = "F" };
+        var testFraction = new Option<double?>("--test-fraction")
+        {
+            Description = $"Hold out this fraction of the data for testing, stratified by class and seeded (default {Inv(DefaultTestFraction)} when there is no --test and the data has at least {MinRowsForDefaultTestSplit} rows; 0 to train on everything).",
+            HelpName = "F",
+        };
         var preprocess = new Option<string?>("--preprocess") { Description = "standardize (default for tabular data), min-max, pixels (default for IDX images) or none; fitted on the training rows only and stored in the model.", HelpName = "KIND" };
         // One hidden layer of 256: on optdigits, MNIST and iris it beat 64,32 and 128 (docs/results.md, "Defaults").
-        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated; 'none' for no hidden layer.", DefaultValueFactory = _ => "256" };
-        var activation = new Option<string>("--activation") { Description = "Hidden activation: relu, leaky-relu, tanh, sigmoid, identity.", DefaultValueFactory = _ => "relu" };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated; 'none' for no hidden layer.", HelpName = "N,N,...", DefaultValueFactory = _ => "256" };
+        var activation = new Option<string>("--activation") { Description = "Hidden activation: relu, leaky-relu, tanh, sigmoid, identity.", HelpName = "NAME", DefaultValueFactory = _ => "relu" };
         var loss = new Option<string?>("--loss") { Description = "Loss: cross-entropy (default for classification, softmax outputs), binary-cross-entropy, mse (default for regression), half-sse.", HelpName = "NAME" };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum (SGD, momentum 0.9), nesterov, adam (default), adamw, rmsprop.", DefaultValueFactory = _ => "adam" };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: 0.001 for adam/adamw, 0.01 otherwise).", HelpName = "ETA" };
-        var schedule = new Option<string>("--schedule") { Description = "constant, step:EVERY[:GAMMA], exponential:GAMMA or cosine:PERIOD[:MINIMUM].", DefaultValueFactory = _ => "constant" };
-        var epochs = new Option<int?>("--epochs")
-        {
-            Description = "Passes over the training data (default: enough for about 2,000 updates, between 10 and 200 epochs).",
-            HelpName = "N",
-        };
-        var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
-        var seed = new Option<long>("--seed") { Description = "Seed for the weights, shuffling and splits; the same seed gives the same model.", DefaultValueFactory = _ => 1 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum (SGD, momentum 0.9), nesterov, adam (default), adamw, rmsprop.", HelpName = "NAME", DefaultValueFactory = _ => TrainingDefaults.OptimizerName };
+        var lr = CommonOptions.LearningRate("Learning rate (default: 0.001 for adam/adamw, 0.01 otherwise).");
+        var schedule = new Option<string>("--schedule") { Description = "constant, step:EVERY[:GAMMA], exponential:GAMMA or cosine:PERIOD[:MINIMUM].", HelpName = "SCHEDULE", DefaultValueFactory = _ => "constant" };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data (default: enough for about 2,000 updates, between 10 and 200 epochs).", HelpName = "N" };
+        var batch = new Option<int>("--batch") { Description = "Mini-batch size.", HelpName = "N", DefaultValueFactory = _ => 32 };
+        var seed = new Option<long>("--seed") { Description = "Seed for the weights, shuffling and splits; the same seed gives the same model.", HelpName = "N", DefaultValueFactory = _ => 1 };
         var validation = new Option<double>("--validation-fraction") { Description = "Hold out this fraction of the training rows for validation (needed by --patience).", HelpName = "F" };
         var patience = new Option<int?>("--patience") { Description = "Early stopping: stop after N epochs without a better validation loss and keep the best weights.", HelpName = "N" };
         var l2 = new Option<double>("--l2") { Description = "L2 regularisation strength (weights only).", HelpName = "LAMBDA" };
         var clip = new Option<double?>("--clip-norm") { Description = "Clip gradients to this global L2 norm.", HelpName = "NORM" };
-        var save = new Option<string?>("--save") { Description = "Write the trained model here (JSON, docs/model-format.md), atomically.", HelpName = "FILE" };
-        var plot = new Option<string?>("--plot") { Description = "Write the loss (and accuracy) curves per epoch to this PNG file.", HelpName = "FILE.png" };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object per epoch and a summary object as the last line." };
+        var save = new OutputFileOption("--save", "Write the trained model here (JSON, docs/model-format.md), atomically.");
+        var plot = new OutputFileOption("--plot", "Write the loss (and accuracy) curves per epoch to this PNG file.", "FILE.png");
+        var json = CommonOptions.Json("Print one JSON object per epoch and a summary object as the last line (docs/cli.md).");
         var quiet = new Option<bool>("--quiet") { Description = "Print only the final summary." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.", HelpName = "FILE" };
+        var checkpoint = new OutputFileOption("--checkpoint", "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.");
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Epochs between checkpoints (default 1; needs --checkpoint).", HelpName = "N" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction, preprocess, hidden, activation, loss, optimizer, lr, schedule,
-                     epochs, batch, seed, validation, patience, l2, clip, save, plot, json, quiet, checkpoint, checkpointEvery, resume })
+                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume })
             command.Options.Add(o);
 
-        command.SetAction(parse => App.Guard(error, () =>
+        command.SetAction(parse => App.Guard(streams, () =>
         {
-            var s = new Settings(
-                parse.GetValue(data.Data), parse.GetValue(data.Labels), parse.GetValue(dataset), parse.GetValue(test), parse.GetValue(testLabels),
-                parse.GetValue(testFraction), parse.GetValue(preprocess), parse.GetValue(hidden)!, parse.GetValue(activation)!, parse.GetValue(loss),
-                parse.GetValue(optimizer)!, parse.GetValue(lr), parse.GetValue(schedule)!, parse.GetValue(epochs), parse.GetValue(batch),
-                parse.GetValue(seed), parse.GetValue(validation), parse.GetValue(patience), parse.GetValue(l2), parse.GetValue(clip),
-                parse.GetValue(save), parse.GetValue(plot), parse.GetValue(json), parse.GetValue(quiet),
-                parse.GetValue(checkpoint), parse.GetValue(checkpointEvery), parse.GetValue(resume));
-            return Run(s, data, parse, output, error);
+            var s = new Settings
+            {
+                Data = data.Bind(parse),
+                Dataset = parse.GetValue(dataset),
+                Test = parse.GetValue(test),
+                TestLabels = parse.GetValue(testLabels),
+                TestFraction = parse.GetValue(testFraction),
+                Preprocess = parse.GetValue(preprocess),
+                Hidden = parse.GetValue(hidden)!,
+                Activation = parse.GetValue(activation)!,
+                Loss = parse.GetValue(loss),
+                Optimizer = parse.GetValue(optimizer)!,
+                LearningRate = parse.GetValue(lr),
+                Schedule = parse.GetValue(schedule)!,
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
+                Seed = parse.GetValue(seed),
+                Validation = parse.GetValue(validation),
+                Patience = parse.GetValue(patience),
+                L2 = parse.GetValue(l2),
+                ClipNorm = parse.GetValue(clip),
+                Save = parse.GetValue(save.Option),
+                Plot = parse.GetValue(plot.Option),
+                Json = parse.GetValue(json),
+                Quiet = parse.GetValue(quiet),
+                Checkpoint = parse.GetValue(checkpoint.Option),
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+                Resume = parse.GetValue(resume),
+            };
+            return Run(s, streams);
         }));
         return command;
     }
 
-    private sealed record Settings(string? Data, string? Labels, string? Dataset, string? Test, string? TestLabels, double? TestFraction,
-        string? Preprocess, string Hidden, string Activation, string? Loss, string Optimizer, double? Lr, string Schedule, int? Epochs,
-        int Batch, long Seed, double Validation, int? Patience, double L2, double? Clip, string? Save, string? Plot, bool Json, bool Quiet,
-        string? Checkpoint, int? CheckpointEvery, string? Resume);
-
-    /// <summary>Exit code after SIGINT (Ctrl+C): 128 + 2, as shells report it.</summary>
-    public const int InterruptedExitCode = 130;
-
-    /// <summary>Exit code after SIGTERM: 128 + 15.</summary>
-    public const int TerminatedExitCode = 143;
-
-    private static int Run(Settings s, DataOptions dataOptions, ParseResult parse, TextWriter output, TextWriter error)
+    /// <summary>Validates, then the four steps: data, model, training, report.</summary>
+    public static int Run(Settings s, CliStreams streams)
     {
-        if ((s.Data is null) == (s.Dataset is null))
-            throw new BackpropException("Give either --data FILE or --dataset NAME (one of them).");
-        if (s.Epochs is < 1)
-            throw new BackpropException($"--epochs must be at least 1, got {s.Epochs}.");
-        if (s.Batch < 1)
-            throw new BackpropException($"--batch must be at least 1, got {s.Batch}.");
-        if (s.TestFraction is { } tf && !(tf >= 0 && tf < 1))
-            throw new BackpropException($"--test-fraction must be in [0, 1), got {tf.ToString(CultureInfo.InvariantCulture)}.");
-        if (!(s.Validation >= 0 && s.Validation < 1))
-            throw new BackpropException($"--validation-fraction must be in [0, 1), got {s.Validation.ToString(CultureInfo.InvariantCulture)}.");
-        if (s.Patience is { } p && (p < 1 || s.Validation == 0))
-            throw new BackpropException("--patience needs a whole number of at least 1 and a --validation-fraction to watch.");
-        if (s.Test is not null && s.TestFraction is > 0)
-            throw new BackpropException("Give either --test FILE or --test-fraction F, not both.");
-        if (s.CheckpointEvery is { } every && (every < 1 || s.Checkpoint is null))
-            throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
-        // Fail before training, not after it, when an output file cannot be written.
-        foreach (var (option, path) in new[] { ("--save", s.Save), ("--checkpoint", s.Checkpoint), ("--plot", s.Plot) })
-            if (path is not null)
-            {
-                try
-                {
-                    AtomicFile.RequireWritableTarget(path);
-                }
-                catch (BackpropException e)
-                {
-                    throw new BackpropException($"{option} {e.Message}", e);
-                }
-            }
-        var hidden = ParseHidden(s.Hidden);
-        var hiddenActivation = Names.Parse<Activation>(s.Activation, "activation");
-        if (hiddenActivation == Activation.Softmax)
-            throw new BackpropException("--activation: softmax is only for the output layer; choose relu, leaky-relu, tanh, sigmoid or identity.");
-        var optimizerFactory = OptimizerFactory(s.Optimizer, s.Lr);
-        var schedule = LearningRateSchedule.Parse(s.Schedule);
+        s.Validate();
+        var data = LoadData(s);
+        var model = BuildModel(s, data);
+        // The model file it will write must fit on its file system: refused now, not after the epochs.
+        if (s.Save is { } save)
+            FileRoom.RequireForModel(model, save);
+        var reporter = new Reporter(streams, s.Json);
+        var outcome = Train(s, data, model, reporter, streams);
+        return Finish(s, data, model, outcome, reporter);
+    }
 
-        // Data: training and test sets, preprocessing fitted on the training rows only.
-        Dataset train, testSet;
-        Preprocessing? preprocessing = null;
+    /// <summary>The training and test sets (raw: the model fits its preprocessing on the training rows only), where they came from, and notes for the user.</summary>
+    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes);
+
+    /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
+    public static TrainingData LoadData(Settings s)
+    {
+        Dataset all, train, test;
         DataSchema? schema = null;
+        PreprocessingKind kind;
         string source;
+        var notes = new List<string>();
         if (s.Dataset is not null)
         {
-            if (!SyntheticData.Names.Contains(s.Dataset.Trim().ToLowerInvariant()))
-                throw new BackpropException($"--dataset: unknown dataset '{s.Dataset}'; expected one of {string.Join(", ", SyntheticData.Names)}.");
-            var all = SyntheticData.Create(s.Dataset.Trim().ToLowerInvariant(), seed: s.Seed);
-            (train, testSet) = all.Split(s.TestFraction ?? 0.2, s.Seed);
+            all = SyntheticData.Create(s.Dataset.Trim().ToLowerInvariant(), seed: s.Seed);
             source = $"dataset {s.Dataset}";
+            kind = s.PreprocessingKind ?? PreprocessingKind.None;
         }
         else
         {
-            var table = DataFiles.Read(s.Data!, s.Labels, dataOptions.Csv(parse));
-            DataTable trainTable, testTable;
-            if (s.Test is not null)
-            {
-                trainTable = table;
-                testTable = DataFiles.Read(s.Test, s.TestLabels, dataOptions.Csv(parse, table.Task == TaskKind.Classification ? table.Classes : null));
-                if (testTable.Columns != table.Columns)
-                    throw new BackpropException($"{s.Test}: has {testTable.Columns} feature columns but {s.Data} has {table.Columns}.");
-            }
-            else
-            {
-                double fraction = s.TestFraction ?? 0.2;
-                (trainTable, testTable) = fraction > 0 ? DataSplit.Stratified(table, fraction, unchecked((ulong)s.Seed)) : (table, table.Subset([]));
-            }
-            var kind = s.Preprocess is null ? DataFiles.DefaultPreprocessing(s.Data!, s.Labels)
-                : Preprocessing.Parse(s.Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{s.Preprocess}'; expected standardize, min-max, pixels or none.");
-            preprocessing = Preprocessing.Fit(trainTable, kind);
-            schema = DataSchema.Of(table);
-            train = preprocessing.Apply(trainTable).ToDataset();
-            testSet = testTable.Rows > 0 ? preprocessing.Apply(testTable).ToDataset() : train.Subset([]);
-            source = s.Data!;
+            string path = s.Data.Data!;
+            var file = DataFiles.Read(path, s.Data.Labels, s.Data.Csv);
+            all = file.Data;
+            schema = file.Schema;
+            source = path;
+            if (!all.HasTargets)
+                throw new BackpropException($"{path}: the data has no labels (label column), so it cannot be trained on.");
+            // The format the file was read as decides the default (not a second look at the file: a pipe is read once).
+            kind = s.PreprocessingKind ?? (schema.SourceFormat == "idx" ? PreprocessingKind.Pixels : PreprocessingKind.Standardize);
         }
+        double fraction = s.TestFraction ?? (s.Test is null ? DefaultTestFraction : 0);
+        if (s.Test is null && s.TestFraction is null && all.Rows < MinRowsForDefaultTestSplit)
+        {
+            fraction = 0;
+            notes.Add($"{source} has only {all.Rows} rows, fewer than {MinRowsForDefaultTestSplit}: no test set is held out by default, so every row is trained on and there is no test score (give --test-fraction to hold some out anyway).");
+        }
+        if (s.Test is not null)
+        {
+            train = all;
+            test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
+        }
+        else if (fraction > 0)
+            (train, test) = all.Split(fraction, unchecked((ulong)s.Seed));
+        else
+            (train, test) = (all, all.Subset([]));
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
+        return new TrainingData(train, test, schema, kind, source, notes);
+    }
 
+    /// <summary>Step 2: the network for the data, from the options.</summary>
+    public static Model<float> BuildModel(Settings s, TrainingData data)
+    {
+        var train = data.Train;
+        var builder = Model.For(train).Preprocess(data.Preprocessing);
+        if (data.Schema is not null)
+            builder.WithSchema(data.Schema);
+        foreach (int units in s.HiddenSizes)
+            builder.Dense(units, s.HiddenActivation);
+        if (s.Loss is not null)
+        {
+            var loss = Names.Parse<Loss>(s.Loss, "loss");
+            var outputActivation = loss switch
+            {
+                Nn.Loss.CrossEntropy => Activation.Softmax,
+                Nn.Loss.BinaryCrossEntropy => Activation.Sigmoid,
+                _ => train.IsClassification ? Activation.Sigmoid : Activation.Identity,
+            };
+            if (loss == Nn.Loss.CrossEntropy && !train.IsClassification)
+                throw new BackpropException("--loss cross-entropy needs class labels; this data is a regression task (see --task).");
+            builder.Output(outputActivation, loss);
+        }
+        return builder.Build(s.Seed);
+    }
+
+    /// <summary>How the training loop ended.</summary>
+    public sealed record TrainingOutcome(TrainingReport? Report, double Seconds, int Epochs, PosixSignal? Signal, TrainingDivergedException? Diverged)
+    {
+        /// <summary>True when a signal stopped the run.</summary>
+        public bool Interrupted => Signal is not null;
+    }
+
+    /// <summary>Step 3: the training loop, with progress, checkpoints and the signal handlers.</summary>
+    public static TrainingOutcome Train(Settings s, TrainingData data, Model<float> model, Reporter reporter, CliStreams streams)
+    {
+        var train = data.Train;
         int batchesPerEpoch = (train.Rows + s.Batch - 1) / s.Batch;
         int epochCount = s.Epochs ?? Math.Clamp((2000 + batchesPerEpoch - 1) / batchesPerEpoch, 10, 200);
-        var model = BuildModel(train, hidden, hiddenActivation, s.Loss, s.Seed);
-        preprocessing?.WriteTo(model.Sections);
-        schema?.WriteTo(model.Sections);
-
-        // Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume
-        // file, or beside --save, or in the current folder.
-        string checkpointPath = s.Checkpoint ?? s.Resume
-            ?? (s.Save is not null ? Path.Combine(Path.GetDirectoryName(s.Save) ?? "", Path.GetFileNameWithoutExtension(s.Save) + ".checkpoint.json")
-                : "backprop.checkpoint.json");
-        var checkpointOptions = new CheckpointOptions(checkpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
+        var checkpointOptions = CheckpointFile.Every(s.CheckpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
+        var resumeFrom = s.Resume is null ? null : CheckpointFile.Read(s.Resume);
 
         // SIGINT (Ctrl+C) and SIGTERM: finish the batch in progress, write the checkpoint, exit 130 or 143.
         using var cts = new CancellationTokenSource();
@@ -182,17 +385,18 @@ public static class TrainCommand
             signal ??= context.Signal;
             cts.Cancel();
         }
-        bool console = ReferenceEquals(output, Console.Out);
-        using var sigint = console ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
-        using var sigterm = console ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
-        var display = new ProgressDisplay(output, s.Json, s.Quiet, live: console && !Console.IsOutputRedirected && !s.Json && !s.Quiet,
-            train.Rows, epochCount);
+        using var sigint = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var sigterm = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
+        var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, train.Rows, epochCount);
         if (!s.Json && !s.Quiet)
-            output.WriteLine($"Training {model} on {source}: {train.Rows} training rows, {testSet.Rows} test rows, " +
-                             $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}.");
+        {
+            reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
+                          $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}.");
+            foreach (string note in data.Notes)
+                reporter.Line($"Note: {note}");
+        }
         var watch = Stopwatch.StartNew();
         TrainingReport? report = null;
-        bool interrupted = false;
         TrainingDivergedException? diverged = null;
         try
         {
@@ -200,22 +404,21 @@ public static class TrainCommand
             {
                 Epochs = epochCount,
                 BatchSize = s.Batch,
-                Optimizer = optimizerFactory(),
-                Schedule = schedule,
+                Optimizer = s.OptimizerFactory(),
+                Schedule = s.LearningRateSchedule,
                 L2 = s.L2,
-                ClipNorm = s.Clip,
+                ClipNorm = s.ClipNorm,
                 Seed = s.Seed,
                 ValidationFraction = s.Validation,
                 EarlyStopping = s.Patience is { } pat ? new EarlyStopping(pat) : null,
-                Progress = display,
-                BatchProgress = display.Batches,
+                Progress = progress,
+                BatchProgress = progress.Batches,
                 Checkpoint = checkpointOptions,
-                ResumeFrom = s.Resume,
+                ResumeFrom = resumeFrom,
             }, cts.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (signal is not null)
         {
-            interrupted = true;
         }
         catch (TrainingDivergedException e)
         {
@@ -223,80 +426,111 @@ public static class TrainCommand
         }
         finally
         {
-            display.EndLine();
+            progress.EndLine();
         }
-        double seconds = watch.Elapsed.TotalSeconds;
-
-        var trainMetrics = model.Evaluate(train);
-        Metrics? testMetrics = testSet.Rows > 0 ? model.Evaluate(testSet) : null;
-        var metricsSection = new System.Text.Json.Nodes.JsonObject { ["train_loss"] = trainMetrics.Loss, ["train_rows"] = train.Rows };
-        if (trainMetrics is ClassificationMetrics tc)
-            metricsSection["train_accuracy"] = tc.Accuracy;
-        if (testMetrics is not null)
-        {
-            metricsSection["test_loss"] = testMetrics.Loss;
-            metricsSection["test_rows"] = testSet.Rows;
-            if (testMetrics is ClassificationMetrics c)
-                metricsSection["test_accuracy"] = c.Accuracy;
-            if (testMetrics is RegressionMetrics r)
-                metricsSection["test_rmse"] = r.RootMeanSquaredError;
-        }
-        model.Sections["metrics"] = metricsSection;
-        if (s.Save is not null)
-            model.Save(s.Save);
-        if (s.Plot is not null && model.History.Count > 0)
-            TrainingPlot.SaveLossCurve(s.Plot,
-                model.History.Select(h => h.TrainingLoss).ToList(),
-                model.History.All(h => h.ValidationLoss is not null) ? model.History.Select(h => h.ValidationLoss!.Value).ToList() : null,
-                model.History.All(h => h.TrainingAccuracy is not null) ? model.History.Select(h => h.TrainingAccuracy!.Value).ToList() : null,
-                model.History.All(h => h.ValidationAccuracy is not null) ? model.History.Select(h => h.ValidationAccuracy!.Value).ToList() : null,
-                title: $"{Path.GetFileName(source)}: {string.Join("-", new[] { model.Network.Inputs }.Concat(model.Network.Layers.Select(l => l.Units)))}");
-
-        var summary = new Dictionary<string, object?>
-        {
-            ["summary"] = true,
-            ["epochs"] = model.History.Count,
-            ["train_loss"] = trainMetrics.Loss,
-            ["train_accuracy"] = (trainMetrics as ClassificationMetrics)?.Accuracy,
-            ["test_loss"] = testMetrics?.Loss,
-            ["test_accuracy"] = (testMetrics as ClassificationMetrics)?.Accuracy,
-            ["test_rmse"] = (testMetrics as RegressionMetrics)?.RootMeanSquaredError,
-            ["test_r2"] = (testMetrics as RegressionMetrics)?.RSquared,
-            ["seconds"] = Math.Round(seconds, 3),
-            ["samples_per_s"] = Math.Round(train.Rows * (double)model.History.Count / Math.Max(seconds, 1e-9)),
-            ["stopped_early"] = report?.StoppedEarly ?? false,
-            ["interrupted"] = interrupted,
-            ["signal"] = interrupted ? (signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT") : null,
-            ["checkpoint"] = interrupted || s.Checkpoint is not null ? checkpointPath : null,
-            ["diverged"] = diverged?.Message,
-            ["saved"] = s.Save,
-            ["plot"] = s.Plot,
-        };
-        if (s.Json)
-            output.WriteLine(JsonSerializer.Serialize(summary.Where(kv => kv.Value is not null).ToDictionary()));
-        else
-        {
-            if (interrupted)
-            {
-                output.WriteLine($"Interrupted{(signal == PosixSignal.SIGTERM ? " by SIGTERM" : "")} after {model.History.Count} complete epoch(s); the model keeps the weights of the last finished batch.");
-                output.WriteLine($"Checkpoint written to {checkpointPath}; run the same command with --resume {checkpointPath} to continue exactly where it stopped.");
-            }
-            if (diverged is not null)
-                error.WriteLine($"Training stopped: {diverged.Message}");
-            if (report?.StoppedEarly == true)
-                output.WriteLine($"Stopped early at epoch {model.History.Count}; kept the weights of epoch {report.BestEpoch}.");
-            output.WriteLine(Inv($"Done in {seconds:F1} s. Training: {Describe(trainMetrics)}."));
-            if (testMetrics is not null)
-                output.WriteLine($"Test: {Describe(testMetrics)}.");
-            if (s.Save is not null)
-                output.WriteLine($"Saved the model to {s.Save}.");
-            if (s.Plot is not null)
-                output.WriteLine($"Wrote the loss curves to {s.Plot}.");
-        }
-        return diverged is not null ? App.Failure
-            : interrupted ? (signal == PosixSignal.SIGTERM ? TerminatedExitCode : InterruptedExitCode) : 0;
+        return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
     }
 
+    /// <summary>Step 4: measures the model, saves it and the plot, and reports; returns the exit code.</summary>
+    public static int Finish(Settings s, TrainingData data, Model<float> model, TrainingOutcome outcome, Reporter reporter)
+    {
+        var trainMetrics = model.Evaluate(data.Train);
+        Metrics? testMetrics = data.Test.Rows > 0 ? model.Evaluate(data.Test) : null;
+        // A diverged run may leave a non-finite loss: the model is saved with its last finite weights and without the
+        // metrics section (JSON has no Infinity), and the report writes null.
+        model.Metrics = double.IsFinite(trainMetrics.Loss)
+            ? new ModelMetrics
+            {
+                TrainingRows = data.Train.Rows,
+                TrainingLoss = trainMetrics.Loss,
+                TrainingAccuracy = JsonNumbers.Finite((trainMetrics as ClassificationMetrics)?.Accuracy),
+                TestRows = data.Test.Rows,
+                TestLoss = JsonNumbers.Finite(testMetrics?.Loss),
+                TestAccuracy = JsonNumbers.Finite((testMetrics as ClassificationMetrics)?.Accuracy),
+                TestRmse = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RootMeanSquaredError),
+                TestR2 = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RSquared),
+            }
+            : null;
+        if (s.Save is not null)
+            model.Save(s.Save);
+        Exception? plotFailure = null;
+        bool plotted = false;
+        if (s.Plot is not null && model.History.Count > 0)
+        {
+            try
+            {
+                SavePlot(s.Plot, model, data.Source);
+                plotted = true;
+            }
+            catch (Exception e) when (e is BackpropException or IOException or UnauthorizedAccessException)
+            {
+                plotFailure = e;
+            }
+        }
+
+        var summary = new TrainingSummary
+        {
+            Epochs = outcome.Epochs,
+            TrainingRows = data.Train.Rows,
+            TrainingLoss = JsonNumbers.Finite(trainMetrics.Loss),
+            TrainingAccuracy = JsonNumbers.Finite((trainMetrics as ClassificationMetrics)?.Accuracy),
+            TestRows = data.Test.Rows,
+            TestLoss = JsonNumbers.Finite(testMetrics?.Loss),
+            TestAccuracy = JsonNumbers.Finite((testMetrics as ClassificationMetrics)?.Accuracy),
+            TestRmse = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RootMeanSquaredError),
+            TestR2 = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RSquared),
+            Seconds = Math.Round(outcome.Seconds, 3),
+            SamplesPerS = Math.Round(data.Train.Rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),
+            StoppedEarly = outcome.Report?.StoppedEarly ?? false,
+            Interrupted = outcome.Interrupted,
+            Signal = outcome.Signal switch { PosixSignal.SIGTERM => "SIGTERM", PosixSignal.SIGINT => "SIGINT", _ => null },
+            Checkpoint = outcome.Interrupted || s.Checkpoint is not null ? s.CheckpointPath : null,
+            Diverged = outcome.Diverged?.Message,
+            Saved = s.Save,
+            Plot = plotted ? s.Plot : null,
+            Notes = data.Notes.Count > 0 ? data.Notes : null,
+        };
+        if (outcome.Diverged is not null)
+            reporter.Note($"Training stopped: {outcome.Diverged.Message}");
+        reporter.Report(summary, BackpropJson.Compact.TrainingSummary, _ => SummaryText(s, outcome, trainMetrics, testMetrics, plotted));
+        if (plotFailure is not null)
+        {
+            reporter.Note($"error: --plot {plotFailure.Message}" + (s.Save is not null ? $" The model was saved to {s.Save}." : " The model was not saved (no --save)."));
+            return App.CodeOf(plotFailure);
+        }
+        return outcome.Diverged is not null ? ExitCodes.Failed
+            : outcome.Signal switch { PosixSignal.SIGTERM => ExitCodes.Terminated, PosixSignal.SIGINT => ExitCodes.Interrupted, _ => ExitCodes.Success };
+    }
+
+    private static string SummaryText(Settings s, TrainingOutcome outcome, Metrics trainMetrics, Metrics? testMetrics, bool plotted)
+    {
+        var lines = new List<string>();
+        if (outcome.Interrupted)
+        {
+            lines.Add($"Interrupted{(outcome.Signal == PosixSignal.SIGTERM ? " by SIGTERM" : "")} after {outcome.Epochs} complete epoch(s); the model keeps the weights of the last finished batch.");
+            lines.Add($"Checkpoint written to {s.CheckpointPath}; run the same command with --resume {s.CheckpointPath} to continue exactly where it stopped.");
+        }
+        if (outcome.Report?.StoppedEarly == true)
+            lines.Add($"Stopped early at epoch {outcome.Epochs}; kept the weights of epoch {outcome.Report.BestEpoch}.");
+        lines.Add(Inv($"Done in {outcome.Seconds:F1} s. Training: {Describe(trainMetrics)}."));
+        if (testMetrics is not null)
+            lines.Add($"Test: {Describe(testMetrics)}.");
+        if (s.Save is not null)
+            lines.Add(outcome.Diverged is not null ? $"Saved the model to {s.Save} (its last finite weights)." : $"Saved the model to {s.Save}.");
+        if (plotted)
+            lines.Add($"Wrote the loss curves to {s.Plot}.");
+        return string.Join('\n', lines);
+    }
+
+    private static void SavePlot(string path, Model<float> model, string source) =>
+        TrainingPlot.SaveLossCurve(path,
+            model.History.Select(h => h.TrainingLoss).ToList(),
+            model.History.All(h => h.ValidationLoss is not null) ? model.History.Select(h => h.ValidationLoss!.Value).ToList() : null,
+            model.History.All(h => h.TrainingAccuracy is not null) ? model.History.Select(h => h.TrainingAccuracy!.Value).ToList() : null,
+            model.History.All(h => h.ValidationAccuracy is not null) ? model.History.Select(h => h.ValidationAccuracy!.Value).ToList() : null,
+            title: $"{Path.GetFileName(source)}: {string.Join("-", new[] { model.Network.Inputs }.Concat(model.Network.Layers.Select(l => l.Units)))}");
+
+    /// <summary>Metrics in one line: loss and accuracy, or loss and the regression errors.</summary>
     internal static string Describe(Metrics m) => m switch
     {
         ClassificationMetrics c => Inv($"loss {c.Loss:G5}, accuracy {c.Accuracy * 100:F2}% ({(int)Math.Round(c.Accuracy * c.Rows)}/{c.Rows})"),
@@ -316,10 +550,9 @@ public static class TrainCommand
         return sizes;
     }
 
-    private static Func<Optimizer> OptimizerFactory(string name, double? lr)
+    private static Func<Optimizer> CreateOptimizer(string name, double? lr)
     {
-        if (lr is { } r && !(r > 0 && double.IsFinite(r)))
-            throw new BackpropException($"--lr must be a positive number, got {r.ToString(CultureInfo.InvariantCulture)}.");
+        CommonOptions.RequirePositive("--lr", lr);
         return name.Trim().ToLowerInvariant() switch
         {
             "momentum" => () => new Sgd(lr ?? 0.01, momentum: 0.9),
@@ -329,92 +562,7 @@ public static class TrainCommand
         };
     }
 
-    private static Model<float> BuildModel(Dataset train, int[] hidden, Activation activation, string? lossName, long seed)
-    {
-        var builder = train.IsClassification ? Model.Classifier(train.Inputs, train.ClassNames) : Model.Regressor(train.Inputs, train.Outputs);
-        foreach (int units in hidden)
-            builder.Dense(units, activation);
-        if (lossName is not null)
-        {
-            var loss = Names.Parse<Loss>(lossName, "loss");
-            var outputActivation = loss switch
-            {
-                Loss.CrossEntropy => Activation.Softmax,
-                Loss.BinaryCrossEntropy => Activation.Sigmoid,
-                _ => train.IsClassification ? Activation.Sigmoid : Activation.Identity,
-            };
-            if (loss == Loss.CrossEntropy && !train.IsClassification)
-                throw new BackpropException("--loss cross-entropy needs class labels; this data is a regression task (see --task).");
-            if (loss == Loss.BinaryCrossEntropy && train.IsClassification && train.Classes > 2)
-                outputActivation = Activation.Sigmoid;
-            builder.Output(outputActivation, loss);
-        }
-        return builder.Build(seed);
-    }
-
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Progress per epoch (and per batch for the live line).</summary>
-    private sealed class ProgressDisplay(TextWriter output, bool json, bool quiet, bool live, int rows, int epochs) : IProgress<EpochResult>
-    {
-        private readonly Stopwatch _watch = Stopwatch.StartNew();
-        private long _lastDraw;
-        private long _samples;
-        private bool _lineOpen;
-
-        public IProgress<BatchResult> Batches => new BatchSink(this);
-
-        public void Report(EpochResult e)
-        {
-            if (quiet)
-                return;
-            if (json)
-            {
-                var o = new Dictionary<string, object?>
-                {
-                    ["epoch"] = e.Epoch,
-                    ["train_loss"] = e.TrainingLoss,
-                    ["train_accuracy"] = e.TrainingAccuracy,
-                    ["validation_loss"] = e.ValidationLoss,
-                    ["validation_accuracy"] = e.ValidationAccuracy,
-                    ["learning_rate"] = e.LearningRate,
-                    ["seconds"] = Math.Round(_watch.Elapsed.TotalSeconds, 3),
-                };
-                output.WriteLine(JsonSerializer.Serialize(o.Where(kv => kv.Value is not null).ToDictionary()));
-                return;
-            }
-            EndLine();
-            output.WriteLine(e.ToString());
-        }
-
-        private void Batch(BatchResult b)
-        {
-            _samples += b.Rows;
-            if (!live)
-                return;
-            long now = _watch.ElapsedMilliseconds;
-            if (now - _lastDraw < 100 && b.Batch < b.Batches)
-                return;
-            _lastDraw = now;
-            double seconds = Math.Max(_watch.Elapsed.TotalSeconds, 1e-9);
-            double rate = _samples / seconds;
-            double remaining = ((double)rows * epochs - _samples) / Math.Max(rate, 1e-9);
-            output.Write(Inv($"\r  epoch {b.Epoch}/{epochs}  batch {b.Batch}/{b.Batches}  loss {b.Loss:F5}  {rate:N0} samples/s  ETA {TimeSpan.FromSeconds(Math.Max(remaining, 0)):mm\\:ss}   "));
-            _lineOpen = true;
-        }
-
-        public void EndLine()
-        {
-            if (_lineOpen)
-            {
-                output.Write("\r" + new string(' ', 100) + "\r");
-                _lineOpen = false;
-            }
-        }
-
-        private sealed class BatchSink(ProgressDisplay owner) : IProgress<BatchResult>
-        {
-            public void Report(BatchResult value) => owner.Batch(value);
-        }
-    }
+    private static string Inv(double d) => d.ToString(CultureInfo.InvariantCulture);
 }

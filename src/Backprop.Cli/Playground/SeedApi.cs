@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Backprop.Explain;
 using Backprop.Explain.Rendering;
+using Backprop.IO;
+using Backprop.IO.Json;
 using Backprop.Nn;
 
 namespace Backprop.Cli.Playground;
@@ -24,36 +26,48 @@ internal static class SeedApi
         SeedParameters.Default.B1, SeedParameters.Default.B2, [.. SeedNetwork.DefaultInput], [.. SeedNetwork.DefaultTarget],
         SeedNetwork.DefaultLearningRate, UpdateOrder.Simultaneous, true);
 
+    /// <summary>The values of the request's text fields.</summary>
+    private static readonly Dictionary<string, string[]> Choices = new()
+    {
+        ["update_order"] = ["simultaneous", "sequential"],
+        ["lang"] = ["en", "zh"],
+    };
+
     public static (State State, int Steps, ExplainLanguage Language) Parse(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object with the seed state (v, w, b1, b2, input, target, lr, order, biases, steps, lang).");
+        var r = Json.Read(body, BackpropJson.Default.PlaygroundSeedRequest, "the seed state", Choices);
         var d = Default;
         var state = new State(
-            Json.Matrix(body, "v", d.V, -Limit, Limit),
-            Json.Matrix(body, "w", d.W, -Limit, Limit),
-            Json.Number(body, "b1", d.B1, -Limit, Limit),
-            Json.Number(body, "b2", d.B2, -Limit, Limit),
-            Json.Numbers(body, "input", d.Input, 2, -Limit, Limit),
-            Json.Numbers(body, "target", d.Target, 2, -Limit, Limit),
-            Json.Number(body, "lr", d.LearningRate, 0, 100, exclusiveMin: true),
-            Json.Choice(body, "order", "simultaneous", "simultaneous", "sequential") == "sequential" ? UpdateOrder.Sequential : UpdateOrder.Simultaneous,
-            Json.Choice(body, "biases", "trainable", "trainable", "frozen") == "trainable");
-        int steps = Json.Integer(body, "steps", 0, 0, MaxSteps);
-        var lang = Json.Choice(body, "lang", "en", "en", "zh") == "zh" ? ExplainLanguage.Chinese : ExplainLanguage.English;
+            Json.Matrix(r.V, "v", d.V, -Limit, Limit),
+            Json.Matrix(r.W, "w", d.W, -Limit, Limit),
+            Json.Number(r.B1, "b1", d.B1, -Limit, Limit),
+            Json.Number(r.B2, "b2", d.B2, -Limit, Limit),
+            Json.Numbers(r.Input, "input", d.Input, 2, -Limit, Limit),
+            Json.Numbers(r.Target, "target", d.Target, 2, -Limit, Limit),
+            Json.Number(r.LearningRate, "learning_rate", d.LearningRate, 0, 100, exclusiveMin: true),
+            Json.Choice(r.UpdateOrder, "update_order", "simultaneous", Choices["update_order"]) == "sequential" ? UpdateOrder.Sequential : UpdateOrder.Simultaneous,
+            r.TrainableBias ?? d.TrainableBiases);
+        int steps = Json.Integer(r.Steps, "steps", 0, 0, MaxSteps);
+        var lang = Json.Choice(r.Lang, "lang", "en", Choices["lang"]) == "zh" ? ExplainLanguage.Chinese : ExplainLanguage.English;
         return (state, steps, lang);
     }
 
     public static Network<double> Build(State s) =>
         SeedNetwork.Create<double>(new SeedParameters(s.V, s.W, s.B1, s.B2), s.TrainableBiases);
 
-    /// <summary>Runs <paramref name="steps"/> updates, then one forward and backward pass, with the engine.</summary>
-    public static object Compute(State s, int steps, ExplainLanguage lang)
+    /// <summary>
+    /// Runs <paramref name="steps"/> updates, then one forward and backward pass, with the engine; stops between
+    /// updates when <paramref name="cancel"/> is set (the client has gone).
+    /// </summary>
+    public static PlaygroundSeedAnswer Compute(State s, int steps, ExplainLanguage lang, CancellationToken cancel = default)
     {
         var net = Build(s);
         var history = new List<double>();
         for (int k = 0; k < steps; k++)
+        {
+            cancel.ThrowIfCancellationRequested();
             history.Add(net.TrainStep(s.Input, s.Target, 1, s.LearningRate, s.Order));
+        }
         var p = SeedNetwork.Read(net);
         if (!AllFinite(p))
             throw new PlaygroundInputException("the parameters became infinite or NaN during the updates; lower the learning rate.");
@@ -66,58 +80,46 @@ internal static class SeedApi
             history.Add(loss);
 
         var trace = Explainer.Run(Build(now), new ExplainSettings(s.Input, s.Target, s.LearningRate, s.Order));
-        return new
+        var updated = SeedNetwork.Read(trace.Updated);
+        return new PlaygroundSeedAnswer
         {
-            state = Describe(now),
-            steps,
-            forward = new
+            State = Describe(now),
+            Steps = steps,
+            Forward = new PlaygroundSeedForward
             {
-                h = Range(3, j => SeedNetwork.H(net, j)),
-                p = Range(3, j => SeedNetwork.P(net, j)),
-                q = Range(2, j => SeedNetwork.Q(net, j)),
-                o = Range(2, j => SeedNetwork.O(net, j)),
+                H = Range(3, j => SeedNetwork.H(net, j)),
+                P = Range(3, j => SeedNetwork.P(net, j)),
+                Q = Range(2, j => SeedNetwork.Q(net, j)),
+                O = Range(2, j => SeedNetwork.O(net, j)),
             },
-            loss,
-            gradients = new
+            Loss = loss,
+            Gradients = new PlaygroundSeedValues
             {
-                v = Range(2, i => 0.0).Select((_, i) => Range(3, j => SeedNetwork.GradV(net, i + 1, j))).ToArray(),
-                w = Range(3, i => 0.0).Select((_, i) => Range(2, j => SeedNetwork.GradW(net, i + 1, j))).ToArray(),
-                b1 = SeedNetwork.GradB1(net),
-                b2 = SeedNetwork.GradB2(net),
+                V = [.. Enumerable.Range(1, 2).Select(i => Range(3, j => SeedNetwork.GradV(net, i, j)))],
+                W = [.. Enumerable.Range(1, 3).Select(i => Range(2, j => SeedNetwork.GradW(net, i, j)))],
+                B1 = SeedNetwork.GradB1(net),
+                B2 = SeedNetwork.GradB2(net),
             },
-            updated = new
-            {
-                v = Json.Rows(SeedNetwork.Read(trace.Updated).V),
-                w = Json.Rows(SeedNetwork.Read(trace.Updated).W),
-                b1 = SeedNetwork.Read(trace.Updated).B1,
-                b2 = SeedNetwork.Read(trace.Updated).B2,
-            },
-            lossHistory = history,
-            trace = TraceRenderer.Text(trace, lang),
-            slipMarker = ExplainText.For(lang).Slip,
-            errata = trace.Errata?.Select(e => new
-            {
-                id = e.Id,
-                equations = e.Equations,
-                title = ExplainText.For(lang).ErratumTitle(e.Id),
-                documentValue = e.DocumentValue,
-                correctValue = e.CorrectValue,
-                finiteDifference = e.FiniteDifference,
-            }),
+            Updated = new PlaygroundSeedValues { V = Json.Rows(updated.V), W = Json.Rows(updated.W), B1 = updated.B1, B2 = updated.B2 },
+            LossHistory = [.. history],
+            Trace = TraceRenderer.Text(trace, lang),
+            SlipMarker = TraceRenderer.SlipMarker(lang),
+            // The explain JSON's own records for the slips: the same fields, the same names.
+            Errata = ExplainJson.Errata(trace, lang),
         };
     }
 
-    public static object Describe(State s) => new
+    public static PlaygroundSeedState Describe(State s) => new()
     {
-        v = Json.Rows(s.V),
-        w = Json.Rows(s.W),
-        b1 = s.B1,
-        b2 = s.B2,
-        input = s.Input,
-        target = s.Target,
-        lr = s.LearningRate,
-        order = Names.Of(s.Order),
-        biases = s.TrainableBiases ? "trainable" : "frozen",
+        V = Json.Rows(s.V),
+        W = Json.Rows(s.W),
+        B1 = s.B1,
+        B2 = s.B2,
+        Input = s.Input,
+        Target = s.Target,
+        LearningRate = s.LearningRate,
+        UpdateOrder = Names.Of(s.Order),
+        TrainableBias = s.TrainableBiases,
     };
 
     private static double[] Range(int n, Func<int, double> f) => Enumerable.Range(1, n).Select(f).ToArray();

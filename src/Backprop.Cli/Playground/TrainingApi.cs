@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Backprop.Data;
+using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Numerics;
 using Backprop.Training;
@@ -20,71 +22,115 @@ internal sealed class TrainingApi
     public static readonly string[] ActivationNames = ["relu", "tanh", "sigmoid", "leaky-relu"];
     public static readonly string[] Optimizers = ["sgd", "adam", "rmsprop", "adamw"];
 
+    /// <summary>The values of a new run's text fields.</summary>
+    private static readonly Dictionary<string, string[]> Choices = new()
+    {
+        ["dataset"] = Datasets,
+        ["activation"] = ActivationNames,
+        ["optimizer"] = Optimizers,
+    };
+
     private readonly ConcurrentDictionary<string, Run> _runs = new();
     private long _clock;
+    private readonly Lock _admission = new();
 
-    private sealed class Run(Network<double> net, Dataset data, Optimizer optimizer, int batch, long seed)
+    private sealed class Run(Model<double> model, ModelTrainer<double> trainer, Optimizer optimizer, Dataset data)
     {
         public readonly Lock Gate = new();
-        public readonly Network<double> Net = net;
-        public readonly Dataset Data = data;
+        public readonly Model<double> Model = model;
         public readonly Optimizer Optimizer = optimizer;
-        public readonly int Batch = batch;
-        public readonly SplitMix64 Rng = new(seed);
-        public readonly double[] Bx = new double[batch * data.Inputs], By = new double[batch * data.Outputs];
+        public readonly ModelTrainer<double> Trainer = trainer;
+        public readonly Dataset Data = data;
         public readonly double[] Bounds = BoundsOf(data);
         public long Steps;
         public long LastUsed;
+        /// <summary>Why the run cannot go on, once its loss or weights stopped being finite numbers.</summary>
+        public string? Diverged;
     }
 
-    public object Create(JsonElement body)
+    public PlaygroundTrainCreated Create(JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new PlaygroundInputException("expected a JSON object (dataset, samples, noise, hidden, activation, optimizer, lr, batch, seed).");
-        string name = Json.Choice(body, "dataset", "spirals", Datasets);
-        int samples = Json.Integer(body, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
-        double? noise = Json.Optional(body, "noise") is { } n ? Json.Check("noise", n, 0, 1) : null;
-        int[] hidden = Hidden(body);
-        var activation = Names.Parse<Activation>(Json.Choice(body, "activation", "tanh", ActivationNames), "activation");
-        string optimizerName = Json.Choice(body, "optimizer", "adam", Optimizers);
-        double lr = Json.Number(body, "lr", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
-        int batch = Json.Integer(body, "batch", 32, 1, MaxSamples);
-        long seed = Json.Integer(body, "seed", 1, 0, int.MaxValue);
+        var request = Json.Read(body, BackpropJson.Default.PlaygroundTrainRequest, "the run's settings", Choices);
+        string name = Json.Choice(request.Dataset, "dataset", "spirals", Datasets);
+        int samples = Json.Integer(request.Samples, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
+        double? noise = request.Noise is { } n ? Json.Check("noise", n, 0, 1) : null;
+        int[] hidden = Hidden(request.Hidden);
+        var activation = Names.Parse<Activation>(Json.Choice(request.Activation, "activation", "tanh", ActivationNames), "activation");
+        string optimizerName = Json.Choice(request.Optimizer, "optimizer", "adam", Optimizers);
+        double lr = Json.Number(request.LearningRate, "learning_rate", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
+        int batch = Json.Integer(request.BatchSize, "batch_size", 32, 1, MaxSamples);
+        long seed = Json.Integer(request.Seed, "seed", 1, 0, int.MaxValue);
 
         var data = SyntheticData.Create(name, samples, noise, seed);
         batch = Math.Min(batch, data.Rows);
-        var builder = Model.Classifier(2, data.Classes);
+        var builder = Model.For(data);
         foreach (int units in hidden)
             builder.Dense(units, activation);
         var model = builder.Build<double>(seed);
-        var run = new Run(model.Network, data, Optimizer.Create(optimizerName, lr), batch, seed) { LastUsed = Interlocked.Increment(ref _clock) };
-
-        while (_runs.Count >= MaxRuns)
+        // The library's one training loop, driven batch by batch; the run never ends on its own.
+        var optimizer = Optimizer.Create(optimizerName, lr);
+        var trainer = model.StartTraining(data, new TrainingOptions
         {
-            var oldest = _runs.OrderBy(p => p.Value.LastUsed).First().Key;
-            _runs.TryRemove(oldest, out _);
-        }
+            Epochs = int.MaxValue,
+            BatchSize = batch,
+            Optimizer = optimizer,
+            Seed = seed,
+        });
+        var run = new Run(model, trainer, optimizer, data) { LastUsed = Interlocked.Increment(ref _clock) };
+
         string id = Guid.NewGuid().ToString("N");
-        _runs[id] = run;
+        // One creation at a time drops the oldest and adds: concurrent ones could otherwise each see room (more
+        // than MaxRuns kept) or all drop at once (First() of an emptied dictionary).
+        lock (_admission)
+        {
+            while (_runs.Count >= MaxRuns && !_runs.IsEmpty)
+                _runs.TryRemove(_runs.MinBy(p => p.Value.LastUsed).Key, out _);
+            _runs[id] = run;
+        }
         var points = new double[data.Rows][];
         for (int r = 0; r < data.Rows; r++)
             points[r] = [data.FeatureRow(r)[0], data.FeatureRow(r)[1], data.Labels[r]];
         lock (run.Gate)
-            return new { id, dataset = name, classes = data.Classes, parameters = run.Net.ParameterCount, bounds = run.Bounds, points, status = Status(run, DefaultGrid, 0, 0) };
+            return new PlaygroundTrainCreated
+            {
+                Id = id,
+                Dataset = name,
+                ClassCount = data.ClassCount,
+                ParameterCount = model.Network.ParameterCount,
+                Bounds = run.Bounds,
+                Points = points,
+                Status = Status(run, DefaultGrid, 0, 0),
+            };
     }
 
-    public object Step(string id, JsonElement body)
+    /// <summary>Runs the requested steps on a run; stops between steps when <paramref name="cancel"/> is set.</summary>
+    public PlaygroundTrainStatus Step(string id, JsonElement body, CancellationToken cancel = default)
     {
         if (!_runs.TryGetValue(id, out var run))
             throw new PlaygroundNotFoundException($"no training run '{Truncate(id)}'; start one with POST /api/train (runs are dropped after {MaxRuns} newer ones).");
-        int steps = Json.Integer(body, "steps", 10, 0, MaxStepsPerRequest);
-        int grid = Json.Integer(body, "grid", DefaultGrid, 2, MaxGrid);
+        var r = Json.Read(body, BackpropJson.Default.PlaygroundStepRequest, "the steps to run");
+        int steps = Json.Integer(r.Steps, "steps", 10, 0, MaxStepsPerRequest);
+        int grid = Json.Integer(r.Grid, "grid", DefaultGrid, 2, MaxGrid);
         lock (run.Gate)
         {
             run.LastUsed = Interlocked.Increment(ref _clock);
+            if (run.Diverged is { } why)
+                throw new PlaygroundDivergedException(why);
             var watch = Stopwatch.StartNew();
             for (int k = 0; k < steps; k++)
-                StepOnce(run);
+            {
+                cancel.ThrowIfCancellationRequested();
+                try
+                {
+                    run.Trainer.Step(1, cancel);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    // The library's loop undid the failing step; this run stops here for good, naming the causes it measured.
+                    throw Diverge(run, e.Causes.Count == 0 ? null : "Measured: " + string.Join(", ", e.Causes.Select(Describe)) + ".");
+                }
+                run.Steps++;
+            }
             double seconds = watch.Elapsed.TotalSeconds;
             return Status(run, grid, steps, seconds);
         }
@@ -92,32 +138,35 @@ internal sealed class TrainingApi
 
     public bool Delete(string id) => _runs.TryRemove(id, out _);
 
-    private static void StepOnce(Run run)
+    private static string Describe(DivergenceCause cause) => cause switch
     {
-        var data = run.Data;
-        int inputs = data.Inputs, outputs = data.Outputs, n = run.Batch;
-        for (int r = 0; r < n; r++)
-        {
-            int row = run.Rng.NextInt(data.Rows);
-            data.FeatureRow(row).CopyTo(run.Bx.AsSpan(r * inputs));
-            data.TargetRow(row).CopyTo(run.By.AsSpan(r * outputs));
-        }
-        run.Net.Forward(run.Bx, n);
-        run.Net.ComputeLoss(run.By);
-        run.Net.Backward(run.By);
-        run.Optimizer.Step(run.Net);
-        run.Steps++;
+        DivergenceCause.LearningRateTooLarge => "the learning rate is too large",
+        DivergenceCause.UnscaledInputs => "the inputs are not scaled",
+        DivergenceCause.SaturatedUnits => "saturated units",
+        DivergenceCause.DeadReluUnits => "dead ReLU units",
+        _ => "the gradients overflowed",
+    };
+
+    /// <summary>Marks the run as diverged, for this request and every later one.</summary>
+    private static PlaygroundDivergedException Diverge(Run run, string? diagnosis = null)
+    {
+        double lower = run.Optimizer.LearningRate / 10;
+        run.Diverged = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"this training run diverged at step {run.Steps + 1}: its loss or weights stopped being finite numbers " +
+            $"({run.Optimizer.Name} with learning rate {run.Optimizer.LearningRate:G4} takes steps too large for this network). " +
+            $"It cannot go on: start a new run (New run, or POST /api/train) with a lower learning rate, e.g. {lower:G4}.")
+            + (diagnosis is null ? "" : " " + diagnosis);
+        return new PlaygroundDivergedException(run.Diverged);
     }
 
-    private static object Status(Run run, int grid, int steps, double seconds)
+    private static PlaygroundTrainStatus Status(Run run, int grid, int steps, double seconds)
     {
         var data = run.Data;
-        var output = run.Net.Forward(data.Features, data.Rows);
-        int correct = 0;
-        for (int r = 0; r < data.Rows; r++)
-            if (Trainer.PredictedClass(output.Slice(r * data.Outputs, data.Outputs)) == data.Labels[r])
-                correct++;
-        double loss = run.Net.ComputeLoss(data.Targets);
+        var metrics = (ClassificationMetrics)run.Model.Evaluate(data);
+        double loss = metrics.Loss;
+        int correct = metrics.Correct;
+        if (!double.IsFinite(loss))
+            throw Diverge(run);
 
         var b = run.Bounds;
         var xs = new double[grid * grid * 2];
@@ -128,42 +177,43 @@ internal sealed class TrainingApi
                 xs[2 * i] = b[0] + (b[1] - b[0]) * (gx + 0.5) / grid;
                 xs[2 * i + 1] = b[3] - (b[3] - b[2]) * (gy + 0.5) / grid; // row 0 at the top
             }
-        var probs = new double[grid * grid * data.Outputs];
-        run.Net.Predict(xs, grid * grid, probs);
+        var outputs = run.Model.PredictAll(Dataset.Unlabelled(xs, 2, "grid"));
+        int outs = run.Model.Network.Outputs;
         var cls = new int[grid * grid];
         var conf = new double[grid * grid];
+        var p = new double[run.Model.ClassCount];
         for (int i = 0; i < grid * grid; i++)
         {
-            var row = probs.AsSpan(i * data.Outputs, data.Outputs);
-            cls[i] = Trainer.PredictedClass<double>(row);
-            conf[i] = Math.Round(row[cls[i]], 3);
+            var row = outputs.AsSpan(i * outs, outs);
+            foreach (double pr in row)
+                if (!double.IsFinite(pr))
+                    throw Diverge(run);
+            cls[i] = ClassRule.Predict<double>(row);
+            ClassRule.Probabilities<double>(row, p);
+            conf[i] = Math.Round(p[cls[i]], 3);
         }
-        return new
+        return new PlaygroundTrainStatus
         {
-            step = run.Steps,
-            loss = double.IsFinite(loss) ? loss : (double?)null,
-            accuracy = (double)correct / data.Rows,
-            ran = steps,
-            seconds,
-            stepsPerSecond = steps > 0 && seconds > 0 ? steps / seconds : (double?)null,
-            grid = new { size = grid, classes = cls, confidence = conf },
+            StepsTrained = run.Steps,
+            Loss = loss,
+            Accuracy = (double)correct / data.Rows,
+            Steps = steps,
+            Seconds = seconds,
+            StepsPerSecond = steps > 0 && seconds > 0 ? steps / seconds : null,
+            Grid = new PlaygroundGrid { Size = grid, PredictedClass = cls, Confidence = conf },
         };
     }
 
-    private static int[] Hidden(JsonElement body)
+    private static int[] Hidden(int[]? sizes)
     {
-        if (Json.Optional(body, "hidden") is not { } v)
+        if (sizes is null)
             return [8, 8];
-        if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() > MaxLayers)
-            throw new PlaygroundInputException($"hidden: expected an array of 0 to {MaxLayers} layer sizes, e.g. [8, 8].");
-        var sizes = new List<int>();
-        foreach (var item in v.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int u) || u < 1 || u > MaxUnits)
-                throw new PlaygroundInputException($"hidden[{sizes.Count}]: expected a whole number of units from 1 to {MaxUnits}, got {item.GetRawText()}.");
-            sizes.Add(u);
-        }
-        return [.. sizes];
+        if (sizes.Length > MaxLayers)
+            throw new PlaygroundInputException($"hidden: expected an array of 0 to {MaxLayers} layer sizes, e.g. [8, 8]; got {sizes.Length}.");
+        for (int k = 0; k < sizes.Length; k++)
+            if (sizes[k] < 1 || sizes[k] > MaxUnits)
+                throw new PlaygroundInputException($"hidden[{k}]: expected a whole number of units from 1 to {MaxUnits}, got {sizes[k]}.");
+        return sizes;
     }
 
     /// <summary>xmin, xmax, ymin, ymax of the data with a 10% margin, square so the picture is not stretched.</summary>
@@ -181,6 +231,9 @@ internal sealed class TrainingApi
 
     private static string Truncate(string s) => s.Length > 40 ? s[..40] + "..." : s;
 }
+
+/// <summary>A training run whose numbers stopped being finite: answered with 409 and this message.</summary>
+public sealed class PlaygroundDivergedException(string message) : Exception(message);
 
 /// <summary>An id that names nothing: answered with 404 and this message.</summary>
 public sealed class PlaygroundNotFoundException(string message) : Exception(message);

@@ -85,17 +85,24 @@ public sealed record SeedStep(SeedSection Section, Equation Equation);
 /// <param name="Quantity">The quantity compared, e.g. <c>∂E_total/∂V11</c> (null for a typo).</param>
 /// <param name="Written">The document's form, when it has one.</param>
 /// <param name="Correct">The correct form.</param>
+/// <param name="DocumentValue">The document's form evaluated at the engine's numbers.</param>
+/// <param name="CorrectValue">The correct value, as the engine computed it.</param>
+/// <param name="FiniteDifference">A central finite difference of the loss: the independent proof.</param>
 public sealed record Erratum(string Id, string Equations, Expr? Quantity, Expr? Written, Expr? Correct,
     double? DocumentValue, double? CorrectValue, double? FiniteDifference);
 
 /// <summary>Identifies one parameter: layer, weight (unit, input) or bias number.</summary>
 public readonly record struct ParameterId(int Layer, bool IsBias, int Unit, int Input)
 {
+    /// <summary>The weight of <paramref name="unit"/> from <paramref name="input"/> in <paramref name="layer"/>.</summary>
     public static ParameterId Weight(int layer, int unit, int input) => new(layer, false, unit, input);
+
+    /// <summary>Bias number <paramref name="index"/> of <paramref name="layer"/> (0 for a shared bias).</summary>
     public static ParameterId Bias(int layer, int index) => new(layer, true, index, 0);
 }
 
 /// <summary>One parameter through the traced update.</summary>
+/// <param name="Id">Which parameter.</param>
 /// <param name="Name">Plain name: the seed's (V11, b1) or generic (w1[1,2], b1[1]).</param>
 /// <param name="Latex">LaTeX name.</param>
 /// <param name="Value">Before the update.</param>
@@ -115,6 +122,7 @@ public sealed record OrderDifference(ParameterId Id, string Name, string Latex, 
 }
 
 /// <summary>How the sequential (seed's) step differs from real backpropagation on the same start.</summary>
+/// <param name="Parameters">Every parameter's first update in both orders.</param>
 /// <param name="LossAfterSimultaneous">E after one simultaneous step.</param>
 /// <param name="LossAfterSequential">E after one sequential step.</param>
 public sealed record OrderComparison(IReadOnlyList<OrderDifference> Parameters, double LossAfterSimultaneous,
@@ -137,6 +145,7 @@ public sealed record LayerTrace(int Index, int Inputs, int Units, Activation Act
     /// <summary>Weight of <paramref name="unit"/> from <paramref name="input"/> (row-major <c>[unit][input]</c>, as <see cref="Dense{T}"/>).</summary>
     public double Weight(int unit, int input) => Weights[unit * Inputs + input];
 
+    /// <summary>dE/dw of <paramref name="unit"/> from <paramref name="input"/> (the layout of <see cref="Weights"/>).</summary>
     public double WeightGradient(int unit, int input) => WeightGradients[unit * Inputs + input];
 }
 
@@ -150,6 +159,10 @@ public sealed record LayerDerivation(int Layer, IReadOnlyList<Equation> Forward,
 /// </summary>
 public sealed class ExplainTrace
 {
+    /// <summary>The model's preprocessing of the raw sample, when a model with one was explained (what predict applies first).</summary>
+    public PreprocessingTrace? Preprocessing { get; init; }
+
+    /// <summary>The sample, learning rate, update order and number of updates that were traced.</summary>
     public required ExplainSettings Settings { get; init; }
 
     /// <summary>True when the network is the seed's shape (2 -> 3 -> 2 sigmoid, shared biases, half-sse): the seed's names apply.</summary>
@@ -158,8 +171,13 @@ public sealed class ExplainTrace
     /// <summary>True when the network is small enough to print per-unit equations.</summary>
     public required bool Detailed { get; init; }
 
+    /// <summary>The network's inputs.</summary>
     public required int Inputs { get; init; }
+
+    /// <summary>The network's loss.</summary>
     public required Loss Loss { get; init; }
+
+    /// <summary>The network's parameters (weights and biases).</summary>
     public required int ParameterCount { get; init; }
 
     /// <summary>Layers in order, from the traced first update.</summary>
@@ -192,3 +210,16 @@ public sealed class ExplainTrace
     /// <summary>The step of the sequential order against the simultaneous one, when the order is sequential.</summary>
     public OrderComparison? Comparison { get; init; }
 }
+
+/// <summary>
+/// The first step of a model's pipeline for the explained sample: each raw value x, the fitted offset and scale, and
+/// x' = (x - offset) / scale, which is the network's input (the numbers predict uses).
+/// </summary>
+/// <param name="Kind">The preprocessing's name (standardize, min-max, pixels).</param>
+/// <param name="Columns">The name of each input column.</param>
+/// <param name="Raw">The sample as given (raw units).</param>
+/// <param name="Offset">Subtracted from each value.</param>
+/// <param name="Scale">Each difference is divided by it.</param>
+/// <param name="Prepared">x', the network's input.</param>
+public sealed record PreprocessingTrace(string Kind, IReadOnlyList<string> Columns, IReadOnlyList<double> Raw,
+    IReadOnlyList<double> Offset, IReadOnlyList<double> Scale, IReadOnlyList<double> Prepared);

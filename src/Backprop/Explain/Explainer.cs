@@ -1,4 +1,5 @@
 using Backprop.Nn;
+using Backprop.Training;
 
 namespace Backprop.Explain;
 
@@ -12,13 +13,64 @@ public static class Explainer
     /// <summary>Networks whose layers all have at most this many units and inputs get per-unit equations.</summary>
     public const int DetailLimit = 10;
 
+    /// <summary>
+    /// The most updates one explanation runs: 100,000. The trace keeps the loss after every update (8 bytes each) and
+    /// prints it, one line an update, so the steps bound both its memory and its output.
+    /// </summary>
+    public const int MaxSteps = 100_000;
+
     /// <summary>The seed network with its default parameters (or <paramref name="settings"/>).</summary>
     public static ExplainTrace Seed(ExplainSettings? settings = null) =>
         Run(SeedNetwork.Create<double>(), settings ?? ExplainSettings.SeedDefault);
 
+    /// <summary>
+    /// Traces a trained model's whole pipeline (left unchanged) on one RAW sample: the preprocessing step with its numbers,
+    /// then the network's forward pass, backward pass and update on the preprocessed input, exactly what
+    /// <see cref="Model{T}.Predict(ReadOnlySpan{double})"/> computes first. <paramref name="settings"/> holds the raw input and
+    /// the target (network outputs: one-hot for a softmax classifier, 0 or 1 for one sigmoid output).
+    /// </summary>
+    public static ExplainTrace Run(Model<double> model, ExplainSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Input.Count != model.Schema.Features)
+            throw new BackpropException($"input: the model takes {model.Schema.Features} raw value(s) per sample, got {settings.Input.Count}.");
+        var raw = settings.Input.ToArray();
+        var prepared = model.Prepare(raw);
+        PreprocessingTrace? step = null;
+        if (model.Preprocessing is { IsIdentity: false } pre)
+            step = new PreprocessingTrace(Backprop.Data.Preprocessing.NameOf(pre.Kind),
+                Enumerable.Range(0, raw.Length).Select(model.Schema.FeatureName).ToArray(), raw, [.. pre.Offset], [.. pre.Scale], prepared);
+        return Run(model.Network, settings with { Input = prepared }, step);
+    }
+
+    /// <summary>
+    /// The sample <c>explain --model</c> uses where none is given, taken from the model: as raw input, the centre of the
+    /// training data as the fitted preprocessing records it (the mean for standardize, the middle of the range for
+    /// min-max and pixels); for a model without preprocessing that has the seed's 2 inputs and 2 outputs (the seed
+    /// network, Mazur's example), the document's sample X = (0.05, 0.10), Y = (0.01, 0.99) and, unless the model
+    /// records its own, the document's learning rate 0.5. Null where the model gives no default.
+    /// </summary>
+    public static (double[]? Input, double[]? Target, double? LearningRate) Defaults(Model<double> model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Preprocessing is { IsIdentity: false } pre)
+        {
+            double[] centre = pre.Kind == Backprop.Data.PreprocessingKind.Standardize
+                ? [.. pre.Offset]
+                : pre.Offset.Select((o, i) => o + pre.Scale[i] / 2).ToArray();
+            return (centre, null, model.Training.LearningRate);
+        }
+        if (model.Network.Inputs == 2 && model.Network.Outputs == 2)
+            return ([.. SeedNetwork.DefaultInput], [.. SeedNetwork.DefaultTarget], model.Training.LearningRate ?? SeedNetwork.DefaultLearningRate);
+        return (null, null, model.Training.LearningRate);
+    }
+
     /// <summary>Traces <paramref name="model"/> (left unchanged) on the sample of <paramref name="settings"/>.</summary>
     /// <exception cref="BackpropException">The sample does not fit the model, or a setting is out of range.</exception>
-    public static ExplainTrace Run(Network<double> model, ExplainSettings settings)
+    public static ExplainTrace Run(Network<double> model, ExplainSettings settings) => Run(model, settings, null);
+
+    private static ExplainTrace Run(Network<double> model, ExplainSettings settings, PreprocessingTrace? preprocessing)
     {
         Validate(model, settings);
         double[] x = [.. settings.Input];
@@ -84,6 +136,7 @@ public static class Explainer
 
         return new ExplainTrace
         {
+            Preprocessing = preprocessing,
             Settings = settings,
             IsSeed = isSeed,
             Detailed = detailed,
@@ -113,8 +166,8 @@ public static class Explainer
             throw new BackpropException("input and target must be finite numbers.");
         if (!(s.LearningRate > 0) || !double.IsFinite(s.LearningRate))
             throw new BackpropException($"learning rate: expected a positive number, got {s.LearningRate}.");
-        if (s.Steps < 1)
-            throw new BackpropException($"steps: expected 1 or more, got {s.Steps}.");
+        if (s.Steps < 1 || s.Steps > MaxSteps)
+            throw new BackpropException($"steps: expected 1 to {MaxSteps:N0} updates, got {s.Steps:N0} (the loss after every update is kept and printed).");
         if (!Enum.IsDefined(s.Order))
             throw new BackpropException($"update order: unknown value {s.Order}.");
     }

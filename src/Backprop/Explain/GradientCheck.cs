@@ -17,7 +17,10 @@ public sealed record LayerGradientError(int Layer, int Parameters, double MaxAbs
 /// <summary>The result of <see cref="GradientCheck.Run{T}"/>.</summary>
 public sealed record GradientCheckResult(IReadOnlyList<LayerGradientError> Layers, double Epsilon)
 {
+    /// <summary>The worst relative error over every layer.</summary>
     public double MaxRelativeError => Layers.Count == 0 ? 0 : Layers.Max(l => l.MaxRelativeError);
+
+    /// <summary>The worst absolute error over every layer.</summary>
     public double MaxAbsoluteError => Layers.Count == 0 ? 0 : Layers.Max(l => l.MaxAbsoluteError);
 }
 
@@ -32,15 +35,31 @@ public static class GradientCheck
     /// type) and compares each with (E(p + eps) - E(p - eps)) / (2 eps) on a double copy of the network.
     /// The network's gradient buffers are overwritten; its parameters are not changed.
     /// </summary>
+    /// <param name="network">The network whose gradients are checked.</param>
+    /// <param name="inputs">The batch, rows x inputs.</param>
+    /// <param name="targets">Its targets, rows x outputs.</param>
+    /// <param name="rows">Samples in the batch.</param>
+    /// <param name="epsilon">The finite-difference step.</param>
     /// <param name="relativeFloor">Smallest denominator of the relative error, so gradients that are zero
     /// up to rounding do not report huge relative errors.</param>
     public static GradientCheckResult Run<T>(Network<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows,
         double epsilon = 1e-6, double relativeFloor = 1e-8)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RunWithHook(network, inputs, targets, rows, afterBackward: null, epsilon, relativeFloor);
+
+    /// <summary>
+    /// <see cref="Run{T}"/> with a hook for tests:
+    /// <paramref name="afterBackward"/> (null outside tests) is called between the backward pass and the comparison. It may overwrite the
+    /// network's gradient buffers, so a test can hand the comparison gradients it knows to be wrong and see them flagged.
+    /// </summary>
+    internal static GradientCheckResult RunWithHook<T>(Network<T> network, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, int rows,
+        Action<Network<T>>? afterBackward, double epsilon = 1e-6, double relativeFloor = 1e-8)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epsilon);
         network.Forward(inputs, rows);
         network.Backward(targets);
+        afterBackward?.Invoke(network);
 
         var copy = network.Convert<double>();
         var x = ToDouble(inputs);

@@ -9,6 +9,9 @@ namespace Backprop.Explain;
 /// </summary>
 internal static class LayerDerivationBuilder
 {
+    /// <param name="start">The network before the update.</param>
+    /// <param name="layers">The traced layers.</param>
+    /// <param name="y">The sample's target.</param>
     /// <param name="loss">E before the update, as the engine computed it.</param>
     public static IReadOnlyList<LayerDerivation> Build(Network<double> start, IReadOnlyList<LayerTrace> layers, double[] y, double loss)
     {

@@ -37,6 +37,11 @@ public static class NetworkDiagram
     private const int MaxLabelledEdges = 12;
     private const string Positive = "#c0392b", Negative = "#2167a6", Neutral = "#7f8c8d";
 
+    /// <summary>
+    /// The network as an SVG picture in the document's layout: each neuron with its value from the last forward pass, each
+    /// connection labelled with its weight (for small networks) and coloured and sized by its gradient from the last
+    /// backward pass.
+    /// </summary>
     public static string ToSvg<T>(Network<T> network, DiagramOptions? options = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var o = options ?? new DiagramOptions();

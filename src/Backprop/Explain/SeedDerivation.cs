@@ -28,6 +28,10 @@ internal sealed class SeedDerivation
     }
 
     /// <summary>The derivation of the traced update, whose numbers are <paramref name="reading"/>.</summary>
+    /// <param name="reading">The engine's numbers of the traced update.</param>
+    /// <param name="order">The update order that was traced.</param>
+    /// <param name="learningRate">η.</param>
+    /// <param name="loss">E_total before the update.</param>
     /// <param name="trainableBiases">False when b1 and b2 are frozen: their updates are then not written out.</param>
     public static IReadOnlyList<SeedStep> Build(SeedReading reading, UpdateOrder order, double learningRate, double loss,
         bool trainableBiases)

@@ -13,6 +13,9 @@ internal static class SeedErrata
 
     /// <param name="sim">The engine's numbers for real backpropagation.</param>
     /// <param name="seq">The engine's numbers for the document's order (W updated before V's gradient).</param>
+    /// <param name="start">The seed network before the update.</param>
+    /// <param name="x">The sample's input.</param>
+    /// <param name="y">The sample's target.</param>
     /// <param name="fd">Central finite difference of E_total in one parameter at the starting point.</param>
     public static IReadOnlyList<Erratum> Build(SeedReading sim, SeedReading seq, Network<double> start, double[] x, double[] y,
         Func<int, bool, int, double?> fd)

@@ -36,7 +36,14 @@ public static class SeedNetwork
     /// <summary>The default learning rate eta.</summary>
     public const double DefaultLearningRate = 0.5;
 
-    public const int InputCount = 2, HiddenCount = 3, OutputCount = 2;
+    /// <summary>The seed's inputs X1, X2.</summary>
+    public const int InputCount = 2;
+
+    /// <summary>The seed's hidden neurons (H1..H3 in, P1..P3 out).</summary>
+    public const int HiddenCount = 3;
+
+    /// <summary>The seed's outputs (Q1, Q2 in, O1, O2 out).</summary>
+    public const int OutputCount = 2;
 
     /// <summary>Builds the seed network with <paramref name="parameters"/> (default: <see cref="SeedParameters.Default"/>).</summary>
     public static Network<T> Create<T>(SeedParameters? parameters = null, bool trainableBiases = true)
@@ -102,7 +109,10 @@ public static class SeedNetwork
     public static T GradW<T>(Network<T> net, int i, int j) where T : unmanaged, IFloatingPointIeee754<T> =>
         net.Layers[1].WeightGradients[(j - 1) * HiddenCount + (i - 1)];
 
+    /// <summary>dE/db1 of the last backward pass (the shared hidden bias).</summary>
     public static T GradB1<T>(Network<T> net) where T : unmanaged, IFloatingPointIeee754<T> => net.Layers[0].BiasGradients[0];
+
+    /// <summary>dE/db2 of the last backward pass (the shared output bias).</summary>
     public static T GradB2<T>(Network<T> net) where T : unmanaged, IFloatingPointIeee754<T> => net.Layers[1].BiasGradients[0];
 
     /// <summary>Hj of the last forward pass (first sample).</summary>

@@ -1,3 +1,5 @@
+using Backprop.Data;
+
 namespace Backprop.IO;
 
 /// <summary>Whether the first row of a CSV file holds column names.</summary>
@@ -5,20 +7,13 @@ public enum HeaderMode
 {
     /// <summary>Detect it: see <see cref="CsvDataset"/> for the rule.</summary>
     Auto,
+    /// <summary>The first row is a header.</summary>
     Yes,
+    /// <summary>Every row is data.</summary>
     No,
 }
 
-/// <summary>Which kind of target to read from the label column.</summary>
-public enum TaskMode
-{
-    /// <summary>Decide from the label column's values: see <see cref="CsvDataset"/> for the rule.</summary>
-    Auto,
-    Classification,
-    Regression,
-}
-
-/// <summary>How to read a CSV/TSV file into a <see cref="DataTable"/> (the CLI's --header, --label-column, ... options).</summary>
+/// <summary>How to read a CSV/TSV file into a <see cref="Dataset"/> (the CLI's --header, --label-column, ... options).</summary>
 public sealed record CsvOptions
 {
     /// <summary>Whether the first row is a header.</summary>
@@ -36,14 +31,31 @@ public sealed record CsvOptions
     /// <summary>Columns to ignore: 0-based indices into the file's columns, or header names. A whole number is an index.</summary>
     public IReadOnlyList<string> DropColumns { get; init; } = [];
 
-    /// <summary>Classification, regression, or decided from the data.</summary>
-    public TaskMode Task { get; init; } = TaskMode.Auto;
+    /// <summary>Classification, regression, or null to decide from the label column's values (see <see cref="CsvDataset"/>).</summary>
+    public TaskKind? Task { get; init; }
 
     /// <summary>
     /// The classes to map labels onto (e.g. a model's classes when reading its test data), or null to take
     /// them from the file. With classes given the task is classification and an unknown label is an error.
     /// </summary>
     public IReadOnlyList<string>? Classes { get; init; }
+
+    /// <summary>
+    /// The columns a model takes (its schema): when set, the features are exactly these columns in this order, by
+    /// header name when the schema and the file both have names, by position otherwise; the label column is the
+    /// schema's; <see cref="LabelColumn"/> and <see cref="DropColumns"/> are not used, and other columns are ignored.
+    /// </summary>
+    public DataSchema? Columns { get; init; }
+
+    /// <summary>With <see cref="Columns"/>: whether the label column must be present (evaluate) or may be absent (predict).</summary>
+    public bool RequireLabels { get; init; } = true;
+
+    /// <summary>
+    /// The most feature values (rows x feature columns) the file may hold, or null for <see cref="DataLimits.MaxValues"/>
+    /// (2^27 unless the environment variable BACKPROP_MAX_VALUES says otherwise). Counted while reading: a file with more
+    /// is refused at the row that passes the limit. Also applies to IDX files read through <see cref="DataFiles"/>.
+    /// </summary>
+    public long? MaxValues { get; init; }
 
     /// <summary>Auto task rule: numeric labels that are all whole numbers with at most this many distinct values are classes.</summary>
     public const int MaxAutoClasses = 20;

@@ -1,3 +1,4 @@
+using Backprop.Data;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
@@ -38,7 +39,10 @@ public static class IdxDataset
     public const long MaxBytes = 1L << 30;
 
     /// <summary>Reads one IDX file.</summary>
-    public static IdxArray ReadArray(string path)
+    public static IdxArray ReadArray(string path) => ReadArray(path, null);
+
+    /// <summary>Reads one IDX file; with <paramref name="maxValues"/>, a header that gives more values is refused before the data is read.</summary>
+    internal static IdxArray ReadArray(string path, long? maxValues)
     {
         Stream file;
         try
@@ -50,7 +54,7 @@ public static class IdxDataset
             throw new BackpropException($"{path}: cannot read the file ({e.Message}).", e);
         }
         using (file)
-            return ParseArray(file, path);
+            return ParseArray(file, path, maxValues);
     }
 
     /// <summary>Parses one IDX file's bytes (plain or gzipped).</summary>
@@ -61,7 +65,9 @@ public static class IdxDataset
     }
 
     /// <summary>Parses one IDX stream (plain or gzipped).</summary>
-    public static IdxArray ParseArray(Stream stream, string source = "idx")
+    public static IdxArray ParseArray(Stream stream, string source = "idx") => ParseArray(stream, source, null);
+
+    internal static IdxArray ParseArray(Stream stream, string source, long? maxValues)
     {
         try
         {
@@ -71,11 +77,18 @@ public static class IdxDataset
                 throw new BackpropException($"{source}: the file is empty; expected an IDX file.");
             if (got >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
             {
-                var rest = new MemoryStream(magic, 0, got, writable: false);
-                using var gz = new GZipStream(new ConcatStream(rest, stream), CompressionMode.Decompress, leaveOpen: true);
-                return ParsePlain(gz, source, gzipped: true, prefix: null);
+                var compressed = new TrailerStream(new ConcatStream(new MemoryStream(magic, 0, got, writable: false), stream));
+                IdxArray array;
+                var crc = new Crc32Stream();
+                using (var gz = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true))
+                {
+                    crc.Inner = gz;
+                    array = ParsePlain(crc, source, gzipped: true, prefix: null, maxValues);
+                }
+                compressed.CheckEnd(crc, source);
+                return array;
             }
-            return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray());
+            return ParsePlain(stream, source, gzipped: false, prefix: magic.AsSpan(0, got).ToArray(), maxValues);
         }
         catch (InvalidDataException e)
         {
@@ -92,16 +105,45 @@ public static class IdxDataset
     /// with <see cref="PreprocessingKind.Pixels"/>). Classes are the label values present, ordered by value, unless
     /// <paramref name="classes"/> gives them.
     /// </summary>
-    public static DataTable Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null) =>
-        ToDataset(ReadArray(imagesPath), ReadArray(labelsPath), imagesPath, labelsPath, classes);
-
-    /// <summary>Reads an images file alone (no targets), e.g. for prediction.</summary>
-    public static DataTable ReadImages(string imagesPath) => ToDataset(ReadArray(imagesPath), null, imagesPath, null, null);
-
-    /// <summary>Builds a dataset from parsed images and (optionally) labels, checking that they agree.</summary>
-    public static DataTable ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
-        string? labelsSource = "labels", IReadOnlyList<string>? classes = null)
+    /// <remarks>
+    /// At most <paramref name="maxValues"/> pixel values (default <see cref="DataLimits.MaxValues"/>): a header that
+    /// gives more is refused before any data is read.
+    /// </remarks>
+    public static Dataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null, long? maxValues = null)
     {
+        long limit = DataLimits.Check(maxValues);
+        return ToDataset(ReadArray(imagesPath, limit), ReadArray(labelsPath, limit), imagesPath, labelsPath, classes, limit);
+    }
+
+    /// <summary>Reads an images file alone (no targets), e.g. for prediction; at most <paramref name="maxValues"/> values as in <see cref="Read"/>.</summary>
+    public static Dataset ReadImages(string imagesPath, IReadOnlyList<string>? classes = null, long? maxValues = null)
+    {
+        long limit = DataLimits.Check(maxValues);
+        return ToDataset(ReadArray(imagesPath, limit), null, imagesPath, null, classes, limit);
+    }
+
+    /// <summary>The schema of a dataset read from IDX files: pixels by position, no names.</summary>
+    public static DataSchema SchemaOf(Dataset data) => new()
+    {
+        Task = TaskKind.Classification,
+        ClassNames = data.ClassNames,
+        Features = data.Inputs,
+        SourceFormat = "idx",
+    };
+
+    /// <summary>
+    /// Builds a dataset from parsed images and (optionally) labels, checking that they agree. At most
+    /// <paramref name="maxValues"/> pixels (default <see cref="DataLimits.MaxValues"/>), checked before the
+    /// pixels are converted to doubles (8 bytes each).
+    /// </summary>
+    public static Dataset ToDataset(IdxArray images, IdxArray? labels, string imagesSource = "images",
+        string? labelsSource = "labels", IReadOnlyList<string>? classes = null, long? maxValues = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        long limit = DataLimits.Check(maxValues);
+        if (images.Data.Length > limit)
+            throw new BackpropException(DataLimits.TooMany(imagesSource,
+                $"{string.Join(" x ", images.Dimensions)} = {images.Data.LongLength:N0} values", limit));
         if (images.Dimensions.Count < 2)
             throw new BackpropException($"{imagesSource}: an images file needs at least 2 dimensions (count, pixels...), found {images.Dimensions.Count}.");
         if (images.Count == 0)
@@ -114,7 +156,7 @@ public static class IdxDataset
         for (int i = 0; i < features.Length; i++)
             features[i] = images.Data[i];
         if (labels is null)
-            return new DataTable(features, n, m, TaskKind.Classification, [], [], classes ?? [], source: imagesSource);
+            return Dataset.Unlabelled(features, m, imagesSource, null, TaskKind.Classification, classes);
 
         if (labels.Dimensions.Count != 1)
             throw new BackpropException($"{labelsSource}: a labels file has 1 dimension, found {labels.Dimensions.Count}.");
@@ -140,10 +182,12 @@ public static class IdxDataset
                 throw new BackpropException($"{labelsSource}: label {labels.Data[r]} of item {r} is not one of the classes ({CsvDataset.Shorten(string.Join(", ", cls))}).");
             y[r] = l;
         }
-        return new DataTable(features, n, m, TaskKind.Classification, y, [], cls, source: imagesSource);
+        if (cls.Count < 2)
+            throw new BackpropException($"{labelsSource}: every label is {(cls.Count == 0 ? "missing" : cls[0])}; a classifier needs examples of at least two classes.");
+        return Dataset.Classification(features, m, y, cls.Count, cls, imagesSource);
     }
 
-    private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix)
+    private static IdxArray ParsePlain(Stream s, string source, bool gzipped, byte[]? prefix, long? maxValues)
     {
         Span<byte> head = stackalloc byte[4];
         if (prefix is null)
@@ -175,18 +219,23 @@ public static class IdxDataset
         if (read < dimBytes.Length)
             throw new BackpropException($"{source}: truncated header: {read} of the {dimBytes.Length} bytes of dimensions.");
         var dims = new int[rank];
-        long total = 1;
         for (int d = 0; d < rank; d++)
         {
             int v = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * d));
             if (v < 0)
                 throw new BackpropException($"{source}: dimension {d} is {v}; expected a size >= 0.");
             dims[d] = v;
-            total = total * v;
-            if (total > MaxBytes)
-                throw new BackpropException(
-                    $"{source}: the header claims {string.Join(" x ", dimBytes.Chunk(4).Select(c => BinaryPrimitives.ReadInt32BigEndian(c)))} values, more than the {MaxBytes} this reader accepts.");
         }
+        // The product in 128 bits: four dimensions of up to 2^31 cannot overflow it, so any claim is judged exactly.
+        Int128 claimed = 1;
+        foreach (int v in dims)
+            claimed *= v;
+        if (maxValues is { } limit && claimed > limit)
+            throw new BackpropException(DataLimits.TooMany(source, $"the header gives {string.Join(" x ", dims)} = {claimed:N0} values", limit));
+        if (claimed > MaxBytes)
+            throw new BackpropException(
+                $"{source}: the header claims {string.Join(" x ", dims)} values, more than the {MaxBytes} this reader accepts.");
+        long total = (long)claimed;
         // Grow the buffer with the data actually present, never to the claimed size up front.
         var data = new byte[(int)Math.Min(total, 1 << 20)];
         int filled = 0;
@@ -216,6 +265,112 @@ public static class IdxDataset
             filled += got;
         }
         return filled;
+    }
+
+    /// <summary>
+    /// The compressed stream under the gzip decoder: keeps the last 8 bytes it passed on, which end a gzip file that
+    /// has nothing after its data (CRC-32 and size of the data, docs/data.md). <see cref="GZipStream"/> itself stops at
+    /// the end of its data and ignores what follows, so this is where bytes after the data are found.
+    /// </summary>
+    private sealed class TrailerStream(Stream inner) : Stream
+    {
+        private readonly byte[] _tail = new byte[8];
+        private long _total;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int got = inner.Read(buffer, offset, count);
+            Keep(buffer.AsSpan(offset, got));
+            return got;
+        }
+
+        private void Keep(ReadOnlySpan<byte> bytes)
+        {
+            _total += bytes.Length;
+            if (bytes.Length >= 8)
+                bytes[^8..].CopyTo(_tail);
+            else if (bytes.Length > 0)
+            {
+                _tail.AsSpan(bytes.Length).CopyTo(_tail);
+                bytes.CopyTo(_tail.AsSpan(8 - bytes.Length));
+            }
+        }
+
+        /// <summary>After the data: the rest of the file read, its last 8 bytes must be the trailer of the data read.</summary>
+        public void CheckEnd(Crc32Stream data, string source)
+        {
+            var rest = new byte[1 << 16];
+            long after = 0;
+            int got;
+            while ((got = inner.Read(rest, 0, rest.Length)) > 0)
+            {
+                Keep(rest.AsSpan(0, got));
+                after += got;
+                if (after > 1 << 20)
+                    break;
+            }
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(_tail);
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(_tail.AsSpan(4));
+            if (_total < 18 || crc != data.Crc || size != unchecked((uint)data.Count))
+                throw new BackpropException(
+                    $"{source}: bytes follow the gzip data (the file does not end with the data's gzip trailer, CRC-32 {data.Crc:X8} and size {data.Count:N0}); "
+                    + "nothing may follow an IDX file's data (docs/data.md), and a file of several gzip members is not read either.");
+        }
+    }
+
+    /// <summary>The decompressed bytes on their way to the parser: their count and CRC-32 (IEEE 802.3, as gzip uses).</summary>
+    private sealed class Crc32Stream : Stream
+    {
+        private static readonly uint[] Table = BuildTable();
+        private uint _crc = 0xFFFFFFFF;
+
+        public Stream Inner { get; set; } = Null;
+        public long Count { get; private set; }
+        public uint Crc => ~_crc;
+
+        private static uint[] BuildTable()
+        {
+            var t = new uint[256];
+            for (uint n = 0; n < 256; n++)
+            {
+                uint c = n;
+                for (int k = 0; k < 8; k++)
+                    c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+                t[n] = c;
+            }
+            return t;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int got = Inner.Read(buffer, offset, count);
+            uint c = _crc;
+            for (int i = offset; i < offset + got; i++)
+                c = Table[(c ^ buffer[i]) & 0xFF] ^ (c >> 8);
+            _crc = c;
+            Count += got;
+            return got;
+        }
     }
 
     /// <summary>Reads one stream, then another (to give back bytes already read while sniffing the format).</summary>

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text.Json;
+using Backprop.Data;
 using Backprop.Nn;
+using Backprop.Training;
 using Google.Protobuf;
 
 namespace Backprop.IO;
@@ -18,10 +20,37 @@ namespace Backprop.IO;
 /// </summary>
 public static class OnnxExport
 {
+    /// <summary>The ONNX IR version written.</summary>
     public const long IrVersion = 7;
+
+    /// <summary>The default opset the graph uses.</summary>
     public const long OpsetVersion = 13;
+
+    /// <summary>The graph's input: raw features, [N, inputs], float32.</summary>
     public const string InputName = "input";
+
+    /// <summary>The graph's output: the network's outputs, [N, outputs], float32.</summary>
     public const string OutputName = "output";
+
+    /// <summary>
+    /// Writes a model's whole pipeline as an ONNX file, atomically: its preprocessing as Sub and Div nodes, its network,
+    /// and its class names as metadata, so any ONNX runtime takes the raw features in the model's input order.
+    /// </summary>
+    public static void Save<T>(Model<T> model, string path) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var bytes = ToBytes(model);
+        AtomicFile.Write(path, s => s.Write(bytes));
+    }
+
+    /// <summary>The ONNX bytes of a model's whole pipeline (see <see cref="Save{T}(Model{T}, string)"/>).</summary>
+    public static byte[] ToBytes<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var pre = model.Preprocessing
+            ?? throw new BackpropException("The model's preprocessing is not fitted yet: train the model before exporting it.");
+        return ToBytes(model.Network, pre, model.Task == TaskKind.Classification ? model.ClassNames : null);
+    }
 
     /// <summary>Writes the ONNX file atomically (float32; a double network is converted).</summary>
     public static void Save<T>(Network<T> network, string path, Preprocessing? preprocessing = null, IReadOnlyList<string>? classes = null)
@@ -114,7 +143,7 @@ public static class OnnxExport
             if (preprocessing is not null)
                 WriteMessage(o, 14, Entry("backprop.preprocessing", Preprocessing.NameOf(preprocessing.Kind)));
             if (classes is not null)
-                WriteMessage(o, 14, Entry("classes", JsonSerializer.Serialize(classes)));
+                WriteMessage(o, 14, Entry("classes", JsonSerializer.Serialize(classes, Json.BackpropJson.Compact.IReadOnlyListString)));
         });
     }
 

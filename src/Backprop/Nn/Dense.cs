@@ -23,6 +23,11 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation.");
         if (!Enum.IsDefined(bias))
             throw new ArgumentOutOfRangeException(nameof(bias), bias, "Unknown bias mode.");
+        // In 64 bits: units x inputs wraps around in 32 (46341 x 46341 is negative, 100000 x 100000 a wrong 1.4 billion).
+        long weights = (long)units * inputs;
+        if (weights > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(units), units,
+                $"A layer of {units:N0} units on {inputs:N0} inputs has {weights:N0} weights, more than the {Array.MaxLength:N0} one array holds.");
         Inputs = inputs;
         Units = units;
         Activation = activation;

@@ -28,13 +28,22 @@ public static class Names
         (UpdateOrder.Simultaneous, "simultaneous"), (UpdateOrder.Sequential, "sequential"),
     ];
 
+    /// <summary>The short name of an activation (<c>leaky-relu</c>).</summary>
     public static string Of(Activation a) => Lookup(ActivationNames, a);
+
+    /// <summary>The short name of a loss (<c>half-sse</c>).</summary>
     public static string Of(Loss l) => Lookup(LossNames, l);
+
+    /// <summary>The short name of a bias mode (<c>per-unit</c>).</summary>
     public static string Of(BiasMode b) => Lookup(BiasNames, b);
+
+    /// <summary>The short name of an update order (<c>simultaneous</c>).</summary>
     public static string Of(UpdateOrder o) => Lookup(OrderNames, o);
 
+    /// <summary>Every short name of <typeparamref name="TEnum"/>, in declaration order.</summary>
     public static IEnumerable<string> All<TEnum>() where TEnum : struct, Enum => Table<TEnum>().Select(p => p.Name);
 
+    /// <summary>The value named <paramref name="text"/> (case-insensitive, trimmed); false when no value has that name.</summary>
     public static bool TryParse<TEnum>(string? text, out TEnum value) where TEnum : struct, Enum
     {
         foreach (var (v, name) in Table<TEnum>())

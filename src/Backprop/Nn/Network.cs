@@ -27,14 +27,19 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (_layers.Length == 0)
             throw new ArgumentException("A network needs at least one layer.", nameof(layers));
         int expected = inputs;
+        long parameters = 0;
         for (int i = 0; i < _layers.Length; i++)
         {
+            parameters += _layers[i].ParameterCount;
             if (_layers[i].Inputs != expected)
                 throw new ArgumentException($"Layer {i} takes {_layers[i].Inputs} inputs but the previous layer gives {expected}.", nameof(layers));
             if (i < _layers.Length - 1 && _layers[i].Activation == Activation.Softmax)
                 throw new ArgumentException($"Layer {i}: softmax is only supported on the last layer.", nameof(layers));
             expected = _layers[i].Units;
         }
+        // ParameterCount is an int: the sum is taken in 64 bits and bounded.
+        if (parameters > int.MaxValue)
+            throw new ArgumentException($"The layers have {parameters:N0} parameters in all, more than the {int.MaxValue:N0} a network may have.", nameof(layers));
         if (!Enum.IsDefined(loss))
             throw new ArgumentOutOfRangeException(nameof(loss), loss, "Unknown loss.");
         Losses.RequireActivation(loss, _layers[^1].Activation);
@@ -120,9 +125,17 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// no writes to <see cref="Dense{T}.Weights"/>). <see cref="Forward"/> is the single-threaded version that
     /// keeps every layer's values for inspection.
     /// </summary>
-    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output)
+    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output) => Predict(x, rows, output, []);
+
+    /// <summary>
+    /// As <see cref="Predict(ReadOnlySpan{T}, int, Span{T})"/>, and also copies the last layer's pre-activations z
+    /// (rows x outputs) into <paramref name="lastPreActivations"/> when it is not empty (what the loss needs).
+    /// </summary>
+    public void Predict(ReadOnlySpan<T> x, int rows, Span<T> output, Span<T> lastPreActivations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (!lastPreActivations.IsEmpty && lastPreActivations.Length < rows * Outputs)
+            throw new ArgumentException($"The pre-activation buffer holds {lastPreActivations.Length} values; {rows} rows of {Outputs} outputs need {rows * Outputs}.", nameof(lastPreActivations));
         if (x.Length != rows * Inputs)
             throw new ArgumentException($"Input holds {x.Length} values; {rows} rows of {Inputs} inputs need {rows * Inputs}.", nameof(x));
         if (output.Length < rows * Outputs)
@@ -140,6 +153,8 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
                 current = dest.AsSpan(0, rows * _layers[l].Units);
             }
             current.CopyTo(output);
+            if (!lastPreActivations.IsEmpty)
+                z.AsSpan(0, rows * Outputs).CopyTo(lastPreActivations);
         }
         finally
         {

@@ -43,17 +43,31 @@ public sealed record WeightInit
         Range = range;
     }
 
+    /// <summary>Which rule draws the weights.</summary>
     public WeightInitKind Kind { get; }
 
     /// <summary>The range r of <see cref="WeightInitKind.Uniform"/> (0 otherwise).</summary>
     public double Range { get; }
 
+    /// <summary>Glorot (Xavier) uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).</summary>
     public static WeightInit GlorotUniform { get; } = new(WeightInitKind.GlorotUniform);
+
+    /// <summary>Glorot (Xavier) normal: N(0, 2 / (fan_in + fan_out)).</summary>
     public static WeightInit GlorotNormal { get; } = new(WeightInitKind.GlorotNormal);
+
+    /// <summary>He (Kaiming) uniform: U(-a, a), a = sqrt(6 / fan_in); the default for relu and leaky-relu.</summary>
     public static WeightInit HeUniform { get; } = new(WeightInitKind.HeUniform);
+
+    /// <summary>He (Kaiming) normal: N(0, 2 / fan_in).</summary>
     public static WeightInit HeNormal { get; } = new(WeightInitKind.HeNormal);
+
+    /// <summary>LeCun uniform: U(-a, a), a = sqrt(3 / fan_in).</summary>
     public static WeightInit LeCunUniform { get; } = new(WeightInitKind.LeCunUniform);
+
+    /// <summary>LeCun normal: N(0, 1 / fan_in).</summary>
     public static WeightInit LeCunNormal { get; } = new(WeightInitKind.LeCunNormal);
+
+    /// <summary>Every weight 0 (only useful for tests and hand-built examples).</summary>
     public static WeightInit Zeros { get; } = new(WeightInitKind.Zeros);
 
     /// <summary>Weights uniform in [-<paramref name="range"/>, <paramref name="range"/>).</summary>

@@ -14,7 +14,7 @@ namespace Backprop.Training;
 /// </summary>
 public class Adam : Optimizer
 {
-    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
+    public Adam(double learningRate = TrainingDefaults.AdamLearningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
         : base(learningRate, weightDecay)
     {
         RequireFraction(beta1, "Adam beta1");
@@ -36,6 +36,10 @@ public class Adam : Optimizer
     protected override bool UpdatesElementWise => true;
 
     protected override int StateSlots => 2;
+
+    /// <summary>Slot 1 is the second moment v, a running mean of squares: never negative.</summary>
+    protected internal override string? CheckState(int slot, ReadOnlySpan<double> values) =>
+        slot == 1 && FirstNegative(values) is var i and >= 0 ? $"the second moment v[{i}] is negative ({values[i]}); squares average to 0 or more" : null;
 
     /// <summary>True when weight decay is applied to the parameters directly (AdamW) instead of to the gradient.</summary>
     private protected virtual bool Decoupled => false;
@@ -122,7 +126,7 @@ public class Adam : Optimizer
 /// </summary>
 public sealed class AdamW : Adam
 {
-    public AdamW(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
+    public AdamW(double learningRate = TrainingDefaults.AdamLearningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
         : base(learningRate, beta1, beta2, epsilon, weightDecay) { }
 
     public override string Name => "adamw";

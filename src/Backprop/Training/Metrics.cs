@@ -21,6 +21,12 @@ public sealed record ClassificationMetrics(double Loss, int Rows, double Accurac
     {
         if (actual.Length != predicted.Length)
             throw new ArgumentException($"{actual.Length} actual labels but {predicted.Length} predictions.", nameof(predicted));
+        // The confusion matrix takes classes x classes: bounded by the classes a dataset or model may have.
+        if (classes < 1 || classes > Data.Dataset.MaxClasses)
+            throw new BackpropException($"Classification measures need 1 to {Data.Dataset.MaxClasses} classes, got {classes}.");
+        for (int i = 0; i < actual.Length; i++)
+            if ((uint)actual[i] >= (uint)classes || (uint)predicted[i] >= (uint)classes)
+                throw new ArgumentException($"Row {i}: labels must be in 0..{classes - 1}, found {actual[i]} (actual) and {predicted[i]} (predicted).");
         var cm = new int[classes, classes];
         int correct = 0;
         for (int i = 0; i < actual.Length; i++)
@@ -117,6 +123,7 @@ public sealed record RegressionMetrics(double Loss, int Rows, double MeanAbsolut
         return new RegressionMetrics(loss, rows, abs / n, Math.Sqrt(sq / n), r2 / outputs);
     }
 
+    /// <summary>The loss, MAE, RMSE and R^2 on one line.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"loss {Loss:G4}, MAE {MeanAbsoluteError:G4}, RMSE {RootMeanSquaredError:G4}, R^2 {RSquared:F4} ({Rows} rows)");
 }

@@ -20,6 +20,7 @@ public abstract class Optimizer
     private double[][][] _state = [];
     private int[] _shape = [];
 
+    /// <summary>An update rule with base learning rate gamma and weight decay lambda, both finite and >= 0.</summary>
     protected Optimizer(double learningRate, double weightDecay)
     {
         RequireNonNegativeFinite(learningRate, "learning rate");
@@ -189,6 +190,21 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>
+    /// Checks state restored from a checkpoint: <paramref name="values"/> is slot <paramref name="slot"/> of one tensor,
+    /// every value already known finite. Returns what is wrong (e.g. a negative second moment), or null when it is valid.
+    /// </summary>
+    protected internal virtual string? CheckState(int slot, ReadOnlySpan<double> values) => null;
+
+    /// <summary>Index of the first negative value, or -1.</summary>
+    private protected static int FirstNegative(ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] < 0)
+                return i;
+        return -1;
+    }
+
     /// <summary>How many state arrays one parameter tensor needs (checkpoints).</summary>
     internal int SlotCount => StateSlots;
 
@@ -232,17 +248,25 @@ public abstract class Optimizer
         $"{Name}({string.Join(", ", Settings.Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value:G6}")))})";
 
     /// <summary>
-    /// Creates an optimizer by name (sgd, adam, adamw, rmsprop) with its default settings and
-    /// <paramref name="learningRate"/> (the rule's default when null).
+    /// Creates an optimizer by name (sgd, momentum = SGD with momentum 0.9, nesterov = SGD with Nesterov momentum 0.9,
+    /// adam, adamw, rmsprop) with its default settings and <paramref name="learningRate"/>
+    /// (<see cref="TrainingDefaults.LearningRate"/> when null).
     /// </summary>
-    public static Optimizer Create(string name, double? learningRate = null) => (name ?? "").Trim().ToLowerInvariant() switch
+    public static Optimizer Create(string name, double? learningRate = null)
     {
-        "sgd" => new Sgd(learningRate ?? 0.01),
-        "adam" => new Adam(learningRate ?? 0.001),
-        "adamw" => new AdamW(learningRate ?? 0.001),
-        "rmsprop" => new RmsProp(learningRate ?? 0.01),
-        _ => throw new BackpropException($"Unknown optimizer '{name}'; expected one of: sgd, adam, adamw, rmsprop."),
-    };
+        string key = (name ?? "").Trim().ToLowerInvariant();
+        double lr = learningRate ?? TrainingDefaults.LearningRate(key);
+        return key switch
+        {
+            "sgd" => new Sgd(lr),
+            "momentum" => new Sgd(lr, momentum: 0.9),
+            "nesterov" => new Sgd(lr, momentum: 0.9, nesterov: true),
+            "adam" => new Adam(lr),
+            "adamw" => new AdamW(lr),
+            "rmsprop" => new RmsProp(lr),
+            _ => throw new BackpropException($"Unknown optimizer '{name}'; expected one of: {string.Join(", ", TrainingDefaults.OptimizerNames)}."),
+        };
+    }
 }
 
 /// <summary>

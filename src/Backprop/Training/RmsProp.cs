@@ -14,7 +14,7 @@ namespace Backprop.Training;
 /// </summary>
 public sealed class RmsProp : Optimizer
 {
-    public RmsProp(double learningRate = 0.01, double alpha = 0.99, double epsilon = 1e-8, double weightDecay = 0,
+    public RmsProp(double learningRate = TrainingDefaults.RmsPropLearningRate, double alpha = 0.99, double epsilon = 1e-8, double weightDecay = 0,
         double momentum = 0, bool centered = false)
         : base(learningRate, weightDecay)
     {
@@ -40,6 +40,10 @@ public sealed class RmsProp : Optimizer
 
     /// <summary>Slot 0: v (square average); 1: b (momentum buffer); 2: a (gradient average, centered only).</summary>
     protected override int StateSlots => 3;
+
+    /// <summary>Slot 0 is the square average v: never negative.</summary>
+    protected internal override string? CheckState(int slot, ReadOnlySpan<double> values) =>
+        slot == 0 && FirstNegative(values) is var i and >= 0 ? $"the square average v[{i}] is negative ({values[i]}); squares average to 0 or more" : null;
 
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
     {

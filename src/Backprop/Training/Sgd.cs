@@ -20,7 +20,7 @@ public sealed class Sgd : Optimizer
     /// <param name="weightDecay">lambda (L2 added to the gradient).</param>
     /// <param name="dampening">tau.</param>
     /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and no dampening.</param>
-    public Sgd(double learningRate = 0.01, double momentum = 0, double weightDecay = 0, double dampening = 0, bool nesterov = false)
+    public Sgd(double learningRate = TrainingDefaults.SgdLearningRate, double momentum = 0, double weightDecay = 0, double dampening = 0, bool nesterov = false)
         : base(learningRate, weightDecay)
     {
         RequireFraction(momentum, "SGD momentum");

@@ -21,6 +21,7 @@ public enum DivergenceCause
 /// </summary>
 public sealed class TrainingDivergedException : BackpropException
 {
+    /// <summary>A divergence at <paramref name="epoch"/> and <paramref name="batch"/>, with its measured causes and the finding behind each.</summary>
     public TrainingDivergedException(string message, int epoch, int batch, IReadOnlyList<DivergenceCause> causes,
         IReadOnlyList<string> findings) : base(message)
     {

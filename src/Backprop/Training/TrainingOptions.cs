@@ -1,16 +1,68 @@
+using Backprop.Data;
+
 namespace Backprop.Training;
 
-/// <summary>How to train: epochs, batches, optimizer, schedule, regularisation, validation, progress.</summary>
-public sealed class TrainingOptions
+/// <summary>
+/// Every default of training, in one place: the epochs, the batch size, the optimizer a run uses when none is given,
+/// and each optimizer's learning rate when it is chosen by name without one (the CLI's <c>--optimizer</c>).
+/// </summary>
+public static class TrainingDefaults
 {
-    /// <summary>Passes over the training data (at most; early stopping may end sooner). Default 100.</summary>
-    public int Epochs { get; init; } = 100;
+    /// <summary>Passes over the training data.</summary>
+    public const int Epochs = 100;
+
+    /// <summary>Rows per mini-batch.</summary>
+    public const int BatchSize = 32;
+
+    /// <summary>The optimizer chosen by name when none is named.</summary>
+    public const string OptimizerName = "adam";
+
+    /// <summary>
+    /// The optimizer of a library training run given no <see cref="TrainingOptions.Optimizer"/>: Adam with learning
+    /// rate 0.01 (ten times Adam's usual 0.001: what the small networks and datasets of the library's examples need
+    /// to learn in their 100 default epochs).
+    /// </summary>
+    public static Optimizer CreateOptimizer() => new Adam(0.01);
+
+    /// <summary>Adam's and AdamW's learning rate when none is given (torch's default).</summary>
+    public const double AdamLearningRate = 0.001;
+
+    /// <summary>RMSprop's learning rate when none is given (torch's default).</summary>
+    public const double RmsPropLearningRate = 0.01;
+
+    /// <summary>SGD's learning rate when none is given (with or without momentum; torch requires one).</summary>
+    public const double SgdLearningRate = 0.01;
+
+    /// <summary>
+    /// The learning rate of an optimizer chosen by name without one: torch's defaults where torch has one (Adam and
+    /// AdamW 0.001, RMSprop 0.01), 0.01 for SGD (torch requires a rate) and SGD with momentum or Nesterov momentum.
+    /// </summary>
+    public static double LearningRate(string optimizer) => (optimizer ?? "").Trim().ToLowerInvariant() switch
+    {
+        "adam" or "adamw" => AdamLearningRate,
+        "rmsprop" => RmsPropLearningRate,
+        "sgd" or "momentum" or "nesterov" => SgdLearningRate,
+        _ => throw new BackpropException($"Unknown optimizer '{optimizer}'; expected one of: {string.Join(", ", OptimizerNames)}."),
+    };
+
+    /// <summary>The optimizers <see cref="Optimizer.Create"/> knows by name.</summary>
+    public static IReadOnlyList<string> OptimizerNames { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"];
+}
+
+/// <summary>
+/// How to train: epochs, batches, optimizer, schedule, regularisation, validation, progress, checkpoints.
+/// A record: derive variants with <c>with</c>; <see cref="Validate"/> (called by every training run) checks every field.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Passes over the training data (at most; early stopping may end sooner). Default <see cref="TrainingDefaults.Epochs"/>.</summary>
+    public int Epochs { get; init; } = TrainingDefaults.Epochs;
 
     /// <summary>Rows per mini-batch, 1 to the whole dataset (larger values are clamped to the row count). Default 32.
     /// The last batch of an epoch holds the remaining rows when the row count is not a multiple.</summary>
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = TrainingDefaults.BatchSize;
 
-    /// <summary>The update rule; default <c>new Adam(learningRate: 0.01)</c>, created per training run.
+    /// <summary>The update rule; default <see cref="TrainingDefaults.CreateOptimizer"/>, created per training run.
     /// An optimizer given here keeps its state across runs on the same model.</summary>
     public Optimizer? Optimizer { get; init; }
 
@@ -35,7 +87,7 @@ public sealed class TrainingOptions
     /// <summary>Fraction of the training rows held out for validation (stratified by class for classification). Default 0.</summary>
     public double ValidationFraction { get; init; }
 
-    /// <summary>A separate validation set (instead of <see cref="ValidationFraction"/>).</summary>
+    /// <summary>A separate validation set (instead of <see cref="ValidationFraction"/>), raw as the training data.</summary>
     public Dataset? ValidationData { get; init; }
 
     /// <summary>Stop when the validation loss stops improving; needs validation data.</summary>
@@ -44,42 +96,62 @@ public sealed class TrainingOptions
     /// <summary>Told after every epoch.</summary>
     public IProgress<EpochResult>? Progress { get; init; }
 
+    /// <summary>Told after every batch (the values are structs, so reporting allocates nothing by itself).</summary>
+    public IProgress<BatchResult>? BatchProgress { get; init; }
+
     /// <summary>
-    /// When set, <see cref="Model{T}.Fit"/> writes a checkpoint (docs/checkpoint-format.md) every
-    /// <see cref="CheckpointOptions.EveryEpochs"/> epochs, at the end, and when the run is cancelled.
+    /// When set, the run writes a checkpoint (the model and the run's <see cref="TrainingState"/>) every
+    /// <see cref="CheckpointOptions.EveryEpochs"/> epochs, after the last epoch, and when the run is cancelled.
     /// </summary>
     public CheckpointOptions? Checkpoint { get; init; }
 
     /// <summary>
-    /// A checkpoint to continue from: <see cref="Model{T}.Fit"/> puts back its weights, optimizer state, shuffling
-    /// position, epoch and batch, early-stopping state and history, and then trains to <see cref="Epochs"/> exactly
-    /// as the interrupted run would have (bit for bit). The model, data and settings must be the same as the
-    /// checkpointed run's (checked; the epoch count may be larger).
+    /// A checkpoint to continue from: the run puts back its weights, optimizer state, shuffling position, epoch and
+    /// batch, early-stopping state and history, and then trains to <see cref="Epochs"/> exactly as the interrupted run
+    /// would have (bit for bit). The model, data and settings must be the same as the checkpointed run's (checked;
+    /// the epoch count may be larger).
     /// </summary>
-    public string? ResumeFrom { get; init; }
+    public TrainingCheckpoint? ResumeFrom { get; init; }
 
-    /// <summary>Told after every batch (the values are structs, so reporting allocates nothing by itself).</summary>
-    public IProgress<BatchResult>? BatchProgress { get; init; }
+    /// <summary>Throws <see cref="BackpropException"/> naming the first field that is out of range.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1)
+            throw new BackpropException($"Epochs must be at least 1, got {Epochs}.");
+        if (BatchSize < 1)
+            throw new BackpropException($"The batch size must be at least 1, got {BatchSize}.");
+        if (!(L2 >= 0) || !double.IsFinite(L2))
+            throw new BackpropException($"L2 must be a finite number >= 0, got {L2}.");
+        if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
+            throw new BackpropException($"The gradient clipping norm must be a finite number > 0, got {clip}.");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
+            throw new BackpropException($"The validation fraction must be in [0, 1), got {ValidationFraction}.");
+        if (ValidationData is not null && ValidationFraction != 0)
+            throw new BackpropException("Give either a validation set or a validation fraction, not both.");
+        if (EarlyStopping is not null && ValidationData is null && ValidationFraction == 0)
+            throw new BackpropException(
+                "Early stopping watches the validation loss, and there is no validation data: set ValidationFraction (e.g. 0.2) or ValidationData.");
+        ArgumentNullException.ThrowIfNull(Schedule);
+    }
 }
 
-/// <summary>Where and how often <see cref="Model{T}.Fit"/> writes checkpoints.</summary>
+/// <summary>Where and how often a training run writes checkpoints.</summary>
 public sealed record CheckpointOptions
 {
-    /// <param name="path">The checkpoint file, replaced atomically each time (temporary file, flush to disk, rename).</param>
+    /// <param name="writer">Writes each checkpoint (the IO layer's <c>CheckpointFile</c> writes a file atomically).</param>
     /// <param name="everyEpochs">Write after every this many epochs (at least 1), also after the last epoch and on
     /// cancellation; 0 writes only when the run is cancelled.</param>
-    public CheckpointOptions(string path, int everyEpochs = 1)
+    public CheckpointOptions(ICheckpointWriter writer, int everyEpochs = 1)
     {
-        if (string.IsNullOrWhiteSpace(path))
-            throw new BackpropException("A checkpoint needs a file path.");
+        ArgumentNullException.ThrowIfNull(writer);
         if (everyEpochs < 0)
             throw new BackpropException($"Checkpoints are written every N epochs with N at least 1 (0: only when cancelled), got {everyEpochs}.");
-        Path = path;
+        Writer = writer;
         EveryEpochs = everyEpochs;
     }
 
-    /// <summary>The checkpoint file.</summary>
-    public string Path { get; }
+    /// <summary>What writes each checkpoint.</summary>
+    public ICheckpointWriter Writer { get; }
 
     /// <summary>Epochs between two checkpoints (0: only when cancelled).</summary>
     public int EveryEpochs { get; }
@@ -106,8 +178,13 @@ public sealed record EarlyStopping
         RestoreBestWeights = restoreBestWeights;
     }
 
+    /// <summary>Epochs in a row without improvement before stopping.</summary>
     public int Patience { get; }
+
+    /// <summary>How much the validation loss must fall to count as an improvement.</summary>
     public double MinDelta { get; }
+
+    /// <summary>Whether the best epoch's weights are put back at the end.</summary>
     public bool RestoreBestWeights { get; }
 }
 
@@ -119,6 +196,7 @@ public readonly record struct BatchResult(int Epoch, int Batch, int Batches, int
 public sealed record EpochResult(int Epoch, double TrainingLoss, double? TrainingAccuracy, double? ValidationLoss,
     double? ValidationAccuracy, double LearningRate, int Batches, bool IsBest)
 {
+    /// <summary>The epoch's figures on one line, as the CLI prints them.</summary>
     public override string ToString()
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
@@ -142,8 +220,10 @@ public sealed record EpochResult(int Epoch, double TrainingLoss, double? Trainin
 public sealed record TrainingReport(IReadOnlyList<EpochResult> History, int? BestEpoch, bool StoppedEarly,
     bool RestoredBestWeights, long Seed)
 {
+    /// <summary>The last epoch, or null when none ran.</summary>
     public EpochResult? Last => History.Count == 0 ? null : History[^1];
 
+    /// <summary>The epochs, the last one, the best epoch and whether the run stopped early, on one line.</summary>
     public override string ToString() =>
         $"{History.Count} epoch(s)" + (Last is { } l ? $", last: {l}" : "")
         + (BestEpoch is { } b ? $", best epoch {b}" : "") + (StoppedEarly ? ", stopped early" : "")

@@ -22,7 +22,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal("", err);
         var summary = LastJson(output);
         Assert.True(summary.GetProperty("summary").GetBoolean());
-        Assert.True(summary.GetProperty("train_accuracy").GetDouble() >= 0.95, output);
+        Assert.True(summary.GetProperty("training_accuracy").GetDouble() >= 0.95, output);
         Assert.True(summary.GetProperty("test_accuracy").GetDouble() >= 0.85, output);
         int epochs = summary.GetProperty("epochs").GetInt32();
         Assert.Equal(epochs + 1, output.Trim().Split('\n').Length); // one JSON line per epoch, then the summary
@@ -65,7 +65,7 @@ public sealed class TrainCommandTests : IDisposable
             "--optimizer", "adam", "--lr", "0.01", "--epochs", "150", "--validation-fraction", "0.2", "--plot", plot, "--json");
         Assert.Equal(0, code);
         var summary = LastJson(output);
-        Assert.True(summary.GetProperty("train_accuracy").GetDouble() > 0.9, output[^400..]);
+        Assert.True(summary.GetProperty("training_accuracy").GetDouble() > 0.9, output[^400..]);
         Assert.Equal((byte)0x89, File.ReadAllBytes(plot)[0]);
     }
 
@@ -75,7 +75,7 @@ public sealed class TrainCommandTests : IDisposable
         var (code, output, _) = CliTests.Run("train", "--dataset", "sine", "--hidden", "16", "--activation", "tanh", "--lr", "0.01", "--epochs", "100", "--json");
         Assert.Equal(0, code);
         var summary = LastJson(output);
-        Assert.False(summary.TryGetProperty("train_accuracy", out _));
+        Assert.False(summary.TryGetProperty("training_accuracy", out _));
         Assert.True(summary.GetProperty("test_r2").GetDouble() > 0.5, output[^300..]);
     }
 

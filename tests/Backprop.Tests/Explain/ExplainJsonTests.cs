@@ -1,7 +1,11 @@
 using System.Text.Json;
+using Backprop.Data;
 using Backprop.Explain;
+using Backprop.Explain.Rendering;
 using Backprop.IO;
+using Backprop.IO.Json;
 using Backprop.Nn;
+using Backprop.Training;
 
 namespace Backprop.Tests.Explain;
 
@@ -332,5 +336,105 @@ public sealed class ExplainJsonTests
         s.Forward();
         Assert.Equal(s.E, trace.LossHistory[^1], 1e-12);
         Assert.Equal(s.O1, trace.FinalOutput[0], 1e-12);
+    }
+
+    /// <summary>A small model with a fitted standardization: the trace then has its preprocessing step.</summary>
+    private static ExplainTrace ModelTrace()
+    {
+        var net = Network<double>.Create(3, [new LayerSpec(2, Activation.Tanh), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 4);
+        var schema = DataSchema.For(TaskKind.Classification, 3) with { FeatureNames = ["height", "width", "depth"] };
+        var model = new Model<double>(net, schema, Preprocessing.Create(PreprocessingKind.Standardize, [1, 2, 3], [2, 4, 8]));
+        return Explainer.Run(model, new ExplainSettings([3, 6, 11], [0, 1], 0.1));
+    }
+
+    public static TheoryData<string> Traces => ["seed", "sequential", "steps-zh", "model"];
+
+    private static string Text(string which) => which switch
+    {
+        "seed" => ExplainJson.Serialize(Explainer.Seed()),
+        "sequential" => ExplainJson.Serialize(Explainer.Seed(ExplainSettings.SeedDefault with { Order = UpdateOrder.Sequential })),
+        "steps-zh" => ExplainJson.Serialize(Explainer.Seed(ExplainSettings.SeedDefault with { Steps = 3 }), ExplainLanguage.Chinese),
+        _ => ExplainJson.Serialize(ModelTrace()),
+    };
+
+    [Theory]
+    [MemberData(nameof(Traces))]
+    public void TheDocumentIsItsRecordsReadBackStrictlyAndWrittenAgainByteForByte(string which)
+    {
+        // Every field is a record member (an unknown one would fail the strict read) and the records hold all of it.
+        string text = Text(which);
+        var doc = ExplainJson.Deserialize(text);
+        Assert.Equal(ExplainJson.FormatName, doc.Format);
+        using var writtenAgain = new MemoryStream();
+        using (var w = new Utf8JsonWriter(writtenAgain, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            JsonSerializer.Serialize(w, doc, BackpropJson.Default.ExplainDocument);
+        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(writtenAgain.ToArray()) + "\n");
+    }
+
+    [Fact]
+    public void VectorsSitOnOneLineAndMatricesOneRowPerLineAsInTheModelFile()
+    {
+        var trace = Explainer.Seed();
+        var lines = ExplainJson.Serialize(trace).Split('\n');
+        Assert.Contains("    \"input\": [0.05, 0.1],", lines);
+        int weights = Array.IndexOf(lines, "      \"weights\": [");
+        Assert.True(weights > 0, "no layer weights");
+        Assert.Equal(["        [0.15, 0.2],", "        [0.25, 0.3],", "        [0.35, 0.4]", "      ],"], lines[(weights + 1)..(weights + 5)]);
+        // The updated model is the model file's own text, indented one level: one weight row per line.
+        string model = ModelFile.Serialize(trace.Updated).TrimEnd('\n');
+        string embedded = string.Join('\n', model.Split('\n').Select((l, i) => i == 0 ? l : "  " + l));
+        Assert.Contains("  \"updated\": " + embedded + "\n}", ExplainJson.Serialize(trace));
+        Assert.Equal(model, ExplainJson.Deserialize(ExplainJson.Serialize(trace)).Updated);
+    }
+
+    [Fact]
+    public void AModelsPreprocessingNamesItsColumnsAsTheModelFileDoes()
+    {
+        using var json = JsonDocument.Parse(ExplainJson.Serialize(ModelTrace()));
+        var pre = json.RootElement.GetProperty("preprocessing");
+        Assert.Equal(["kind", "feature_names", "raw", "offset", "scale", "prepared"], pre.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["height", "width", "depth"], pre.GetProperty("feature_names").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([1.0, 1.0, 1.0], pre.GetProperty("prepared").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal("model", json.RootElement.GetProperty("network").GetString());
+        Assert.StartsWith("layer1.", json.RootElement.GetProperty("equations")[0].GetProperty("section").GetString());
+    }
+
+    [Fact]
+    public void ANumberThatIsNotFiniteIsWrittenAsNullAndTheRestIsUnchanged()
+    {
+        var doc = ExplainJson.Document(Explainer.Seed());
+        var diverged = doc with
+        {
+            Loss = double.NaN,
+            LossHistory = [doc.LossHistory[0], double.PositiveInfinity],
+            Layers = [doc.Layers[0] with { Z = [double.NaN, 1, 2] }, doc.Layers[1]],
+            Parameters = [doc.Parameters[0] with { Gradient = double.NegativeInfinity, FiniteDifference = double.NaN }, .. doc.Parameters.Skip(1)],
+        };
+        string text = JsonSerializer.Serialize(diverged, BackpropJson.Default.ExplainDocument);
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("loss").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("loss_history")[1].ValueKind);
+        Assert.Equal(doc.LossHistory[0], root.GetProperty("loss_history")[0].GetDouble());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("layers")[0].GetProperty("z")[0].ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("parameters")[0].GetProperty("gradient").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("parameters")[0].GetProperty("finite_difference").ValueKind);
+        Assert.Equal(doc.Parameters[0].Value, root.GetProperty("parameters")[0].GetProperty("value").GetDouble());
+        Assert.DoesNotContain("NaN", text);
+        Assert.DoesNotContain("Infinity", text);
+        // And null reads back as NaN: the records keep "not a number" without inventing one.
+        Assert.True(double.IsNaN(ExplainJson.Deserialize(text).Loss));
+    }
+
+    [Theory]
+    [InlineData("\"loss\": 0.5, \"loss\": 0.25", "Duplicate")]
+    [InlineData("\"lost\": 0.5", "'lost'")]
+    public void ReadingIsStrict(string field, string expected)
+    {
+        string text = ExplainJson.Serialize(Explainer.Seed());
+        string broken = text.Replace("\"loss\": " + ExplainJson.Document(Explainer.Seed()).Loss.ToString("R", System.Globalization.CultureInfo.InvariantCulture), field);
+        Assert.NotEqual(text, broken);
+        var e = Assert.Throws<JsonException>(() => ExplainJson.Deserialize(broken));
+        Assert.Contains(expected, e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Tests.IO;
@@ -12,14 +13,14 @@ public sealed class CsvDatasetTests
     {
         var d = CsvDataset.Parse("a,b,kind\n1,2,x\n3,4,y\n5,6,x\n", new CsvOptions { LabelColumn = "kind" }, "t.csv");
         Assert.Equal(3, d.Rows);
-        Assert.Equal(2, d.Columns);
+        Assert.Equal(2, d.Inputs);
         Assert.Equal(["a", "b"], d.FeatureNames!);
         Assert.Equal("kind", d.TargetName);
-        Assert.Equal([1.0, 2, 3, 4, 5, 6], d.Features);
-        Assert.Equal(["x", "y"], d.Classes);
-        Assert.Equal([0, 1, 0], d.Labels);
+        Assert.Equal([1.0, 2, 3, 4, 5, 6], d.Features.ToArray());
+        Assert.Equal(["x", "y"], d.ClassNames);
+        Assert.Equal([0, 1, 0], d.Labels.ToArray());
         Assert.Equal(TaskKind.Classification, d.Task);
-        Assert.Equal([1.0, 0, 0, 1, 1, 0], d.TargetsAs<double>());
+        Assert.False(d.Targets.Length > 0); // classification keeps labels, not one-hot rows (the trainer encodes them)
     }
 
     [Fact]
@@ -47,9 +48,9 @@ public sealed class CsvDatasetTests
     public void QuotedFieldsMayHoldTheDelimiterAndQuotes()
     {
         var d = CsvDataset.Parse("f1,f2,label\n1.5,\"2\",\"big, red\"\n-2e-1,3,\"say \"\"hi\"\"\"\n", null, "t.csv");
-        Assert.Equal([1.5, 2, -0.2, 3], d.Features);
-        Assert.Equal(["big, red", "say \"hi\""], d.Classes);
-        Assert.Equal([0, 1], d.Labels);
+        Assert.Equal([1.5, 2, -0.2, 3], d.Features.ToArray());
+        Assert.Equal(["big, red", "say \"hi\""], d.ClassNames);
+        Assert.Equal([0, 1], d.Labels.ToArray());
     }
 
     [Fact]
@@ -57,14 +58,14 @@ public sealed class CsvDatasetTests
     {
         const string text = "7,1,2,3\n8,4,5,6\n7,0,0,0\n";
         var first = CsvDataset.Parse(text, new CsvOptions { LabelColumn = "first" });
-        Assert.Equal([1.0, 2, 3, 4, 5, 6, 0, 0, 0], first.Features);
-        Assert.Equal(["7", "8"], first.Classes);
+        Assert.Equal([1.0, 2, 3, 4, 5, 6, 0, 0, 0], first.Features.ToArray());
+        Assert.Equal(["7", "8"], first.ClassNames);
         var last = CsvDataset.Parse(text, new CsvOptions { LabelColumn = "last" });
-        Assert.Equal([7.0, 1, 2, 8, 4, 5, 7, 0, 0], last.Features);
+        Assert.Equal([7.0, 1, 2, 8, 4, 5, 7, 0, 0], last.Features.ToArray());
         // Index 2 is the file's third column even when column 0 is dropped.
         var byIndex = CsvDataset.Parse(text, new CsvOptions { LabelColumn = "2", DropColumns = ["0"] });
-        Assert.Equal([1.0, 3, 4, 6, 0, 0], byIndex.Features);
-        Assert.Equal(["0", "2", "5"], byIndex.Classes);
+        Assert.Equal([1.0, 3, 4, 6, 0, 0], byIndex.Features.ToArray());
+        Assert.Equal(["0", "2", "5"], byIndex.ClassNames);
     }
 
     [Fact]
@@ -72,18 +73,18 @@ public sealed class CsvDatasetTests
     {
         const string text = "id,x,y,label\n101,1,2,a\n102,3,4,b\n";
         var byName = CsvDataset.Parse(text, new CsvOptions { DropColumns = ["id"] });
-        Assert.Equal([1.0, 2, 3, 4], byName.Features);
+        Assert.Equal([1.0, 2, 3, 4], byName.Features.ToArray());
         Assert.Equal(["x", "y"], byName.FeatureNames!);
         var byIndex = CsvDataset.Parse(text, new CsvOptions { DropColumns = ["0", "2"] });
-        Assert.Equal([1.0, 3], byIndex.Features);
+        Assert.Equal([1.0, 3], byIndex.Features.ToArray());
     }
 
     [Fact]
     public void IntegerLabelsAreOrderedByValueAndCanonical()
     {
         var d = CsvDataset.Parse("1,10\n2,9\n3,01\n4,10.0\n5,2\n");
-        Assert.Equal(["1", "2", "9", "10"], d.Classes);
-        Assert.Equal([3, 2, 0, 3, 1], d.Labels);
+        Assert.Equal(["1", "2", "9", "10"], d.ClassNames);
+        Assert.Equal([3, 2, 0, 3, 1], d.Labels.ToArray());
     }
 
     [Fact]
@@ -92,9 +93,9 @@ public sealed class CsvDatasetTests
         // A fractional target means regression.
         var d = CsvDataset.Parse("x,y\n1,0.5\n2,1.5\n3,2\n");
         Assert.Equal(TaskKind.Regression, d.Task);
-        Assert.Equal([0.5, 1.5, 2], d.Values);
-        Assert.Equal([0.5, 1.5, 2], d.TargetsAs<double>());
-        Assert.Empty(d.Classes);
+        Assert.Equal([0.5, 1.5, 2], d.Targets.ToArray());
+        Assert.Equal(1, d.Outputs);
+        Assert.Empty(d.ClassNames);
         // More than MaxAutoClasses distinct whole numbers is regression too.
         string many = string.Concat(Enumerable.Range(0, CsvOptions.MaxAutoClasses + 1).Select(i => $"{i},{i * 3}\n"));
         Assert.Equal(TaskKind.Regression, CsvDataset.Parse(many).Task);
@@ -105,12 +106,12 @@ public sealed class CsvDatasetTests
     [Fact]
     public void TaskOptionOverridesTheRule()
     {
-        var reg = CsvDataset.Parse("1,0\n2,1\n", new CsvOptions { Task = TaskMode.Regression });
+        var reg = CsvDataset.Parse("1,0\n2,1\n", new CsvOptions { Task = TaskKind.Regression });
         Assert.Equal(TaskKind.Regression, reg.Task);
-        Assert.Equal([0.0, 1], reg.Values);
-        var cls = CsvDataset.Parse("1,0.5\n2,1.5\n", new CsvOptions { Task = TaskMode.Classification });
-        Assert.Equal(["0.5", "1.5"], cls.Classes);
-        var e = Fails("1,a\n2,b\n", new CsvOptions { Task = TaskMode.Regression });
+        Assert.Equal([0.0, 1], reg.Targets.ToArray());
+        var cls = CsvDataset.Parse("1,0.5\n2,1.5\n", new CsvOptions { Task = TaskKind.Classification });
+        Assert.Equal(["0.5", "1.5"], cls.ClassNames);
+        var e = Fails("1,a\n2,b\n", new CsvOptions { Task = TaskKind.Regression });
         Assert.Contains("line 1, column 1", e.Message);
     }
 
@@ -118,8 +119,8 @@ public sealed class CsvDatasetTests
     public void GivenClassesMapLabelsAndRejectUnknownOnes()
     {
         var d = CsvDataset.Parse("1,b\n2,a\n", new CsvOptions { Classes = ["a", "b", "c"] });
-        Assert.Equal([1, 0], d.Labels);
-        Assert.Equal(3, d.TargetWidth);
+        Assert.Equal([1, 0], d.Labels.ToArray());
+        Assert.Equal(3, d.Outputs);
         var e = Fails("1,b\n2,z\n", new CsvOptions { Classes = ["a", "b"] });
         Assert.Contains("line 2", e.Message);
         Assert.Contains("\"z\"", e.Message);
@@ -132,8 +133,8 @@ public sealed class CsvDatasetTests
     public void DelimiterAndLineEndingsDetected(string text)
     {
         var d = CsvDataset.Parse(text);
-        Assert.Equal([1.0, 2, 4, 5], d.Features);
-        Assert.Equal(["3", "6"], d.Classes);
+        Assert.Equal([1.0, 2, 4, 5], d.Features.ToArray());
+        Assert.Equal(["3", "6"], d.ClassNames);
     }
 
     [Theory]
@@ -147,10 +148,11 @@ public sealed class CsvDatasetTests
     public void ExplicitDelimiterWins()
     {
         var d = CsvDataset.Parse("1|2.5|a,b\n3|4|c\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }, "t.csv");
-        Assert.Equal([1.0, 2.5, 3, 4], d.Features);
-        Assert.Equal(["a,b", "c"], d.Classes);
+        Assert.Equal([1.0, 2.5, 3, 4], d.Features.ToArray());
+        Assert.Equal(["a,b", "c"], d.ClassNames);
         // A decimal comma is not a number, whatever the delimiter.
-        Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse("1|2,5|a\n", new CsvOptions { Delimiter = '|', Header = HeaderMode.No }));
+        Assert.Contains("line 1, column 1: the feature \"2,5\" is not a", e.Message);
     }
 
     [Fact]
@@ -243,20 +245,21 @@ public sealed class CsvDatasetTests
     public void UnlabelledDataForPrediction()
     {
         var d = CsvDataset.Parse("1,2\n3,4\n", new CsvOptions { LabelColumn = "none" });
-        Assert.Equal(2, d.Columns);
+        Assert.Equal(2, d.Inputs);
         Assert.False(d.HasTargets);
-        Assert.Throws<BackpropException>(() => d.TargetsAs<float>());
+        Assert.Empty(d.Labels.ToArray());
     }
 
     [Fact]
     public void FilesWithByteOrderMarkAndCrLfAreReadLikeText()
     {
-        string path = Path.Combine(TestData.TempFolder(), "bom.tsv");
+        using var dir = new TempDirectory();
+        string path = dir.File("bom.tsv");
         File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\t4\tb\r\n", new System.Text.UTF8Encoding(true));
         var d = CsvDataset.Read(path, new CsvOptions { LabelColumn = "kind" });
         Assert.Equal(["x", "y"], d.FeatureNames!);
-        Assert.Equal([1.0, 2, 3, 4], d.Features);
-        Assert.Equal(path, d.Source);
+        Assert.Equal([1.0, 2, 3, 4], d.Features.ToArray());
+        Assert.Equal(path, d.Name);
         File.WriteAllText(path, "x\ty\tkind\r\n1\t2\ta\r\n\r\n3\tq\tb\r\n");
         var e = Assert.Throws<BackpropException>(() => CsvDataset.Read(path));
         Assert.Equal($"{path}: line 4, column 1 (\"y\"): the feature \"q\" is not a number.", e.Message);
@@ -265,7 +268,8 @@ public sealed class CsvDatasetTests
     [Fact]
     public void MissingFileIsReported()
     {
-        string path = Path.Combine(TestData.TempFolder(), "nope.csv");
+        using var dir = new TempDirectory();
+        string path = dir.File("nope.csv");
         var e = Assert.Throws<BackpropException>(() => CsvDataset.Read(path));
         Assert.Contains("nope.csv", e.Message);
     }
@@ -277,8 +281,8 @@ public sealed class CsvDatasetTests
     {
         var d = CsvDataset.Read(TestData.Require("iris", "iris.data"));
         Assert.Equal(150, d.Rows);
-        Assert.Equal(4, d.Columns);
-        Assert.Equal(["Iris-setosa", "Iris-versicolor", "Iris-virginica"], d.Classes);
+        Assert.Equal(4, d.Inputs);
+        Assert.Equal(["Iris-setosa", "Iris-versicolor", "Iris-virginica"], d.ClassNames);
         Assert.Equal([50, 50, 50], d.ClassCounts());
         Assert.Equal([5.1, 3.5, 1.4, 0.2], d.Features[..4]);
     }
@@ -288,8 +292,8 @@ public sealed class CsvDatasetTests
     {
         var d = CsvDataset.Read(TestData.Require("wine", "wine.data"), new CsvOptions { LabelColumn = "first" });
         Assert.Equal(178, d.Rows);
-        Assert.Equal(13, d.Columns);
-        Assert.Equal(["1", "2", "3"], d.Classes);
+        Assert.Equal(13, d.Inputs);
+        Assert.Equal(["1", "2", "3"], d.ClassNames);
         Assert.Equal([59, 71, 48], d.ClassCounts());
     }
 
@@ -298,8 +302,8 @@ public sealed class CsvDatasetTests
     {
         var d = CsvDataset.Read(TestData.Require("wdbc", "wdbc.data"), new CsvOptions { LabelColumn = "1", DropColumns = ["0"] });
         Assert.Equal(569, d.Rows);
-        Assert.Equal(30, d.Columns);
-        Assert.Equal(["B", "M"], d.Classes);
+        Assert.Equal(30, d.Inputs);
+        Assert.Equal(["B", "M"], d.ClassNames);
         Assert.Equal([357, 212], d.ClassCounts());
     }
 
@@ -308,10 +312,10 @@ public sealed class CsvDatasetTests
     {
         var tra = CsvDataset.Read(TestData.Require("optdigits", "optdigits.tra"));
         Assert.Equal(3823, tra.Rows);
-        Assert.Equal(64, tra.Columns);
+        Assert.Equal(64, tra.Inputs);
         Assert.Equal([376, 389, 380, 389, 387, 376, 377, 387, 380, 382], tra.ClassCounts());
-        Assert.All(tra.Features, v => Assert.InRange(v, 0, 16));
-        var tes = CsvDataset.Read(TestData.Require("optdigits", "optdigits.tes"), new CsvOptions { Classes = tra.Classes });
+        Assert.All(tra.Features.ToArray(), v => Assert.InRange(v, 0, 16));
+        var tes = CsvDataset.Read(TestData.Require("optdigits", "optdigits.tes"), new CsvOptions { Classes = tra.ClassNames });
         Assert.Equal(1797, tes.Rows);
         Assert.Equal([178, 182, 177, 183, 181, 182, 181, 179, 174, 180], tes.ClassCounts());
     }

@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.Numerics;
 using Backprop.IO;
 
@@ -27,9 +28,8 @@ public sealed class DataSplitTests
         Assert.Equal(0, new SplitMix64(1).NextInt(1));
     }
 
-    private static DataTable Labelled(int[] labels, int classes) =>
-        new(labels.Select(l => (double)l).ToArray(), labels.Length, 1, TaskKind.Classification, labels, [],
-            Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray());
+    private static Dataset Labelled(int[] labels, int classes) =>
+        Dataset.Classification(labels.Select(l => (double)l).ToArray(), 1, labels, classes);
 
     [Fact]
     public void StratifiedSplitKeepsClassProportions()
@@ -52,15 +52,15 @@ public sealed class DataSplitTests
         var a = DataSplit.StratifiedIndices(data, 0.25, 1);
         var b = DataSplit.StratifiedIndices(data, 0.25, 1);
         var c = DataSplit.StratifiedIndices(data, 0.25, 2);
-        Assert.Equal(a.Test, b.Test);
-        Assert.NotEqual(a.Test, c.Test);
+        Assert.Equal(a.HeldOut, b.HeldOut);
+        Assert.NotEqual(a.HeldOut, c.HeldOut);
     }
 
     [Fact]
     public void SmallClassesKeepARowOnEachSide()
     {
         var data = Labelled([0, 0, 1, 1, 1, 1, 1, 1, 1, 1], 2);
-        var (train, test) = DataSplit.Stratified(data, 0.1, 3);
+        var (train, test) = data.Split(0.1, 3);
         Assert.Equal([1, 1], test.ClassCounts());
         Assert.Equal([1, 7], train.ClassCounts());
     }
@@ -68,11 +68,11 @@ public sealed class DataSplitTests
     [Fact]
     public void RegressionSplitsTheWholeSet()
     {
-        var data = new DataTable(new double[10], 10, 1, TaskKind.Regression, [], Enumerable.Range(0, 10).Select(i => (double)i).ToArray(), []);
-        var (train, test) = DataSplit.Stratified(data, 0.2, 9);
+        var data = Dataset.Regression(new double[10], 1, Enumerable.Range(0, 10).Select(i => (double)i).ToArray());
+        var (train, test) = data.Split(0.2, 9);
         Assert.Equal(2, test.Rows);
         Assert.Equal(8, train.Rows);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => (double)i), train.Values.Concat(test.Values).Order());
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (double)i), train.Targets.ToArray().Concat(test.Targets.ToArray()).Order());
     }
 
     [Theory]
@@ -80,13 +80,14 @@ public sealed class DataSplitTests
     [InlineData(1.0)]
     [InlineData(double.NaN)]
     public void BadFractionsAreRejected(double f) =>
-        Assert.Throws<BackpropException>(() => DataSplit.Stratified(Labelled([0, 1, 0, 1], 2), f, 1));
+        Assert.StartsWith("The fraction to split off must be between 0 and 1",
+            Assert.Throws<BackpropException>(() => Labelled([0, 1, 0, 1], 2).Split(f, 1)).Message);
 
     [Fact]
     public void IrisSplit7030()
     {
         var iris = CsvDataset.Read(TestData.Require("iris", "iris.data"));
-        var (train, test) = DataSplit.Stratified(iris, 0.3, 42);
+        var (train, test) = iris.Split(0.3, 42);
         Assert.Equal([15, 15, 15], test.ClassCounts());
         Assert.Equal([35, 35, 35], train.ClassCounts());
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Backprop.Data;
 using Backprop.IO;
 
 namespace Backprop.Tests.IO;
@@ -33,7 +34,8 @@ public sealed class IdxDatasetTests
     [InlineData(true)]
     public void ImagesAndLabelsPlainOrGzipped(bool gzip)
     {
-        string dir = TestData.TempFolder();
+        using var temp = new TempDirectory();
+        string dir = temp.Path;
         byte[] images = Idx([3, 2, 2], Pixels);
         byte[] labels = Idx([3], [7, 2, 7]);
         string ip = Path.Combine(dir, "img"), lp = Path.Combine(dir, "lbl");
@@ -41,10 +43,10 @@ public sealed class IdxDatasetTests
         File.WriteAllBytes(lp, gzip ? Gzip(labels) : labels);
         var d = IdxDataset.Read(ip, lp);
         Assert.Equal(3, d.Rows);
-        Assert.Equal(4, d.Columns);
-        Assert.Equal(Pixels.Select(b => (double)b), d.Features);
-        Assert.Equal(["2", "7"], d.Classes);
-        Assert.Equal([1, 0, 1], d.Labels);
+        Assert.Equal(4, d.Inputs);
+        Assert.Equal(Pixels.Select(b => (double)b), d.Features.ToArray());
+        Assert.Equal(["2", "7"], d.ClassNames);
+        Assert.Equal([1, 0, 1], d.Labels.ToArray());
         var only = IdxDataset.ReadImages(ip);
         Assert.False(only.HasTargets);
         Assert.Equal(3, only.Rows);
@@ -55,8 +57,8 @@ public sealed class IdxDatasetTests
     {
         var d = IdxDataset.ToDataset(IdxDataset.ParseArray(Idx([2, 1], [5, 6])), IdxDataset.ParseArray(Idx([2], [3, 0])),
             classes: ["0", "1", "2", "3"]);
-        Assert.Equal([3, 0], d.Labels);
-        Assert.Equal(4, d.TargetWidth);
+        Assert.Equal([3, 0], d.Labels.ToArray());
+        Assert.Equal(4, d.Outputs);
         var e = Assert.Throws<BackpropException>(() => IdxDataset.ToDataset(IdxDataset.ParseArray(Idx([1, 1], [5])),
             IdxDataset.ParseArray(Idx([1], [9])), classes: ["0", "1"]));
         Assert.Contains("label 9", e.Message);
@@ -75,8 +77,8 @@ public sealed class IdxDatasetTests
         { Idx([2, 3], [1, 2, 3, 4, 5, 6, 7]), "more data than the header" },
         { Idx([-1], []), "dimension 0 is -1" },
         { Idx([60000, 60000, 28], []), "more than the" },
-        { Gzip(Idx([4], [1, 2, 3]))[..20], "" },
-        { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7], "" },
+        { Gzip(Idx([4], [1, 2, 3]))[..20], "truncated" },
+        { [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7], "the gzip data is corrupt" },
     };
 
     [Theory]
@@ -89,11 +91,38 @@ public sealed class IdxDatasetTests
     }
 
     [Fact]
+    public void BytesAfterTheGzipDataAreRefused()
+    {
+        // docs/data.md: nothing may follow the data. GZipStream stops at the end of its data and ignores what follows,
+        // so the reader checks that the file ends with the data's gzip trailer (CRC-32 and size).
+        var gz = Gzip(Idx([3, 2], [1, 2, 3, 4, 5, 6]));
+        Assert.Equal(6, IdxDataset.ParseArray(gz, "f.gz").Data.Length);
+        foreach (var junk in new byte[][] { [1], [0, 0, 0], "junk after the data, longer than a trailer"u8.ToArray(), new byte[100_000], [0x1F, 0x8B] })
+        {
+            var e = Assert.Throws<BackpropException>(() => IdxDataset.ParseArray([.. gz, .. junk], "f.gz"));
+            Assert.StartsWith("f.gz: bytes follow the gzip data (the file does not end with the data's gzip trailer, CRC-32", e.Message);
+            Assert.Contains("nothing may follow an IDX file's data (docs/data.md)", e.Message);
+        }
+        // Two gzip members (cat a.gz b.gz) are not read either, as the message says.
+        var two = Assert.Throws<BackpropException>(() => IdxDataset.ParseArray([.. Gzip(Idx([3, 2], [1, 2, 3])), .. Gzip([4, 5, 6])], "f.gz"));
+        Assert.Contains("several gzip members", two.Message);
+        // A damaged trailer is reported the same way (GZipStream itself checks it against the data as well).
+        var damaged = (byte[])gz.Clone();
+        damaged[^1] ^= 0x40;
+        Assert.ThrowsAny<BackpropException>(() => IdxDataset.ParseArray(damaged, "f.gz"));
+        // From a file, as the CLI reads it.
+        using var dir = new TempDirectory();
+        string path = dir.File("x.gz");
+        File.WriteAllBytes(path, [.. gz, 7, 7, 7]);
+        Assert.Contains("bytes follow the gzip data", Assert.Throws<BackpropException>(() => IdxDataset.ReadArray(path)).Message);
+    }
+
+    [Fact]
     public void TruncatedGzipDataIsReported()
     {
         var full = Gzip(Idx([100, 10], Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray()));
         var e = Assert.ThrowsAny<BackpropException>(() => IdxDataset.ParseArray(full[..(full.Length / 2)], "f.gz"));
-        Assert.StartsWith("f.gz: ", e.Message);
+        Assert.StartsWith("f.gz: truncated: the header (100 x 10) needs 1000 data bytes", e.Message);
     }
 
     [Fact]
@@ -117,12 +146,12 @@ public sealed class IdxDatasetTests
         Assert.Equal([10000, 28, 28], raw.Dimensions);
         var d = IdxDataset.Read(images, labels);
         Assert.Equal(10000, d.Rows);
-        Assert.Equal(784, d.Columns);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), d.Classes);
+        Assert.Equal(784, d.Inputs);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), d.ClassNames);
         Assert.Equal([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009], d.ClassCounts());
         // The first three test digits are the well-known 7, 2, 1.
         Assert.Equal([7, 2, 1], d.Labels[..3]);
-        Assert.Equal(255.0, d.Features.Max());
-        Assert.Equal(0.0, d.Features.Min());
+        Assert.Equal(255.0, d.Features.ToArray().Max());
+        Assert.Equal(0.0, d.Features.ToArray().Min());
     }
 }

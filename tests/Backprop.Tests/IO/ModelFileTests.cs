@@ -17,7 +17,7 @@ public sealed class ModelFileTests : IDisposable
         string text = ModelFile.Serialize(SeedNetwork.Create<double>());
         var root = JsonNode.Parse(text)!.AsObject();
         Assert.Equal("backprop-model", (string?)root["format"]);
-        Assert.Equal(1, (int?)root["version"]);
+        Assert.Equal(2, (int?)root["version"]);
         Assert.Equal(2, (int?)root["inputs"]);
         Assert.Equal("half-sse", (string?)root["loss"]);
         var hidden = root["layers"]![0]!;
@@ -43,7 +43,9 @@ public sealed class ModelFileTests : IDisposable
              new LayerSpec(2, Activation.Softmax, BiasMode.None)],
             Loss.CrossEntropy, seed);
         // Awkward values: random bit patterns, subnormals, extremes, negative zero.
-        double[] special = [double.Epsilon, -double.Epsilon, double.MaxValue, -double.MinValue, -0.0, 1e-310, 0.1, 1.0 / 3];
+        double[] special = [double.Epsilon, -double.Epsilon, double.MaxValue, double.MinValue, -0.0, 1e-310, -1e-310, 0.1, 1.0 / 3];
+        // Each a different bit pattern (-double.MinValue, once listed here, is double.MaxValue again).
+        Assert.Equal(special.Length, special.Select(BitConverter.DoubleToInt64Bits).Distinct().Count());
         int k = 0;
         foreach (var layer in d.Layers)
         {
@@ -54,9 +56,10 @@ public sealed class ModelFileTests : IDisposable
             for (int i = 0; i < b.Length; i++)
                 b[i] = RandomFinite(rng);
         }
+        Assert.Equal(special.Length, k); // every special value went into the network
         string path = Path.Combine(_dir, "m.json");
         ModelFile.Save(d, path);
-        var back = ModelFile.Load<double>(path);
+        var back = ModelFile.Load<double>(path).Network;
         AssertBitIdentical(d, back);
 
         var f = Network<double>.Create(3, [new LayerSpec(5, Activation.Sigmoid), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed)
@@ -66,21 +69,29 @@ public sealed class ModelFileTests : IDisposable
                 layer.Weights[i] = RandomFiniteSingle(rng);
         f.Layers[0].Weights[0] = float.Epsilon;
         f.Layers[0].Weights[1] = float.MaxValue;
+        f.Layers[0].Weights[2] = float.MinValue;
+        f.Layers[0].Weights[3] = -float.Epsilon;
         f.Layers[1].Biases[0] = -0.0f;
         ModelFile.Save(f, path);
-        AssertBitIdentical(f, ModelFile.Load<float>(path));
+        AssertBitIdentical(f, ModelFile.Load<float>(path).Network);
         Assert.Contains("\"precision\": \"float32\"", File.ReadAllText(path));
     }
 
     [Fact]
     public void ExtraSectionsAreKeptThroughARoundTrip()
     {
-        var sections = new JsonObject { ["training"] = new JsonObject { ["seed"] = 42, ["optimizer"] = "adam" } };
+        // A section this version does not know (a later version's, or a user's) is kept as it is.
+        var model = ModelFile.Wrap(SeedNetwork.Create<double>());
+        model.ExtraSections["annotations"] = "{\"author\": \"me\", \"tags\": [1, 2]}";
         string path = Path.Combine(_dir, "s.json");
-        ModelFile.Save(SeedNetwork.Create<double>(), path, sections);
-        var read = ModelFile.Read<double>(path);
-        Assert.Equal(42, (int?)read.Sections["training"]!["seed"]);
-        Assert.Equal("adam", (string?)read.Sections["training"]!["optimizer"]);
+        model.Save(path);
+        var read = ModelFile.Load<double>(path);
+        var back = JsonNode.Parse(read.ExtraSections["annotations"])!;
+        Assert.Equal("me", (string?)back["author"]);
+        Assert.Equal(2, (int?)back["tags"]![1]);
+        // and written back again unchanged
+        read.Save(path);
+        Assert.Equal(read.ExtraSections["annotations"], ModelFile.Load<double>(path).ExtraSections["annotations"]);
     }
 
     [Fact]
@@ -110,7 +121,7 @@ public sealed class ModelFileTests : IDisposable
         { "{\"format\": \"backprop-model\", \"version\": 1", "not valid JSON", "line 1" },
         { "[1, 2]", "top level", "object" },
         { "{\"format\": \"other\"}", "'format'", "backprop-model" },
-        { "{\"format\": \"backprop-model\", \"version\": 2, \"inputs\": 2}", "'version'", "version 2 is not supported" },
+        { "{\"format\": \"backprop-model\", \"version\": 3, \"inputs\": 2}", "'version'", "version 3 is not supported" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 0}", "'inputs'", ">= 1" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 2, \"loss\": \"l1\", \"layers\": []}", "'loss'", "half-sse" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 2, \"loss\": \"mse\", \"layers\": []}", "'layers'", "at least one" },

@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.Explain;
 using Backprop.IO;
 using Backprop.Nn;
@@ -102,12 +103,15 @@ public sealed class OnnxExportTests
     {
         const int inputs = 3, rows = 6;
         var raw = RandomInputs(rows * inputs, seed: 8, scale: 50f).Select(v => (double)v + 100).ToArray();
-        var data = new DataTable(raw, rows, inputs, TaskKind.Regression, [], new double[rows], []);
+        var data = Dataset.Regression(raw, inputs, new double[rows * 2], outputs: 2);
         var pre = Preprocessing.Fit(data, kind);
         var net = Network<float>.Create(inputs, [new LayerSpec(4, Activation.Relu), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed: 2);
-        var ours = net.Forward(pre.Apply(data).FeaturesAs<float>(), rows).ToArray();
-        var theirs = RunOnnx(OnnxExport.ToBytes(net, pre), data.FeaturesAs<float>(), rows, inputs);
+        var ours = net.Forward(Floats(pre.Apply(data)), rows).ToArray();
+        var theirs = RunOnnx(OnnxExport.ToBytes(net, pre), Floats(data), rows, inputs);
         AssertClose(ours, theirs, 1e-4);
+        // The model's own pipeline (what predict computes on raw rows) against the exported graph on the same raw rows.
+        var model = new Backprop.Training.Model<float>(net, DataSchema.For(TaskKind.Regression, inputs), pre);
+        AssertClose(model.PredictAll(data).Select(v => (float)v).ToArray(), RunOnnx(OnnxExport.ToBytes(model), Floats(data), rows, inputs), 1e-4);
     }
 
     [Fact]
@@ -116,8 +120,8 @@ public sealed class OnnxExportTests
         var iris = CsvDataset.Read(TestData.Require("iris", "iris.data"));
         var pre = Preprocessing.Fit(iris, PreprocessingKind.Standardize);
         var net = Network<float>.Create(4, [new LayerSpec(8, Activation.Tanh), new LayerSpec(3, Activation.Softmax)], Loss.CrossEntropy, seed: 5);
-        var ours = net.Forward(pre.Apply(iris).FeaturesAs<float>(), iris.Rows).ToArray();
-        var theirs = RunOnnx(OnnxExport.ToBytes(net, pre, iris.Classes), iris.FeaturesAs<float>(), iris.Rows, 4);
+        var ours = net.Forward(Floats(pre.Apply(iris)), iris.Rows).ToArray();
+        var theirs = RunOnnx(OnnxExport.ToBytes(net, pre, iris.ClassNames), Floats(iris), iris.Rows, 4);
         AssertClose(ours, theirs);
     }
 
@@ -125,7 +129,8 @@ public sealed class OnnxExportTests
     public void SaveWritesAFileOnnxRuntimeLoadsWithItsMetadata()
     {
         var net = Network<float>.Create(2, [new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
-        string path = Path.Combine(TestData.TempFolder(), "m.onnx");
+        using var dir = new TempDirectory();
+        string path = dir.File("m.onnx");
         OnnxExport.Save(net, path, classes: ["no", "yes"]);
         using var session = new InferenceSession(path);
         Assert.Equal("Backprop", session.ModelMetadata.ProducerName);
@@ -167,7 +172,9 @@ public sealed class OnnxExportTests
     public void PreprocessingForOtherWidthIsRejected()
     {
         var net = Network<float>.Create(3, [new LayerSpec(1, Activation.Sigmoid)], Loss.Mse, seed: 1);
-        var pre = Preprocessing.Fit(new DataTable([1, 2], 1, 2, TaskKind.Regression, [], [0], []), PreprocessingKind.MinMax);
-        Assert.Throws<BackpropException>(() => OnnxExport.ToBytes(net, pre));
+        var pre = Preprocessing.Fit(Dataset.Regression([1, 2], 2, [0]), PreprocessingKind.MinMax);
+        Assert.StartsWith("The preprocessing is for 2 features but the network", Assert.Throws<BackpropException>(() => OnnxExport.ToBytes(net, pre)).Message);
     }
+
+    private static float[] Floats(Dataset d) => d.Features.ToArray().Select(v => (float)v).ToArray();
 }

@@ -1,13 +1,15 @@
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
+using Backprop.Training;
 
 namespace Backprop.Tests.IO;
 
 public sealed class PreprocessingTests
 {
     // Two features: [1, 2, 3, 4] and a constant 5.
-    private static DataTable Train() =>
-        new([1, 5, 2, 5, 3, 5, 4, 5], 4, 2, TaskKind.Regression, [], [0, 1, 2, 3], []);
+    private static Dataset Train() =>
+        Dataset.Regression([1, 5, 2, 5, 3, 5, 4, 5], 2, [0, 1, 2, 3]);
 
     [Fact]
     public void StandardizeUsesTrainingMeanAndPopulationSd()
@@ -22,7 +24,7 @@ public sealed class PreprocessingTests
         var t = p.Apply(Train());
         Assert.Equal(-1.5 / Math.Sqrt(1.25), t.Features[0], 15);
         Assert.Equal(0.0, t.Features[1]);
-        Assert.Equal(0.0, t.Features.Where((_, i) => i % 2 == 0).Sum(), 12);
+        Assert.Equal(0.0, t.Features.ToArray().Where((_, i) => i % 2 == 0).Sum(), 12);
     }
 
     [Fact]
@@ -32,7 +34,7 @@ public sealed class PreprocessingTests
         var t = mm.Apply(Train());
         Assert.Equal([0.0, 0, 1 / 3.0, 0, 2 / 3.0, 0, 1, 0], t.Features);
         var px = Preprocessing.Fit(Train(), PreprocessingKind.Pixels);
-        var img = new DataTable([0, 255, 51, 102], 2, 2, TaskKind.Classification, [], [], []);
+        var img = Dataset.Unlabelled([0, 255, 51, 102], 2);
         Assert.Equal([0.0, 1, 0.2, 0.4], px.Apply(img).Features);
         var none = Preprocessing.Fit(Train(), PreprocessingKind.None);
         Assert.Equal(Train().Features, none.Apply(Train()).Features);
@@ -42,10 +44,10 @@ public sealed class PreprocessingTests
     public void FittedOnTrainingDataOnlyAppliesThoseStatisticsToNewData()
     {
         var p = Preprocessing.Fit(Train(), PreprocessingKind.MinMax);
-        var test = new DataTable([7, 5], 1, 2, TaskKind.Regression, [], [0], []);
+        var test = Dataset.Regression([7, 5], 2, [0]);
         // (7 - 1) / (4 - 1) = 2: outside [0, 1] because the test row was not seen when fitting.
         Assert.Equal([2.0, 0], p.Apply(test).Features);
-        var wrong = new DataTable([1, 2, 3], 1, 3, TaskKind.Regression, [], [0], [], source: "new.csv");
+        var wrong = Dataset.Regression([1, 2, 3], 3, [0], name: "new.csv");
         var e = Assert.Throws<BackpropException>(() => p.Apply(wrong));
         Assert.Contains("new.csv: 3 feature column(s), but the model was trained on 2", e.Message);
     }
@@ -60,13 +62,12 @@ public sealed class PreprocessingTests
         var rng = new Random(5);
         int n = 37, m = 6;
         var x = Enumerable.Range(0, n * m).Select(_ => rng.NextDouble() * 1000 - 300 + 1e-7 * rng.NextDouble()).ToArray();
-        var data = new DataTable(x, n, m, TaskKind.Regression, [], new double[n], []);
+        var data = Dataset.Regression(x, m, new double[n]);
         var p = Preprocessing.Fit(data, kind);
         var net = Network<double>.Create(m, [new LayerSpec(3, Activation.Tanh), new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 1);
-        var sections = new System.Text.Json.Nodes.JsonObject();
-        p.WriteTo(sections);
-        string text = ModelFile.Serialize(net, sections);
-        var back = Preprocessing.ReadFrom(ModelFile.Deserialize<double>(text, "m.json").Sections, "m.json")!;
+        var model = new Model<double>(net, DataSchema.For(TaskKind.Regression, m), p);
+        string text = ModelFile.Serialize(model);
+        var back = ModelFile.Deserialize<double>(text, "m.json").Preprocessing!;
         Assert.Equal(kind, back.Kind);
         for (int j = 0; j < m; j++)
         {
@@ -76,18 +77,25 @@ public sealed class PreprocessingTests
         Assert.Equal(p.Apply(data).Features, back.Apply(data).Features);
     }
 
+    /// <summary>A version 1 model file of 2 inputs with the given <c>preprocessing</c> section.</summary>
+    private static string Version1With(string preprocessing) =>
+        ModelFile.Serialize(Network<double>.Create(2, [new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 1))
+            .Replace("\"version\": 2", "\"version\": 1")
+            .Replace("\n  ]\n}", $"\n  ],\n  \"preprocessing\": {preprocessing}\n}}");
+
     [Theory]
     [InlineData("[]", "expected an object")]
-    [InlineData("{\"kind\":\"zscore\",\"features\":1}", "kind")]
+    [InlineData("{\"kind\":\"zscore\",\"features\":2}", "kind")]
     [InlineData("{\"kind\":\"none\",\"features\":0}", "features")]
     [InlineData("{\"kind\":\"none\",\"features\":99999999}", "features")]
     [InlineData("{\"kind\":\"standardize\",\"features\":2,\"offset\":[0,0]}", "scale")]
     [InlineData("{\"kind\":\"standardize\",\"features\":2,\"offset\":[0],\"scale\":[1,1]}", "expected 2 numbers")]
     [InlineData("{\"kind\":\"standardize\",\"features\":2,\"offset\":[0,0],\"scale\":[1,0]}", "scale[1]")]
     [InlineData("{\"kind\":\"standardize\",\"features\":2,\"offset\":[0,\"x\"],\"scale\":[1,1]}", "offset[1]")]
+    [InlineData("{\"kind\":\"standardize\",\"features\":2,\"offset\":[0,0],\"scale\":[1,1],\"mean\":0}", "preprocessing.mean")]
     public void BadSectionsAreModelFormatErrors(string json, string expected)
     {
-        var e = Assert.Throws<ModelFormatException>(() => Preprocessing.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json), "m.json"));
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<double>(Version1With(json), "m.json"));
         Assert.StartsWith("m.json: field 'preprocessing", e.Message);
         Assert.Contains(expected, e.Message);
     }
@@ -107,5 +115,5 @@ public sealed class PreprocessingTests
 
     [Fact]
     public void ModelWithoutSectionHasNoPreprocessing() =>
-        Assert.Null(Preprocessing.ReadFrom(new System.Text.Json.Nodes.JsonObject()));
+        Assert.True(ModelFile.Deserialize<double>(ModelFile.Serialize(Network<double>.Create(2, [new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 1))).Preprocessing!.IsIdentity);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using CsCheck;
@@ -19,17 +20,17 @@ public sealed class ReaderFuzzTests
 
     private const string CsvAlphabet = "0123456789.,,,;\t\n\n\r\"\"-+eE aAbxNI?";
 
-    private static DataTable? LoadOrReject(Func<DataTable> load)
+    private static Dataset? LoadOrReject(Func<Dataset> load)
     {
         try
         {
             var d = load();
             // A load must be internally consistent.
             Assert.True(d.Rows >= 1);
-            Assert.Equal((long)d.Rows * d.Columns, d.Features.Length);
-            Assert.All(d.Features, v => Assert.True(double.IsFinite(v)));
-            Assert.All(d.Labels, l => Assert.InRange(l, 0, d.Classes.Count - 1));
-            Assert.All(d.Values, v => Assert.True(double.IsFinite(v)));
+            Assert.Equal((long)d.Rows * d.Inputs, d.Features.Length);
+            Assert.All(d.Features.ToArray(), v => Assert.True(double.IsFinite(v)));
+            Assert.All(d.Labels.ToArray(), l => Assert.InRange(l, 0, d.ClassCount - 1));
+            Assert.All(d.Targets.ToArray(), v => Assert.True(double.IsFinite(v)));
             return d;
         }
         catch (BackpropException e)
@@ -47,7 +48,7 @@ public sealed class ReaderFuzzTests
             Header = (HeaderMode)h,
             LabelColumn = label,
             DropColumns = drop,
-            Task = (TaskMode)task,
+            Task = task switch { 1 => TaskKind.Classification, 2 => TaskKind.Regression, _ => null },
             Classes = classes ? ["0", "1", "a"] : null,
         });
 
@@ -80,10 +81,10 @@ public sealed class ReaderFuzzTests
     public void ValidCsvLoadsExactly() =>
         GenValidCsv.Sample(t =>
         {
-            var d = CsvDataset.Parse(t.Text, new CsvOptions { Header = t.Header ? HeaderMode.Yes : HeaderMode.No, Task = TaskMode.Classification });
+            var d = CsvDataset.Parse(t.Text, new CsvOptions { Header = t.Header ? HeaderMode.Yes : HeaderMode.No, Task = TaskKind.Classification });
             Assert.Equal(t.Rows, d.Rows);
-            Assert.Equal(t.Cols, d.Columns);
-            Assert.Equal(t.Features, d.Features);
+            Assert.Equal(t.Cols, d.Inputs);
+            Assert.Equal(t.Features, d.Features.ToArray());
         }, iter: 500);
 
     [Fact]
@@ -231,11 +232,11 @@ public sealed class ReaderFuzzTests
     {
         var small = Network<double>.Create(2, [new LayerSpec(3, Activation.Sigmoid, BiasMode.Shared), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 1);
         var other = Network<double>.Create(3, [new LayerSpec(2, Activation.Relu, BiasMode.None), new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 2);
-        var sections = new System.Text.Json.Nodes.JsonObject();
-        var data = new DataTable([1, 2, 3, 4, 5, 9], 2, 3, TaskKind.Classification, [0, 1], [], ["no", "yes"], ["x", "y", "z"], "t");
-        Preprocessing.Fit(data, PreprocessingKind.Standardize).WriteTo(sections);
-        DataSchema.Of(data).WriteTo(sections);
-        return [ModelFile.Serialize(small), ModelFile.Serialize(other, sections)];
+        var data = CsvDataset.ParseFile("x,y,z,label\n1,2,3,no\n4,5,9,yes\n", null, "t");
+        var classifier = Network<double>.Create(3, [new LayerSpec(2, Activation.Relu, BiasMode.None), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 2);
+        var withPipeline = new Backprop.Training.Model<double>(classifier, data.Schema, Preprocessing.Fit(data.Data, PreprocessingKind.Standardize));
+        string version1 = ModelFile.Serialize(other).Replace("\"version\": 2", "\"version\": 1");
+        return [ModelFile.Serialize(small), ModelFile.Serialize(withPipeline), version1];
     }
 
     [Fact]
@@ -269,10 +270,9 @@ public sealed class ReaderFuzzTests
             {
                 var model = ModelFile.Deserialize<double>(sb.ToString(), "fuzz.json");
                 Assert.True(model.Network.ParameterCount > 0);
-                if (model.Sections.ContainsKey(Preprocessing.SectionName))
-                    _ = Preprocessing.ReadFrom(model.Sections, "fuzz.json");
-                if (model.Sections.ContainsKey(DataSchema.SectionName))
-                    _ = DataSchema.ReadFrom(model.Sections, "fuzz.json");
+                // A model that loads is whole: its pipeline fits its network, and it predicts.
+                Assert.Equal(model.Network.Inputs, model.Schema.Features);
+                Assert.Equal(model.Network.Outputs, model.Predict(new double[model.Schema.Features]).Length);
             }
             catch (BackpropException e)
             {

@@ -34,11 +34,24 @@ internal static class TestData
         return path;
     }
 
-    /// <summary>A fresh temporary folder for a test's files.</summary>
-    public static string TempFolder()
+    /// <summary>
+    /// A fresh temporary folder for a test's files, directly under the temporary folder (no shared parent is left
+    /// behind). The caller deletes it; <see cref="TempDirectory"/> does that itself.
+    /// </summary>
+    public static string TempFolder() => Directory.CreateTempSubdirectory("backprop-tests-").FullName;
+}
+
+/// <summary>A fresh temporary folder that is deleted, with everything in it, on Dispose: <c>using var dir = new TempDirectory();</c>.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = TestData.TempFolder();
+
+    /// <summary>The path of <paramref name="name"/> inside the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "backprop-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
+        if (Directory.Exists(Path))
+            Directory.Delete(Path, recursive: true);
     }
 }

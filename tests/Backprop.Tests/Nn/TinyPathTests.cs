@@ -6,7 +6,9 @@ namespace Backprop.Tests.Nn;
 /// <summary>
 /// The seed network runs through the engine's tiny path (fused loops, scalar sigmoid). Its numbers must be
 /// the seed's formulas evaluated literally, in double, to within a couple of units in the last place.
+/// Flips <see cref="Network{T}.DisableSeedSizedStep"/>, a process-wide switch, so it runs alone (<see cref="ProcessWideSwitches"/>).
 /// </summary>
+[Collection(ProcessWideSwitches.Name)]
 public sealed class TinyPathTests
 {
     private static double S(double x) => 1 / (1 + Math.Exp(-x));

@@ -8,8 +8,11 @@ namespace Backprop.Tests.Nn;
 /// The SIMD element-wise passes and optimizer updates against the scalar formulas they replace, bit for bit:
 /// every length from 0 to 40 (whole vectors plus every tail), float and double, with zeros, signed zeros,
 /// infinities, NaN and ordinary values. Every vector width runs, whether or not this CPU accelerates it (the runtime
-/// emulates the others), so no case compares the scalar loops with themselves.
+/// emulates the others), so no case compares the scalar loops with themselves. The width switches it flips
+/// (<see cref="DoubleLanes.ForceScalar"/>, the forced widths) are thread-local; it still runs alone
+/// (<see cref="ProcessWideSwitches"/>) so that no parallel class shares its CPU while it sweeps every width.
 /// </summary>
+[Collection(ProcessWideSwitches.Name)]
 public sealed class VectorPathTests
 {
     private static T[] Values<T>(int n, int seed) where T : System.Numerics.IFloatingPointIeee754<T>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Backprop.Cli.Playground;
 using Backprop.Explain;
 using Backprop.IO;
+using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Tests.Explain;
 using Microsoft.AspNetCore.Builder;
@@ -20,9 +21,11 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = PlaygroundServer.Build(0, web => web.UseTestServer());
+        // The in-process test server opens no socket: it stands for 127.0.0.1:5077, the Host its client sends.
+        _app = PlaygroundServer.Build(5077, web => web.UseTestServer());
         await _app.StartAsync(TestContext.Current.CancellationToken);
         _client = _app.GetTestClient();
+        _client.BaseAddress = new Uri("http://127.0.0.1:5077/");
     }
 
     public async ValueTask DisposeAsync()
@@ -82,8 +85,9 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         Assert.Equal([0.55, 0.70], Doubles(s.GetProperty("w")[2]));
         Assert.Equal(0.35, s.GetProperty("b1").GetDouble());
         Assert.Equal([0.05, 0.10], Doubles(s.GetProperty("input")));
-        Assert.Equal(0.5, s.GetProperty("lr").GetDouble());
-        Assert.Equal("simultaneous", s.GetProperty("order").GetString());
+        Assert.Equal(0.5, s.GetProperty("learning_rate").GetDouble());
+        Assert.Equal("simultaneous", s.GetProperty("update_order").GetString());
+        Assert.True(s.GetProperty("trainable_bias").GetBoolean());
     }
 
     [Fact]
@@ -132,7 +136,7 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
     [Fact]
     public async Task Seed_steps_follow_the_chosen_order_and_report_the_loss_history()
     {
-        var (status, r) = await Post("/api/seed", """{"steps": 1, "order": "sequential", "lang": "zh"}""");
+        var (status, r) = await Post("/api/seed", """{"steps": 1, "update_order": "sequential", "lang": "zh"}""");
         Assert.Equal(HttpStatusCode.OK, status);
         var s = SeedScalar.Default();
         s.StepSequential(0.5);
@@ -140,8 +144,8 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         Assert.Equal(s.V11, state.GetProperty("v")[0][0].GetDouble(), 1e-15);
         Assert.Equal(s.W11, state.GetProperty("w")[0][0].GetDouble(), 1e-15);
         Assert.Equal(s.B2, state.GetProperty("b2").GetDouble(), 1e-15);
-        Assert.Equal("sequential", state.GetProperty("order").GetString());
-        var history = Doubles(r.GetProperty("lossHistory"));
+        Assert.Equal("sequential", state.GetProperty("update_order").GetString());
+        var history = Doubles(r.GetProperty("loss_history"));
         Assert.Equal(2, history.Length);
         var before = SeedScalar.Default();
         before.Forward();
@@ -151,8 +155,8 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         Assert.Contains("反向传播", r.GetProperty("trace").GetString());
 
         // 100 simultaneous steps lower the loss; frozen biases keep b1 and b2.
-        var (_, run) = await Post("/api/seed", """{"steps": 100, "biases": "frozen"}""");
-        var h = Doubles(run.GetProperty("lossHistory"));
+        var (_, run) = await Post("/api/seed", """{"steps": 100, "trainable_bias": false}""");
+        var h = Doubles(run.GetProperty("loss_history"));
         Assert.Equal(101, h.Length);
         Assert.True(h[^1] < h[0] / 2, $"loss {h[0]} -> {h[^1]}");
         Assert.Equal(0.35, run.GetProperty("state").GetProperty("b1").GetDouble());
@@ -160,8 +164,8 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"lr": -1}""", "lr")]
-    [InlineData("""{"lr": "fast"}""", "lr")]
+    [InlineData("""{"learning_rate": -1}""", "learning_rate")]
+    [InlineData("""{"learning_rate": "fast"}""", "learning_rate")]
     [InlineData("""{"v": [[1, 2]]}""", "v")]
     [InlineData("""{"w": [[1, 2], [3, 4], [5, "x"]]}""", "w[2][1]")]
     [InlineData("""{"input": [1]}""", "input")]
@@ -169,8 +173,8 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
     [InlineData("""{"b1": 1e300}""", "b1")]
     [InlineData("""{"steps": 1000000}""", "steps")]
     [InlineData("""{"steps": 1.5}""", "steps")]
-    [InlineData("""{"order": "backwards"}""", "order")]
-    [InlineData("""{"biases": "per-unit"}""", "biases")]
+    [InlineData("""{"update_order": "backwards"}""", "update_order")]
+    [InlineData("""{"trainable_bias": "per-unit"}""", "trainable_bias")]
     [InlineData("""{"lang": "fr"}""", "lang")]
     [InlineData("""[1, 2]""", "JSON object")]
     [InlineData("""not json""", "not valid JSON")]
@@ -188,23 +192,24 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         var (_, options) = await Get("/api/train/options");
         Assert.Contains("spirals", options.GetProperty("datasets").EnumerateArray().Select(e => e.GetString()));
 
-        var (status, run) = await Post("/api/train", """{"dataset": "xor", "samples": 200, "hidden": [8], "activation": "tanh", "optimizer": "adam", "lr": 0.05, "seed": 3}""");
+        var (status, run) = await Post("/api/train", """{"dataset": "xor", "samples": 200, "hidden": [8], "activation": "tanh", "optimizer": "adam", "learning_rate": 0.05, "seed": 3}""");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(2, run.GetProperty("classes").GetInt32());
+        Assert.Equal(2, run.GetProperty("class_count").GetInt32());
         Assert.Equal(200, run.GetProperty("points").GetArrayLength());
         // 2 -> 8 -> 2: 2*8 + 8 + 8*2 + 2 weights and biases.
-        Assert.Equal(42, run.GetProperty("parameters").GetInt32());
+        Assert.Equal(42, run.GetProperty("parameter_count").GetInt32());
         string id = run.GetProperty("id").GetString()!;
         double loss0 = run.GetProperty("status").GetProperty("loss").GetDouble();
 
         var (s2, st) = await Post($"/api/train/{id}/step", """{"steps": 400, "grid": 20}""");
         Assert.Equal(HttpStatusCode.OK, s2);
-        Assert.Equal(400, st.GetProperty("step").GetInt64());
+        Assert.Equal(400, st.GetProperty("steps_trained").GetInt64());
+        Assert.Equal(400, st.GetProperty("steps").GetInt32());
         Assert.True(st.GetProperty("loss").GetDouble() < loss0 / 2, $"loss {loss0} -> {st.GetProperty("loss")}");
         Assert.True(st.GetProperty("accuracy").GetDouble() >= 0.95, $"accuracy {st.GetProperty("accuracy")}");
         var grid = st.GetProperty("grid");
         Assert.Equal(20, grid.GetProperty("size").GetInt32());
-        var classes = grid.GetProperty("classes").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var classes = grid.GetProperty("predicted_class").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         Assert.Equal(400, classes.Length);
         // XOR: opposite corners share a class, neighbouring corners differ (row 0 is the top of the picture).
         int topLeft = classes[0], topRight = classes[19], bottomLeft = classes[380], bottomRight = classes[399];
@@ -228,9 +233,9 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
     [InlineData("""{"hidden": "8,8"}""", "hidden")]
     [InlineData("""{"activation": "softmax"}""", "activation")]
     [InlineData("""{"optimizer": "lbfgs"}""", "optimizer")]
-    [InlineData("""{"lr": 0}""", "lr")]
+    [InlineData("""{"learning_rate": 0}""", "learning_rate")]
     [InlineData("""{"noise": 5}""", "noise")]
-    [InlineData("""{"batch": 0}""", "batch")]
+    [InlineData("""{"batch_size": 0}""", "batch_size")]
     [InlineData("""3""", "JSON object")]
     public async Task Training_bad_input_is_400_with_a_message_naming_the_field(string body, string expected)
     {
@@ -252,13 +257,93 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         Assert.Contains("grid", r.GetProperty("error").GetString());
         (status, r) = await Post($"/api/train/{id}/step", """{"steps": 0, "grid": 4}""");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(16, r.GetProperty("grid").GetProperty("classes").GetArrayLength());
+        Assert.Equal(16, r.GetProperty("grid").GetProperty("predicted_class").GetArrayLength());
         (status, r) = await Get("/api/nothing");
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("/api/nothing", r.GetProperty("error").GetString());
         using var big = new StringContent("{\"x\": \"" + new string('a', PlaygroundServer.MaxBodyBytes) + "\"}", Encoding.UTF8, "application/json");
         using var tooBig = await _client.PostAsync("/api/seed", big, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+    }
+
+    private async Task<string> Text(HttpMethod method, string url, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Every_answer_is_its_record_read_back_strictly_through_the_one_context()
+    {
+        // Strict reading: a field the record does not declare would fail here, so the records are the whole API.
+        static T Read<T>(string text, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+            JsonSerializer.Deserialize(text, info) ?? throw new InvalidOperationException("null");
+        var state = Read(await Text(HttpMethod.Get, "/api/seed/default"), BackpropJson.Default.PlaygroundSeedState);
+        Assert.Equal(0.5, state.LearningRate);
+        var seed = Read(await Text(HttpMethod.Post, "/api/seed", """{"steps": 2}"""), BackpropJson.Default.PlaygroundSeedAnswer);
+        Assert.Equal(3, seed.LossHistory.Length);
+        var options = Read(await Text(HttpMethod.Get, "/api/train/options"), BackpropJson.Default.PlaygroundTrainOptions);
+        Assert.Equal(TrainingApi.MaxGrid, options.MaxGrid);
+        var created = Read(await Text(HttpMethod.Post, "/api/train", """{"dataset": "blobs", "samples": 30, "batch_size": 8}"""),
+            BackpropJson.Default.PlaygroundTrainCreated);
+        Assert.Equal(30, created.Points.Length);
+        Assert.Equal(created.ClassCount, created.Points.Select(p => p[2]).Distinct().Count());
+        var status = Read(await Text(HttpMethod.Post, $"/api/train/{created.Id}/step", """{"steps": 3, "grid": 5}"""),
+            BackpropJson.Default.PlaygroundTrainStatus);
+        Assert.Equal((3, 3, 25), (status.StepsTrained, status.Steps, status.Grid.PredictedClass.Length));
+        var deleted = Read(await Text(HttpMethod.Delete, $"/api/train/{created.Id}"), BackpropJson.Default.PlaygroundDeleted);
+        Assert.Equal(created.Id, deleted.Deleted);
+        var error = Read(await Text(HttpMethod.Post, "/api/seed", """{"steps": -1}"""), BackpropJson.Default.PlaygroundError);
+        Assert.StartsWith("steps", error.Error);
+    }
+
+    [Fact]
+    public async Task The_names_are_the_explain_jsons_and_a_state_the_server_gives_is_a_request_it_takes()
+    {
+        // The page sends back the state it was given: every field of the state is a field of the request.
+        string state = await Text(HttpMethod.Get, "/api/seed/default");
+        var (status, r) = await Post("/api/seed", state.TrimEnd().TrimEnd('}') + """, "steps": 1, "lang": "en"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(state, JsonSerializer.Serialize(SeedApi.Describe(SeedApi.Default), BackpropJson.Compact.PlaygroundSeedState));
+        Assert.Equal(1, r.GetProperty("steps").GetInt32());
+
+        // The seed's slips are the explain JSON's own records: same fields, same names, same numbers.
+        (status, r) = await Post("/api/seed", """{"lang": "zh"}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var explain = JsonDocument.Parse(ExplainJson.Serialize(Explainer.Seed(), Backprop.Explain.Rendering.ExplainLanguage.Chinese)).RootElement;
+        var mine = r.GetProperty("errata").EnumerateArray().ToList();
+        var theirs = explain.GetProperty("errata").EnumerateArray().ToList();
+        Assert.Equal(theirs.Count, mine.Count);
+        for (int k = 0; k < mine.Count; k++)
+        {
+            Assert.Equal(theirs[k].EnumerateObject().Select(p => p.Name), mine[k].EnumerateObject().Select(p => p.Name));
+            foreach (var field in theirs[k].EnumerateObject())
+                Assert.Equal(field.Value.ToString(), mine[k].GetProperty(field.Name).ToString());
+        }
+        // explain's settings and the state name the learning rate and the update order alike.
+        Assert.Equal(explain.GetProperty("settings").GetProperty("learning_rate").GetDouble(), r.GetProperty("state").GetProperty("learning_rate").GetDouble());
+        Assert.Equal(explain.GetProperty("settings").GetProperty("update_order").GetString(), r.GetProperty("state").GetProperty("update_order").GetString());
+        Assert.Equal(explain.GetProperty("loss_history")[0].GetDouble(), (await Post("/api/seed", """{"steps": 1}""")).Body.GetProperty("loss_history")[0].GetDouble());
+    }
+
+    [Theory]
+    [InlineData("/api/seed", """{"update_order": 3}""", "update_order: expected one of simultaneous, sequential, got 3.")]
+    [InlineData("/api/seed", """{"lang": ["zh"]}""", "lang: expected one of en, zh, got [\"zh\"].")]
+    [InlineData("/api/seed", """{"w": [[1, 2], [3, 4], [5, "x"]]}""", "w[2][1]: expected a finite number, got \"x\".")]
+    [InlineData("/api/seed", """{"v": [[1, 2, 3], null]}""", "v[1]: expected 3 numbers, got null.")]
+    [InlineData("/api/seed", """{"trainable_bias": "yes"}""", "trainable_bias: expected true or false, got \"yes\".")]
+    [InlineData("/api/seed", """{"learning_rate": 1e309}""", "learning_rate: expected a finite number, got 1e309.")]
+    [InlineData("/api/train", """{"dataset": 1}""", "dataset: expected one of xor, moons, circles, spirals, blobs, got 1.")]
+    [InlineData("/api/train", """{"hidden": [8, null]}""", "hidden[1]: expected a whole number in range, got null.")]
+    [InlineData("/api/train", """{"lr": 0.1}""", "unknown field 'lr'; the fields are dataset, samples, noise, hidden, activation, optimizer, learning_rate, batch_size, seed.")]
+    public async Task A_value_of_the_wrong_type_is_named_with_what_was_expected_and_what_came(string url, string body, string expected)
+    {
+        var (status, r) = await Post(url, body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(expected, r.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Training;
@@ -46,7 +47,7 @@ public sealed class CheckpointFuzzTests : IDisposable
         int seen = 0;
         try
         {
-            NewModel().Fit(Data, Options(new CheckpointOptions(path), new Sync<BatchResult>(_ => { if (++seen == 6) cts.Cancel(); })), cts.Token);
+            NewModel().Fit(Data, Options(CheckpointFile.Every(path), new Sync<BatchResult>(_ => { if (++seen == 6) cts.Cancel(); })), cts.Token);
         }
         catch (OperationCanceledException)
         {
@@ -60,10 +61,10 @@ public sealed class CheckpointFuzzTests : IDisposable
     private static void ResumeOrReject(string text)
     {
         var model = NewModel();
-        var session = new TrainingSession<float>(model.Network, Data, Options(), model.Seed);
+        TrainingCheckpoint checkpoint;
         try
         {
-            model.Resume(ModelFile.Deserialize<float>(text, "fuzz.json"), "fuzz.json", session);
+            checkpoint = CheckpointFile.Parse(text, "fuzz.json");
         }
         catch (BackpropException e)
         {
@@ -74,25 +75,29 @@ public sealed class CheckpointFuzzTests : IDisposable
         // trainer reports as it would for any run (and keeps the last finite weights).
         try
         {
-            while (!session.Finished)
-                session.RunEpoch(Ct);
-            session.Complete();
+            model.Fit(Data, Options() with { ResumeFrom = checkpoint }, Ct);
         }
         catch (TrainingDivergedException)
         {
             Assert.True(model.Network.Layers.All(l => l.Weights.ToArray().All(float.IsFinite)));
+        }
+        catch (BackpropException e) when (e is not TrainingDivergedException)
+        {
+            Assert.StartsWith("fuzz.json", e.Message);
         }
     }
 
     [Fact]
     public void TheUnmutatedCheckpointResumes()
     {
-        var saved = ModelFile.Deserialize<float>(Checkpoint.Value, "fuzz.json");
-        var model = NewModel();
-        var session = new TrainingSession<float>(model.Network, Data, Options(), model.Seed);
-        model.Resume(saved, "fuzz.json", session);
-        Assert.True(session.InEpoch);
-        Assert.Equal(2, session.Epoch);
+        var checkpoint = CheckpointFile.Parse(Checkpoint.Value, "fuzz.json");
+        Assert.True(checkpoint.State.InEpoch);
+        Assert.Equal(2, checkpoint.State.Epoch);
+        var straight = NewModel();
+        straight.Fit(Data, Options(), Ct);
+        var resumed = NewModel();
+        resumed.Fit(Data, Options() with { ResumeFrom = checkpoint }, Ct);
+        Assert.Equal(straight.Network.Layers.SelectMany(l => l.Weights.ToArray()), resumed.Network.Layers.SelectMany(l => l.Weights.ToArray()));
     }
 
     private const string JsonAlphabet = "0123456789-.eE{}[]\":, \nabcdfilmnorstuwy_9";
@@ -164,9 +169,7 @@ public sealed class CheckpointFuzzTests : IDisposable
 
     private static void ResumeStrict(string text)
     {
-        var saved = ModelFile.Deserialize<float>(text, "fuzz.json");
-        var model = NewModel();
-        model.Resume(saved, "fuzz.json", new TrainingSession<float>(model.Network, Data, Options(), model.Seed));
+        NewModel().Fit(Data, Options() with { ResumeFrom = CheckpointFile.Parse(text, "fuzz.json") }, Ct);
     }
 
     [Fact]
@@ -175,9 +178,9 @@ public sealed class CheckpointFuzzTests : IDisposable
         string path = Path.Combine(_dir, "huge.json");
         using (var f = File.Create(path))
             f.SetLength(ModelFile.MaxFileBytes + 1); // sparse: no disk space is used
-        var e = Assert.Throws<ModelFormatException>(() => Model.Load(path));
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(path));
         Assert.Contains("limited to", e.Message);
-        e = Assert.Throws<ModelFormatException>(() => NewModel().Fit(Data, new TrainingOptions { Epochs = 1, ResumeFrom = path }, Ct));
+        e = Assert.Throws<ModelFormatException>(() => NewModel().Fit(Data, new TrainingOptions { Epochs = 1, ResumeFrom = CheckpointFile.Read(path) }, Ct));
         Assert.Contains(path, e.Message);
     }
 }

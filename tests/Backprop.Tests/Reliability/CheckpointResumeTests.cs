@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Training;
@@ -50,7 +50,7 @@ public sealed class CheckpointResumeTests : IDisposable
         EarlyStopping = earlyStopping ? new EarlyStopping(patience: 2) : null,
         Seed = 21,
         Checkpoint = checkpoint,
-        ResumeFrom = resume,
+        ResumeFrom = resume is null ? null : CheckpointFile.Read(resume),
         BatchProgress = batches,
     };
 
@@ -66,11 +66,11 @@ public sealed class CheckpointResumeTests : IDisposable
         var first = NewModel();
         var progress = new Sync<BatchResult>(_ => { if (++seen == batches) cts.Cancel(); });
         Assert.Throws<OperationCanceledException>(() =>
-            first.Fit(Data, Options(optimizer, checkpoint: new CheckpointOptions(path), batches: progress, earlyStopping: earlyStopping), cts.Token));
+            first.Fit(Data, Options(optimizer, checkpoint: CheckpointFile.Every(path), batches: progress, earlyStopping: earlyStopping), cts.Token));
         Assert.True(File.Exists(path));
 
         var resumed = NewModel(); // fresh weights: the checkpoint must put everything back
-        var report = resumed.Fit(Data, Options(optimizer, checkpoint: new CheckpointOptions(path), resume: path, earlyStopping: earlyStopping), Ct);
+        var report = resumed.Fit(Data, Options(optimizer, checkpoint: CheckpointFile.Every(path), resume: path, earlyStopping: earlyStopping), Ct);
         return (resumed, report);
     }
 
@@ -113,7 +113,7 @@ public sealed class CheckpointResumeTests : IDisposable
         straight.Fit(Data, Options(optimizer), Ct);
 
         string path = Path.Combine(_dir, $"k{k}.json");
-        NewModel().Fit(Data, Options(optimizer, epochs: k, checkpoint: new CheckpointOptions(path, everyEpochs: 2)), Ct);
+        NewModel().Fit(Data, Options(optimizer, epochs: k, checkpoint: CheckpointFile.Every(path, everyEpochs: 2)), Ct);
         var resumed = NewModel();
         resumed.Fit(Data, Options(optimizer, resume: path), Ct);
 
@@ -134,7 +134,7 @@ public sealed class CheckpointResumeTests : IDisposable
         using var cts = new CancellationTokenSource();
         int seen = 0;
         Assert.Throws<OperationCanceledException>(() => NewModel().Fit(Data, Options("adam", epochs: 30, earlyStopping: true,
-            checkpoint: new CheckpointOptions(path), batches: new Sync<BatchResult>(_ => { if (++seen == cut) cts.Cancel(); })), cts.Token));
+            checkpoint: CheckpointFile.Every(path), batches: new Sync<BatchResult>(_ => { if (++seen == cut) cts.Cancel(); })), cts.Token));
         var resumed = NewModel();
         var report = resumed.Fit(Data, Options("adam", epochs: 30, earlyStopping: true, resume: path), Ct);
 
@@ -149,25 +149,26 @@ public sealed class CheckpointResumeTests : IDisposable
     {
         string path = Path.Combine(_dir, "ck.json");
         var model = NewModel();
-        model.Fit(Data, Options("adam", epochs: 2, checkpoint: new CheckpointOptions(path)), Ct);
-        var loaded = Model.Load(path);
+        model.Fit(Data, Options("adam", epochs: 2, checkpoint: CheckpointFile.Every(path)), Ct);
+        var (loaded, state) = ModelFile.Read<float>(path);
         Assert.Equal(Bits(model), Bits(loaded));
-        var section = (JsonObject)loaded.Sections[Model<float>.CheckpointSectionName]!;
-        Assert.Equal(2, (int)section["epoch"]!);
-        Assert.False((bool)section["in_epoch"]!);
-        Assert.Equal(2, ((JsonArray)section["history"]!).Count);
+        Assert.NotNull(state);
+        Assert.Equal(2, state.Epoch);
+        Assert.False(state.InEpoch);
+        Assert.Equal(2, state.History.Count);
+        Assert.Equal(model.History, loaded.History.Count == 0 ? state.History : loaded.History);
     }
 
     [Fact]
     public void ResumingADifferentRunIsRefusedAndLeavesTheModelUntouched()
     {
         string path = Path.Combine(_dir, "ck.json");
-        NewModel().Fit(Data, Options("adam", epochs: 2, checkpoint: new CheckpointOptions(path)), Ct);
+        NewModel().Fit(Data, Options("adam", epochs: 2, checkpoint: CheckpointFile.Every(path)), Ct);
 
         var model = NewModel();
         var before = Bits(model);
         var otherSeed = new TrainingOptions { Epochs = 4, BatchSize = Batch, Optimizer = new Adam(0.01), Schedule = LearningRateSchedule.Cosine(5, 1e-4),
-            ValidationFraction = 0.25, L2 = 1e-4, ClipNorm = 5, Seed = 22, ResumeFrom = path };
+            ValidationFraction = 0.25, L2 = 1e-4, ClipNorm = 5, Seed = 22, ResumeFrom = CheckpointFile.Read(path) };
         var e = Assert.ThrowsAny<BackpropException>(() => model.Fit(Data, otherSeed, Ct));
         Assert.Contains("seed", e.Message);
         Assert.Equal(before, Bits(model));
@@ -192,9 +193,19 @@ public sealed class CheckpointResumeTests : IDisposable
     }
 
     [Fact]
-    public void NetworkLevelTrainerRefusesCheckpointsItCannotWrite()
+    public void ABareNetworkWrappedInAModelCheckpointsAndResumesExactly()
     {
-        var net = NewModel().Network;
-        Assert.ThrowsAny<BackpropException>(() => Trainer.Fit(net, Data, Options("adam", checkpoint: new CheckpointOptions(Path.Combine(_dir, "x.json"))), cancellationToken: Ct));
+        // The network-level trainer is gone: a hand-built network trains (and checkpoints) as a model.
+        Model<float> Wrapped() => Model<float>.FromNetwork(NewModel().Network.Clone(), TaskKind.Classification, seed: 9);
+        var straight = Wrapped();
+        straight.Fit(Data, Options("nesterov"), Ct);
+        string path = Path.Combine(_dir, "bare.json");
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        Assert.Throws<OperationCanceledException>(() => Wrapped().Fit(Data,
+            Options("nesterov", checkpoint: CheckpointFile.Every(path), batches: new Sync<BatchResult>(_ => { if (++seen == 11) cts.Cancel(); })), cts.Token));
+        var resumed = Wrapped();
+        resumed.Fit(Data, Options("nesterov", resume: path), Ct);
+        Assert.Equal(Bits(straight), Bits(resumed));
     }
 }

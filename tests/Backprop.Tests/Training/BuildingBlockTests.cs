@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.Numerics;
 using Backprop.Nn;
 using Backprop.Training;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Training;
@@ -20,20 +21,22 @@ public sealed class ModelTests
             model.Fit(SyntheticData.NoisySine(40, 0.1, seed: 3), new TrainingOptions { Epochs = 3, BatchSize = 8, Optimizer = new Sgd(0.1, momentum: 0.9) }, Ct);
             model.Save(path);
 
-            var raw = ModelFile.Read<double>(path);
-            var training = Assert.IsType<JsonObject>(raw.Sections["training"]);
+            // The file as text: the sections a reader of the file sees.
+            var root = JsonNode.Parse(File.ReadAllText(path))!;
+            var training = Assert.IsType<JsonObject>(root["training"]);
             Assert.Equal(77, training["seed"]!.GetValue<long>());
-            Assert.Equal("regression", training["task"]!.GetValue<string>());
+            Assert.Equal("regression", root["pipeline"]!["task"]!.GetValue<string>());
             Assert.Equal(3, training["epochs_trained"]!.GetValue<int>());
             Assert.StartsWith("sgd(", training["optimizer"]!.GetValue<string>());
             Assert.Equal(["glorot-uniform", "glorot-uniform"], training["init"]!.AsArray().Select(n => n!.GetValue<string>()));
 
             // A section written by someone else survives load and save.
-            raw.Sections["preprocessing"] = new JsonObject { ["mean"] = 0.5 };
-            ModelFile.Save(raw.Network, path, raw.Sections);
-            var loaded = Model.Load<double>(path);
+            var raw = ModelFile.Load<double>(path);
+            raw.ExtraSections["notes"] = "{\"mean\": 0.5}";
+            raw.Save(path);
+            var loaded = ModelFile.Load<double>(path);
             loaded.Save(copy);
-            Assert.Equal(0.5, ModelFile.Read<double>(copy).Sections["preprocessing"]!["mean"]!.GetValue<double>());
+            Assert.Equal(0.5, JsonNode.Parse(ModelFile.Load<double>(copy).ExtraSections["notes"])!["mean"]!.GetValue<double>());
             Assert.Equal(model.Predict(0.25), loaded.Predict(0.25));
             Assert.Equal(77, loaded.Seed);
             var m = Assert.IsType<RegressionMetrics>(loaded.Evaluate(SyntheticData.NoisySine(40, 0.1, seed: 3)));
@@ -120,7 +123,7 @@ public sealed class ModelTests
             var model = Model.Classifier(2, 3).Dense(16, Activation.Tanh).Build<double>(seed: 5);
             var first = model.Fit(data, new TrainingOptions { Epochs = 20, BatchSize = 9, Optimizer = new Adam(0.02) }, Ct);
             model.Save(path);
-            var resumed = Model.Load<double>(path);
+            var resumed = ModelFile.Load<double>(path);
             Assert.Equal(model.Evaluate(data).Loss, resumed.Evaluate(data).Loss); // same weights, same loss
             var second = resumed.Fit(data, new TrainingOptions { Epochs = 20, BatchSize = 9, Optimizer = new Adam(0.02) }, Ct);
             Assert.Equal(40, resumed.EpochsTrained);
@@ -139,8 +142,10 @@ public sealed class ModelTests
         try
         {
             var net = Model.Regressor(1).Build<double>().Network;
-            ModelFile.Save(net, path, new JsonObject { ["training"] = new JsonObject { ["task"] = "ranking" } });
-            var e = Assert.Throws<ModelFormatException>(() => Model.Load<double>(path));
+            // A version 1 file (whose training section held the task).
+            string bare = ModelFile.Serialize(net).Replace("\"version\": 2", "\"version\": 1");
+            File.WriteAllText(path, bare[..bare.LastIndexOf('}')].TrimEnd() + ",\n  \"training\": {\"task\": \"ranking\"}\n}\n");
+            var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load<double>(path));
             Assert.Contains("training.task", e.Message);
         }
         finally

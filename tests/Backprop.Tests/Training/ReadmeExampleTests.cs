@@ -1,5 +1,7 @@
 // The example is kept exactly as a reader would type it, without the test's cancellation token.
 #pragma warning disable xUnit1051
+using Backprop.Data;
+using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Training;
 
@@ -25,7 +27,7 @@ public sealed class ReadmeExampleTests
             console.WriteLine(model.Evaluate(data));            // accuracy, per-class precision/recall/F1, confusion matrix
             console.WriteLine(model.PredictClass(0.5, -0.25));  // 1: the lower moon
             model.Save(path);
-            var loaded = Model.Load(path);
+            var loaded = ModelFile.Load(path);
             // --- README example ends ---
 
             var metrics = Assert.IsType<ClassificationMetrics>(model.Evaluate(data));
@@ -36,7 +38,7 @@ public sealed class ReadmeExampleTests
             Assert.Equal(model.Predict(0.3, 0.1), loaded.Predict(0.3, 0.1)); // bit-identical after the round trip
             Assert.Equal(42, loaded.Seed);
             Assert.Equal(100, loaded.EpochsTrained);
-            Assert.Equal(ModelTask.Classification, loaded.Task);
+            Assert.Equal(TaskKind.Classification, loaded.Task);
             TestContext.Current.TestOutputHelper?.WriteLine(console.ToString());
         }
         finally

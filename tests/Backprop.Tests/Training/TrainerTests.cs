@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.Numerics;
 using Backprop.Nn;
 using Backprop.Training;
@@ -7,6 +8,10 @@ namespace Backprop.Tests.Training;
 public sealed class TrainerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A bare network trained as the library trains any network: wrapped in a model (no preprocessing).</summary>
+    private static TrainingReport Fit<T>(Network<T> network, Dataset data, TrainingOptions options) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Model<T>.FromNetwork(network, data.IsClassification ? TaskKind.Classification : TaskKind.Regression).Fit(data, options, Ct);
 
     private static double[] Parameters<T>(Network<T> net) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
         net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).Select(v => double.CreateChecked(v)).ToArray();
@@ -64,11 +69,11 @@ public sealed class TrainerTests
         var trained = Network<double>.Create(1, specs, Loss.Mse, seed: 9);
         var manual = trained.Clone();
         var sizes = new List<int>();
-        Trainer.Fit(trained, data, new TrainingOptions
+        Fit(trained, data, new TrainingOptions
         {
             Epochs = 2, BatchSize = batchSize, Shuffle = false, Optimizer = new Sgd(0.05),
             BatchProgress = new Sync<BatchResult>(r => sizes.Add(r.Rows)),
-        }, cancellationToken: Ct);
+        });
 
         int bs = Math.Min(batchSize, 10);
         var x = data.Features.ToArray();
@@ -176,8 +181,8 @@ public sealed class TrainerTests
         output.Weights[0] = 3e38f;
         var net = new Network<float>(1, [hidden, output], Loss.Mse);
         var data = Dataset.Regression([1.0], 1, [0.0]);
-        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(net, data,
-            new TrainingOptions { Epochs = 1, BatchSize = 1, Optimizer = new Sgd(1e-6) }, cancellationToken: Ct));
+        var e = Assert.Throws<TrainingDivergedException>(() => Fit(net, data,
+            new TrainingOptions { Epochs = 1, BatchSize = 1, Optimizer = new Sgd(1e-6) }));
         Assert.Contains(DivergenceCause.NonFiniteGradients, e.Causes);
         Assert.DoesNotContain(DivergenceCause.LearningRateTooLarge, e.Causes);
         Assert.Contains("overflowed in Single", e.Message);
@@ -259,7 +264,7 @@ public sealed class TrainerTests
         {
             var options = new TrainingOptions { Epochs = epochs, BatchSize = 1, Optimizer = new Adam(0.001), ClipNorm = 5, L2 = 1e-4 };
             long before = GC.GetAllocatedBytesForCurrentThread();
-            Trainer.Fit(net, data, options, cancellationToken: Ct);
+            Fit(net, data, options);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Allocated(1); // warm up
@@ -324,6 +329,9 @@ public sealed class DivergenceTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private static TrainingReport Fit<T>(Network<T> network, Dataset data, TrainingOptions options) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Model<T>.FromNetwork(network, data.IsClassification ? TaskKind.Classification : TaskKind.Regression).Fit(data, options, Ct);
+
     /// <summary>A first step so large that float weights overflow: the step is undone, the weights are the initial ones.</summary>
     [Fact]
     public void AStepThatOverflowsIsUndone()
@@ -351,8 +359,8 @@ public sealed class DivergenceTests
         WeightInit.Apply(net, seed: 1);
         for (int u = 0; u < 8; u++)
             hidden.Biases[u] = -100;
-        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(net, SyntheticData.NoisySine(32, 0.1, seed: 2),
-            new TrainingOptions { Epochs = 100, BatchSize = 8, Optimizer = new Sgd(1e3) }, cancellationToken: Ct));
+        var e = Assert.Throws<TrainingDivergedException>(() => Fit(net, SyntheticData.NoisySine(32, 0.1, seed: 2),
+            new TrainingOptions { Epochs = 100, BatchSize = 8, Optimizer = new Sgd(1e3) }));
         Assert.Contains(DivergenceCause.DeadReluUnits, e.Causes);
         Assert.Matches(@"layer 0 \(relu\): (8|9|10) of 10 units are dead", e.Message); // the 8, and maybe the others after the huge steps
     }

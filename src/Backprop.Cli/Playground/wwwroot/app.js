@@ -2,11 +2,19 @@
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 
+// A 503 means the server's computing slots are all taken: wait as long as it asks (Retry-After), a few times.
 async function api(method, url, body) {
-  const res = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  const json = await res.json();
-  if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
-  return json;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    if (res.status === 503 && attempt < 5) {
+      await new Promise(r => setTimeout(r, 1000 * (Number(res.headers.get('Retry-After')) || 1)));
+      continue;
+    }
+    let json;
+    try { json = await res.json(); } catch { throw new Error(`the server answered HTTP ${res.status} without a JSON body`); }
+    if (!res.ok) throw new Error(json.error || `HTTP ${res.status}`);
+    return json;
+  }
 }
 const fmt = (x, digits = 6) => (x === null || x === undefined) ? '—' : Number(x).toPrecision(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 
@@ -56,7 +64,7 @@ function fillForm() {
   const s = seed.state;
   $('in-X1').value = s.input[0]; $('in-X2').value = s.input[1];
   $('in-Y1').value = s.target[0]; $('in-Y2').value = s.target[1];
-  $('in-lr').value = s.lr; $('in-order').value = s.order; $('in-biases').value = s.biases;
+  $('in-lr').value = s.learning_rate; $('in-order').value = s.update_order; $('in-biases').value = s.trainable_bias ? 'trainable' : 'frozen';
   for (const p of PARAMS) $('p-' + p.name).value = p.get(s);
 }
 
@@ -65,8 +73,8 @@ function readForm() {
   const num = (id) => { const v = $(id).valueAsNumber; if (!Number.isFinite(v)) throw new Error(`${$(id).getAttribute('aria-label') || id.replace(/^(in|p)-/, '')}: enter a number`); return v; };
   s.input = [num('in-X1'), num('in-X2')];
   s.target = [num('in-Y1'), num('in-Y2')];
-  s.lr = num('in-lr');
-  s.order = $('in-order').value; s.biases = $('in-biases').value;
+  s.learning_rate = num('in-lr');
+  s.update_order = $('in-order').value; s.trainable_bias = $('in-biases').value === 'trainable';
   for (const p of PARAMS) p.set(s, num('p-' + p.name));
   return s;
 }
@@ -107,7 +115,7 @@ async function act(kind) {
     const lossText = `E = ${fmt(r.loss, 10)}`;
     if (kind === 'forward') status('seed-status', `Forward pass: ${lossText}. Press Backward for the gradients.`);
     else if (kind === 'backward') status('seed-status', `Backward pass: every gradient at the current weights; ${lossText}. Step applies the update.`);
-    else status('seed-status', `${steps} update${steps > 1 ? 's' : ''} (${seed.state.order}): E went from ${fmt(r.lossHistory[0], 10)} to ${fmt(r.loss, 10)}.`);
+    else status('seed-status', `${steps} update${steps > 1 ? 's' : ''} (${seed.state.update_order}): E went from ${fmt(r.loss_history[0], 10)} to ${fmt(r.loss, 10)}.`);
   } catch (e) { status('seed-status', e.message, true); }
 }
 
@@ -260,19 +268,19 @@ async function newRun() {
   try {
     const hidden = $('tr-hidden').value.trim() === '' ? [] : $('tr-hidden').value.split(',').map(s => Number(s.trim()));
     const body = { dataset: $('tr-dataset').value, samples: $('tr-samples').valueAsNumber, hidden, activation: $('tr-activation').value,
-      optimizer: $('tr-optimizer').value, lr: $('tr-lr').valueAsNumber, batch: $('tr-batch').valueAsNumber };
+      optimizer: $('tr-optimizer').value, learning_rate: $('tr-lr').valueAsNumber, batch_size: $('tr-batch').valueAsNumber };
     const r = await api('POST', '/api/train', body);
     training.run = r;
     training.losses = [[0, r.status.loss]];
     draw(r.status);
-    $('legend').replaceChildren(...Array.from({ length: r.classes }, (_, k) => {
+    $('legend').replaceChildren(...Array.from({ length: r.class_count }, (_, k) => {
       // Colours set through the CSSOM: the page's policy forbids inline style attributes.
       const item = document.createElement('span'), dot = document.createElement('i');
       dot.style.background = `rgb(${COLORS[k % COLORS.length].join(',')})`;
       item.append(dot, ` class ${k}`);
       return item;
     }));
-    status('train-status', `${r.dataset}: ${r.points.length} points, ${r.classes} classes; network with ${r.parameters} parameters. Press Train.`);
+    status('train-status', `${r.dataset}: ${r.points.length} points, ${r.class_count} classes; network with ${r.parameter_count} parameters. Press Train.`);
   } catch (e) { status('train-status', e.message, true); }
 }
 
@@ -281,13 +289,13 @@ async function trainSteps(steps) {
   training.busy = true;
   try {
     const s = await api('POST', `/api/train/${training.run.id}/step`, { steps, grid: 60 });
-    training.losses.push([s.step, s.loss]);
+    training.losses.push([s.steps_trained, s.loss]);
     if (training.losses.length > 2000) training.losses = training.losses.filter((_, i) => i % 2 === 0);
     draw(s);
-    const rate = s.stepsPerSecond ? `, ${Math.round(s.stepsPerSecond).toLocaleString('en')} steps/s on the server` : '';
-    status('train-status', `step ${s.step}: loss ${fmt(s.loss, 4)}, accuracy ${(s.accuracy * 100).toFixed(1)}%${rate}`);
+    const rate = s.steps_per_second ? `, ${Math.round(s.steps_per_second).toLocaleString('en')} steps/s on the server` : '';
+    status('train-status', `step ${s.steps_trained}: loss ${fmt(s.loss, 4)}, accuracy ${(s.accuracy * 100).toFixed(1)}%${rate}`);
     $('train-status').dataset.accuracy = s.accuracy;
-    $('train-status').dataset.step = s.step;
+    $('train-status').dataset.step = s.steps_trained;
   } catch (e) { training.running = false; $('tr-train').textContent = 'Train'; status('train-status', e.message, true); }
   finally { training.busy = false; }
 }
@@ -303,8 +311,8 @@ function draw(s) {
   const run = training.run, c = $('regions'), ctx = c.getContext('2d');
   const n = s.grid.size, img = ctx.createImageData(n, n);
   for (let i = 0; i < n * n; i++) {
-    const col = COLORS[s.grid.classes[i] % COLORS.length], a = s.grid.confidence[i];
-    const k = 0.25 + 0.45 * Math.max(0, (a - 1 / run.classes) / (1 - 1 / run.classes)); // stronger shade where the network is sure
+    const col = COLORS[s.grid.predicted_class[i] % COLORS.length], a = s.grid.confidence[i];
+    const k = 0.25 + 0.45 * Math.max(0, (a - 1 / run.class_count) / (1 - 1 / run.class_count)); // stronger shade where the network is sure
     img.data.set([255 - (255 - col[0]) * k, 255 - (255 - col[1]) * k, 255 - (255 - col[2]) * k, 255], i * 4);
   }
   const off = new OffscreenCanvas(n, n);

@@ -1,13 +1,13 @@
 namespace Backprop.Explain.Rendering;
 
 /// <summary>A column of a rendered table.</summary>
-public sealed record Column(string Header, bool Numeric = false);
+internal sealed record Column(string Header, bool Numeric = false);
 
 /// <summary>
 /// The building blocks of a rendered trace (title, headings, paragraphs, equations, slips, tables).
 /// <see cref="TraceRenderer"/> decides what to say and in which order; a writer decides how it looks.
 /// </summary>
-public abstract class DocumentWriter
+internal abstract class DocumentWriter
 {
     public abstract void Title(string text);
     public abstract void Heading(string text);
@@ -17,7 +17,9 @@ public abstract class DocumentWriter
     public abstract void Lines(IReadOnlyList<string> lines);
 
     /// <summary>An equation: its symbolic chain, then the substituted form and the value.</summary>
+    /// <param name="equation">The equation.</param>
     /// <param name="tag">"as the document writes it", "corrected", ... or null.</param>
+    /// <param name="tagStyle">How the tag is styled (a slip, a correction).</param>
     public abstract void Equation(Equation equation, string? tag, TraceStyle tagStyle);
 
     /// <summary>A flagged slip: title, explanation, and the numeric proof (label, value) pairs.</summary>
@@ -27,7 +29,7 @@ public abstract class DocumentWriter
 }
 
 /// <summary>Plain text for a terminal: aligned equations and tables, styles passed to the sink for colour.</summary>
-public sealed class TextDocumentWriter(ITraceSink sink, int width = 100) : DocumentWriter
+internal sealed class TextDocumentWriter(ITraceSink sink, int width = 100) : DocumentWriter
 {
     private const string Indent = "  ";
     private bool _first = true;
@@ -147,7 +149,7 @@ public sealed class TextDocumentWriter(ITraceSink sink, int width = 100) : Docum
 }
 
 /// <summary>Markdown with the equations as <c>$$...$$</c> LaTeX in the seed's own style.</summary>
-public sealed class MarkdownDocumentWriter(ITraceSink sink, ExplainText text) : DocumentWriter
+internal sealed class MarkdownDocumentWriter(ITraceSink sink, ExplainText text) : DocumentWriter
 {
     private bool _first = true;
 

@@ -15,11 +15,14 @@ public enum ExplainLanguage
 /// Every sentence a rendered trace prints, in one language. Renderers take their prose from here and
 /// nowhere else, so the English and Chinese traces show the same things in the same order.
 /// </summary>
-public sealed class ExplainText
+internal sealed class ExplainText
 {
     public static ExplainText For(ExplainLanguage language) => language == ExplainLanguage.Chinese ? Chinese : English;
 
     public required string TitleSeed { get; init; }
+    public required string PreprocessingHeading { get; init; }
+    public required Func<string, string> PreprocessingIntro { get; init; }
+    public required IReadOnlyList<string> PreprocessingColumns { get; init; }
     public required string TitleModel { get; init; }
     public required string NetworkSeed { get; init; }
     public required Func<int, string> NetworkInputs { get; init; }
@@ -90,6 +93,9 @@ public sealed class ExplainText
     public static ExplainText English { get; } = new()
     {
         TitleSeed = "backprop explain: the seed network, one forward pass, one backward pass, one update",
+        PreprocessingHeading = "Step 0: preprocessing (what predict applies to a raw row first)",
+        PreprocessingIntro = kind => $"The model's {kind} preprocessing, fitted on its training rows, maps each raw value x to x' = (x - offset) / scale; x' is the network's input below.",
+        PreprocessingColumns = ["column", "x (raw)", "offset", "scale", "x' = (x - offset) / scale"],
         TitleModel = "backprop explain: one forward pass, one backward pass, one update",
         NetworkSeed = "Network: input layer X1, X2 -> hidden layer of 3 sigmoid neurons (inputs H1..H3, outputs P1..P3) -> output layer of 2 sigmoid neurons (inputs Q1, Q2, outputs O1, O2); one bias b1 shared by the hidden neurons, one bias b2 shared by the outputs. Vij: weight from input i to hidden neuron j; Wij: from hidden neuron i to output j.",
         NetworkInputs = n => $"Network: {n} input(s)",
@@ -193,6 +199,9 @@ public sealed class ExplainText
     public static ExplainText Chinese { get; } = new()
     {
         TitleSeed = "backprop explain：种子网络的一次正向传播、一次反向传播和一次权重更新",
+        PreprocessingHeading = "第 0 步：预处理（predict 对原始数据做的第一步）",
+        PreprocessingIntro = kind => $"模型的 {kind} 预处理（在训练数据上拟合）把每个原始值 x 变为 x' = (x - offset) / scale；下面网络的输入就是 x'。",
+        PreprocessingColumns = ["列", "x（原始值）", "offset", "scale", "x' = (x - offset) / scale"],
         TitleModel = "backprop explain：一次正向传播、一次反向传播和一次权重更新",
         NetworkSeed = "网络：输入层 X1, X2 -> 隐藏层 3 个 sigmoid 神经元（输入 H1..H3，输出 P1..P3）-> 输出层 2 个 sigmoid 神经元（输入 Q1, Q2，输出 O1, O2）；隐藏层神经元共用一个偏置 b1，输出层神经元共用一个偏置 b2。Vij 表示输入层第 i 个节点对隐藏层第 j 个节点的连接权重，Wij 表示隐藏层第 i 个节点对输出层第 j 个节点的连接权重。",
         NetworkInputs = n => $"网络：{n} 个输入",

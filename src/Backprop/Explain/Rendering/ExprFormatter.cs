@@ -4,7 +4,7 @@ using System.Text;
 namespace Backprop.Explain.Rendering;
 
 /// <summary>Prints an <see cref="Expr"/> in plain text or in the seed's LaTeX, with symbols or with numbers.</summary>
-public static class ExprFormatter
+internal static class ExprFormatter
 {
     /// <summary>A number as the derivation shows it: 10 significant digits, no trailing zeros.</summary>
     public static string Number(double value)

@@ -31,11 +31,23 @@ public static class TraceRenderer
     /// <summary>Final outputs beyond this many are in the JSON only.</summary>
     private const int MaxOutputRows = 50;
 
-    public static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
+    /// <summary>
+    /// The trace as terminal text, written to <paramref name="sink"/> piece by piece with the style of each piece
+    /// (titles, numbers, slips, ...), so a terminal can colour it; the text is the same as <see cref="Text"/>'s.
+    /// </summary>
+    public static void Write(ExplainTrace trace, ExplainLanguage language, ITraceSink sink) =>
+        Render(trace, ExplainText.For(language), new TextDocumentWriter(sink));
+
+    /// <summary>The mark that flags a slip of the document in the text, in <paramref name="language"/>.</summary>
+    public static string SlipMarker(ExplainLanguage language) => ExplainText.For(language).Slip;
+
+    internal static void Render(ExplainTrace trace, ExplainText t, DocumentWriter w)
     {
         w.Title(trace.IsSeed ? t.TitleSeed : t.TitleModel);
         if (w is MarkdownDocumentWriter && IsDefaultSeed(trace))
             w.Paragraph($"*{t.Regenerate}*");
+        if (trace.Preprocessing is { } pre)
+            Preprocessing(pre, t, w);
         Header(trace, t, w);
         if (trace.IsSeed)
             Seed(trace, t, w);
@@ -46,6 +58,17 @@ public static class TraceRenderer
         if (trace.Comparison is { } c)
             Comparison(c, t, w);
         History(trace, t, w);
+    }
+
+    private static void Preprocessing(PreprocessingTrace p, ExplainText t, DocumentWriter w)
+    {
+        w.Heading(t.PreprocessingHeading);
+        w.Paragraph(t.PreprocessingIntro(p.Kind));
+        var columns = t.PreprocessingColumns.Select((h, i) => new Column(h, Numeric: i > 0)).ToArray();
+        var rows = new List<string[]>();
+        for (int i = 0; i < p.Raw.Count && i < MaxOutputRows; i++)
+            rows.Add([p.Columns[i], N(p.Raw[i]), N(p.Offset[i]), N(p.Scale[i]), N(p.Prepared[i])]);
+        w.Table(columns, rows);
     }
 
     /// <summary>True for the seed network with its documented defaults: the trace that docs/derivation*.md hold.</summary>

@@ -5,28 +5,38 @@ namespace Backprop.Explain.Rendering;
 /// <summary>What a piece of rendered text is, so a terminal can colour it; plain output ignores it.</summary>
 public enum TraceStyle
 {
+    /// <summary>Ordinary text.</summary>
     Plain,
+    /// <summary>The document's title.</summary>
     Title,
+    /// <summary>A section heading.</summary>
     Heading,
+    /// <summary>The name of a value (E_total, V11).</summary>
     Label,
+    /// <summary>A number the engine computed.</summary>
     Number,
     /// <summary>Something the document gets wrong.</summary>
     Slip,
     /// <summary>The corrected form or the engine's value.</summary>
     Correct,
+    /// <summary>A side note.</summary>
     Muted,
+    /// <summary>A table's header row.</summary>
     TableHeader,
 }
 
 /// <summary>Receives rendered text piece by piece with its <see cref="TraceStyle"/>.</summary>
 public interface ITraceSink
 {
+    /// <summary>Writes one piece of text with its style.</summary>
     void Write(string text, TraceStyle style = TraceStyle.Plain);
+
+    /// <summary>Ends the line.</summary>
     void WriteLine();
 }
 
 /// <summary>Collects the rendered text without styles.</summary>
-public sealed class StringTraceSink : ITraceSink
+internal sealed class StringTraceSink : ITraceSink
 {
     private readonly StringBuilder _sb = new();
 
@@ -36,7 +46,7 @@ public sealed class StringTraceSink : ITraceSink
 }
 
 /// <summary>Terminal column widths: CJK characters take two columns, so Chinese tables stay aligned.</summary>
-public static class DisplayWidth
+internal static class DisplayWidth
 {
     public static int Of(string s)
     {

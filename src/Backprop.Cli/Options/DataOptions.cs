@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Backprop.Data;
+using Backprop.IO;
+
+namespace Backprop.Cli.Options;
+
+/// <summary>What the data options say: the files and how to read a CSV.</summary>
+/// <param name="Data">--data FILE (null: not given).</param>
+/// <param name="Labels">--labels FILE, the IDX labels for IDX images.</param>
+/// <param name="Csv">The CSV settings (header, delimiter, label and dropped columns, task).</param>
+public sealed record DataSettings(string? Data, string? Labels, CsvOptions Csv)
+{
+    /// <summary>The files, for <see cref="FileChecks"/>.</summary>
+    public IEnumerable<FileArgument> Files => [new("--data", Data), new("--labels", Labels)];
+
+    /// <summary>
+    /// Reads <see cref="Data"/> for <paramref name="model"/>: columns matched to its schema, labels to its classes,
+    /// features raw (the model applies its preprocessing).
+    /// </summary>
+    public Dataset ReadFor<T>(Backprop.Training.Model<T> model, bool requireLabels)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        DataFiles.ReadFor(model.Schema, Data ?? throw new BackpropException("--data: a data file is needed."), Labels, Csv, requireLabels);
+}
+
+/// <summary>The options that say how to read a data file, shared by train, evaluate, predict and plot; declared once here.</summary>
+public sealed class DataOptions
+{
+    /// <summary>--data FILE.</summary>
+    public Option<string?> Data { get; } = new("--data")
+    {
+        Description = "The data: a CSV/TSV file, or an IDX images file (MNIST format, gzipped or not) with --labels. A pipe works too (read once).",
+        HelpName = "FILE",
+    };
+
+    /// <summary>--labels FILE.</summary>
+    public Option<string?> Labels { get; } = new("--labels") { Description = "The IDX labels file that goes with an IDX images file.", HelpName = "FILE" };
+
+    /// <summary>--label-column.</summary>
+    public Option<string> LabelColumn { get; } = new("--label-column")
+    {
+        Description = "Which CSV column holds the label: first, last (default), a 0-based INDEX of the file's columns as they are (before any are dropped), or a header NAME.",
+        DefaultValueFactory = _ => "last",
+    };
+
+    /// <summary>--drop-columns.</summary>
+    public Option<string?> DropColumns { get; } = new("--drop-columns")
+    {
+        Description = "CSV columns to ignore (e.g. an id column), comma-separated 0-based indices of the file's columns as they are, or header names.",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--header auto|yes|no.</summary>
+    public Option<HeaderMode> Header { get; } = new("--header")
+    {
+        Description = "Does the CSV start with a header line: auto (default), yes or no.",
+        HelpName = "auto|yes|no", // absent: default(HeaderMode), which is Auto
+        CustomParser = r => Single(r)?.ToLowerInvariant() switch
+        {
+            null or "auto" => HeaderMode.Auto,
+            "yes" or "true" => HeaderMode.Yes,
+            "no" or "false" => HeaderMode.No,
+            var h => Fail<HeaderMode>(r, $"--header: expected auto, yes or no, got '{h}'."),
+        },
+    };
+
+    /// <summary>--delimiter comma|semicolon|tab.</summary>
+    public Option<char?> Delimiter { get; } = new("--delimiter")
+    {
+        Description = "CSV delimiter: comma, semicolon, tab (default: detected).",
+        HelpName = "comma|semicolon|tab",
+        CustomParser = r => Single(r)?.ToLowerInvariant() switch
+        {
+            null => null,
+            "comma" or "," => ',',
+            "semicolon" or ";" => ';',
+            "tab" or "\\t" or "\t" => '\t',
+            var d => Fail<char?>(r, $"--delimiter: expected comma, semicolon or tab, got '{d}'."),
+        },
+    };
+
+    /// <summary>--task auto|classification|regression.</summary>
+    public Option<TaskKind?> Task { get; } = new("--task")
+    {
+        Description = "auto (default: non-numeric labels, or at most 20 distinct whole numbers, mean classification), classification or regression.",
+        HelpName = "auto|classification|regression",
+        CustomParser = r => Single(r)?.ToLowerInvariant() switch
+        {
+            null or "auto" => null,
+            "classification" => TaskKind.Classification,
+            "regression" => TaskKind.Regression,
+            var t => Fail<TaskKind?>(r, $"--task: expected auto, classification or regression, got '{t}'."),
+        },
+    };
+
+    /// <summary>Adds the options to <paramref name="command"/>; without <paramref name="includeData"/> only the CSV ones.</summary>
+    public void AddTo(Command command, bool includeData = true)
+    {
+        if (includeData)
+        {
+            command.Options.Add(Data);
+            command.Options.Add(Labels);
+        }
+        foreach (var o in new Option[] { LabelColumn, DropColumns, Header, Delimiter, Task })
+            command.Options.Add(o);
+    }
+
+    /// <summary>What the options say on this command line.</summary>
+    public DataSettings Bind(ParseResult parse) => new(parse.GetValue(Data), parse.GetValue(Labels), Csv(parse));
+
+    /// <summary>The CSV settings the options describe.</summary>
+    public CsvOptions Csv(ParseResult parse) => new()
+    {
+        Header = parse.GetValue(Header),
+        Delimiter = parse.GetValue(Delimiter),
+        LabelColumn = parse.GetValue(LabelColumn) ?? "last",
+        DropColumns = (parse.GetValue(DropColumns) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+        Task = parse.GetValue(Task),
+    };
+
+    private static string? Single(ArgumentResult r) => r.Tokens.Count == 0 ? null : r.Tokens[^1].Value.Trim();
+
+    private static T Fail<T>(ArgumentResult r, string message)
+    {
+        r.AddError(message);
+        return default!;
+    }
+}
