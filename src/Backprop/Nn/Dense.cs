@@ -15,6 +15,12 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly T[] _weightGradients;
     private readonly T[] _biasGradients;
 
+    /// <summary>A layer of <paramref name="units"/> units on <paramref name="inputs"/> inputs, its weights and biases zero.</summary>
+    /// <param name="inputs">Inputs per sample (the previous layer's units), at least 1.</param>
+    /// <param name="units">Units (outputs per sample), at least 1; units x inputs must fit one array.</param>
+    /// <param name="activation">f in a = f(z).</param>
+    /// <param name="bias">One bias per unit, one shared by the layer (the seed document's), or none.</param>
+    /// <param name="trainableBias">False freezes the bias at its value.</param>
     public Dense(int inputs, int units, Activation activation, BiasMode bias = BiasMode.PerUnit, bool trainableBias = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
@@ -40,9 +46,13 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         _biasGradients = new T[biasCount];
     }
 
+    /// <summary>Inputs per sample.</summary>
     public int Inputs { get; }
+    /// <summary>Units, the layer's outputs per sample.</summary>
     public int Units { get; }
+    /// <summary>The activation f in a = f(z).</summary>
     public Activation Activation { get; }
+    /// <summary>How the layer's bias is shared.</summary>
     public BiasMode Bias { get; }
 
     /// <summary>False when the bias is frozen (kept at its value by every update) or absent.</summary>
@@ -71,6 +81,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>dE/db of the last backward pass, same layout as <see cref="Biases"/> (computed even when the bias is frozen).</summary>
     public Span<T> BiasGradients => _biasGradients;
 
+    /// <summary>Weights plus biases.</summary>
     public int ParameterCount => _weights.Length + _biases.Length;
 
     // The arrays behind the spans, for the network's fused seed-sized step (which writes the weights).
@@ -108,6 +119,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Tests: the packed weights of the forward product.</summary>
     internal WeightPanels<T> Panels => _panels;
 
+    /// <summary>How many bias values a layer of <paramref name="units"/> units holds under <paramref name="bias"/>.</summary>
     public static int BiasCount(BiasMode bias, int units) => bias switch
     {
         BiasMode.PerUnit => units,

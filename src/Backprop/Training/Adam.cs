@@ -14,6 +14,12 @@ namespace Backprop.Training;
 /// </summary>
 public class Adam : Optimizer
 {
+    /// <summary>Adam with torch's defaults.</summary>
+    /// <param name="learningRate">gamma.</param>
+    /// <param name="beta1">The first moment's decay, in [0, 1).</param>
+    /// <param name="beta2">The second moment's decay, in [0, 1).</param>
+    /// <param name="epsilon">Added to sqrt(v_hat) so the step stays finite; &gt; 0.</param>
+    /// <param name="weightDecay">lambda: L2 added to the gradient (decoupled in <see cref="AdamW"/>).</param>
     public Adam(double learningRate = TrainingDefaults.AdamLearningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0)
         : base(learningRate, weightDecay)
     {
@@ -26,15 +32,20 @@ public class Adam : Optimizer
         Epsilon = epsilon;
     }
 
+    /// <summary>beta1, the first moment's decay.</summary>
     public double Beta1 { get; }
+    /// <summary>beta2, the second moment's decay.</summary>
     public double Beta2 { get; }
+    /// <summary>eps, added to sqrt(v_hat).</summary>
     public double Epsilon { get; }
 
+    /// <inheritdoc/>
     public override string Name => "adam";
 
     /// <summary>Each parameter's update uses only its own gradient and state.</summary>
     protected override bool UpdatesElementWise => true;
 
+    /// <inheritdoc/>
     protected override int StateSlots => 2;
 
     /// <summary>Slot 1 is the second moment v, a running mean of squares: never negative.</summary>
@@ -44,10 +55,14 @@ public class Adam : Optimizer
     /// <summary>True when weight decay is applied to the parameters directly (AdamW) instead of to the gradient.</summary>
     private protected virtual bool Decoupled => false;
 
+    /// <inheritdoc/>
+
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
     {
         ["learning-rate"] = LearningRate, ["beta1"] = Beta1, ["beta2"] = Beta2, ["epsilon"] = Epsilon, ["weight-decay"] = WeightDecay,
     };
+
+    /// <inheritdoc/>
 
     protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {
@@ -126,9 +141,16 @@ public class Adam : Optimizer
 /// </summary>
 public sealed class AdamW : Adam
 {
+    /// <summary>AdamW with torch's defaults (weight decay 0.01).</summary>
+    /// <param name="learningRate">gamma.</param>
+    /// <param name="beta1">The first moment's decay, in [0, 1).</param>
+    /// <param name="beta2">The second moment's decay, in [0, 1).</param>
+    /// <param name="epsilon">Added to sqrt(v_hat); &gt; 0.</param>
+    /// <param name="weightDecay">lambda: decoupled decay, theta -= gamma * lambda * theta.</param>
     public AdamW(double learningRate = TrainingDefaults.AdamLearningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
         : base(learningRate, beta1, beta2, epsilon, weightDecay) { }
 
+    /// <inheritdoc/>
     public override string Name => "adamw";
 
     private protected override bool Decoupled => true;

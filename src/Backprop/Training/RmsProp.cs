@@ -14,6 +14,13 @@ namespace Backprop.Training;
 /// </summary>
 public sealed class RmsProp : Optimizer
 {
+    /// <summary>RMSprop with torch's defaults.</summary>
+    /// <param name="learningRate">gamma.</param>
+    /// <param name="alpha">The squares' running mean's decay, in [0, 1).</param>
+    /// <param name="epsilon">Added to sqrt(v~); &gt; 0.</param>
+    /// <param name="weightDecay">lambda: L2 added to the gradient.</param>
+    /// <param name="momentum">mu, in [0, 1) (0: none).</param>
+    /// <param name="centered">Whether v~ subtracts the squared running mean of the gradient.</param>
     public RmsProp(double learningRate = TrainingDefaults.RmsPropLearningRate, double alpha = 0.99, double epsilon = 1e-8, double weightDecay = 0,
         double momentum = 0, bool centered = false)
         : base(learningRate, weightDecay)
@@ -28,28 +35,38 @@ public sealed class RmsProp : Optimizer
         Centered = centered;
     }
 
+    /// <summary>alpha, the running mean's decay.</summary>
     public double Alpha { get; }
+    /// <summary>eps, added to sqrt(v~).</summary>
     public double Epsilon { get; }
+    /// <summary>mu (0: no momentum buffer).</summary>
     public double Momentum { get; }
+    /// <summary>Whether the variance estimate is centered.</summary>
     public bool Centered { get; }
 
+    /// <inheritdoc/>
     public override string Name => "rmsprop";
 
     /// <summary>Each parameter's update uses only its own gradient and state.</summary>
     protected override bool UpdatesElementWise => true;
 
     /// <summary>Slot 0: v (square average); 1: b (momentum buffer); 2: a (gradient average, centered only).</summary>
+    /// <inheritdoc/>
     protected override int StateSlots => 3;
 
     /// <summary>Slot 0 is the square average v: never negative.</summary>
     protected internal override string? CheckState(int slot, ReadOnlySpan<double> values) =>
         slot == 0 && FirstNegative(values) is var i and >= 0 ? $"the square average v[{i}] is negative ({values[i]}); squares average to 0 or more" : null;
 
+    /// <inheritdoc/>
+
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
     {
         ["learning-rate"] = LearningRate, ["alpha"] = Alpha, ["epsilon"] = Epsilon, ["momentum"] = Momentum,
         ["centered"] = Centered ? 1 : 0, ["weight-decay"] = WeightDecay,
     };
+
+    /// <inheritdoc/>
 
     protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {

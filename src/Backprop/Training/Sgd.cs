@@ -20,6 +20,7 @@ public sealed class Sgd : Optimizer
     /// <param name="weightDecay">lambda (L2 added to the gradient).</param>
     /// <param name="dampening">tau.</param>
     /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and no dampening.</param>
+    /// <summary>Stochastic gradient descent with torch's rule.</summary>
     public Sgd(double learningRate = TrainingDefaults.SgdLearningRate, double momentum = 0, double weightDecay = 0, double dampening = 0, bool nesterov = false)
         : base(learningRate, weightDecay)
     {
@@ -32,22 +33,31 @@ public sealed class Sgd : Optimizer
         Nesterov = nesterov;
     }
 
+    /// <summary>mu (0: plain SGD).</summary>
     public double Momentum { get; }
+    /// <summary>tau, the dampening of the momentum buffer.</summary>
     public double Dampening { get; }
+    /// <summary>Whether the step uses Nesterov momentum.</summary>
     public bool Nesterov { get; }
 
+    /// <inheritdoc/>
     public override string Name => "sgd";
 
     /// <summary>Each parameter's update uses only its own gradient and state.</summary>
     protected override bool UpdatesElementWise => true;
 
+    /// <inheritdoc/>
     protected override int StateSlots => Momentum != 0 ? 1 : 0;
+
+    /// <inheritdoc/>
 
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
     {
         ["learning-rate"] = LearningRate, ["momentum"] = Momentum, ["dampening"] = Dampening,
         ["nesterov"] = Nesterov ? 1 : 0, ["weight-decay"] = WeightDecay,
     };
+
+    /// <inheritdoc/>
 
     protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {
