@@ -9,14 +9,20 @@ using Backprop.Numerics;
 
 // The standard workloads of shared/design/benchmarks.md on the Backprop engine, one JSON line per figure.
 // Usage: Backprop.Bench [--only G,W1,...] [--seconds S] [--reps R] [--threads T] [--kernel Vector256|...]
+//                       [--kc K] [--mc M]   (block sizes of the chosen kernel instead of the cache-derived ones)
 //        Backprop.Bench --rss-child   (runs W2 for 2000 steps and prints its peak RSS; used by the parent)
+// Diagnostics, not standard figures: --only probe (each product of W2/W4/W5), --only kernel (the micro-kernels
+// alone on cache-resident panels, one thread), --only machine (the CPU, its vector width and cache sizes).
 var kernel = GemmKernel.Auto;
 bool verify = false;
+int kc = 0, mc = 0;
 var parsed = BenchArgs.Parse(args, (a, i) =>
 {
     switch (a[i])
     {
         case "--kernel": kernel = Enum.Parse<GemmKernel>(a[i + 1], ignoreCase: true); return 2;
+        case "--kc": kc = int.Parse(a[i + 1], System.Globalization.CultureInfo.InvariantCulture); return 2;
+        case "--mc": mc = int.Parse(a[i + 1], System.Globalization.CultureInfo.InvariantCulture); return 2;
         case "--verify": verify = true; return 1;
         default: return 0;
     }
@@ -28,6 +34,9 @@ if (verify)
 int threads = parsed.Threads;
 Gemm.MaxThreads = threads;
 bool Want(string w) => parsed.Want(w);
+var chosen = kernel == GemmKernel.Auto ? Gemm.DefaultKernel : kernel;
+if (kc > 0 || mc > 0)
+    KernelProbe.OverrideBlocks(chosen, kc, mc);
 
 if (parsed.RssChild)
 {
@@ -38,11 +47,12 @@ if (parsed.RssChild)
     return 0;
 }
 
-Console.Error.WriteLine($"# Backprop.Bench: kernel {(kernel == GemmKernel.Auto ? Gemm.DefaultKernel : kernel)}, threads {threads}, " +
-    $"Vector512 accelerated {Vector512.IsHardwareAccelerated}, Vector256 accelerated {Vector256.IsHardwareAccelerated}");
+Console.Error.WriteLine($"# Backprop.Bench: kernel {chosen}, threads {threads}, {Machine.Describe()}");
 
+if (Want("peak") || parsed.Only.Contains("machine"))
+    Machine.Emit(threads, chosen);
 if (Want("peak"))
-    Workloads.Peak(threads);
+    Peak.Run(threads);
 if (Want("G"))
     foreach (int n in new[] { 128, 256, 512, 1024, 2048 })
         Workloads.Sgemm(n, threads, kernel);
@@ -60,31 +70,12 @@ if (Want("memory"))
     PeakMemory.RunChild(threads);
 if (parsed.Only.Contains("probe"))
     Workloads.Probe(threads, kernel);
+if (parsed.Only.Contains("kernel"))
+    KernelProbe.Run();
 return 0;
 
 internal static class Workloads
 {
-    public static void Peak(int threads)
-    {
-        // 12 independent FMA chains per thread on the widest accelerated vector, all threads at once.
-        bool wide = Vector512.IsHardwareAccelerated;
-        int lanes = wide ? Vector512<float>.Count : Vector256<float>.Count;
-        const long iters = 50_000_000;
-        double best = 0;
-        for (int r = 0; r < Measure.Repetitions + 1; r++)
-        {
-            var sw = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            {
-                float sink = wide ? PeakLoops.Chains512(iters) : PeakLoops.Chains256(iters);
-                if (sink == 42) Console.Error.Write("");
-            });
-            double gflops = threads * iters * 12.0 * lanes * 2 / sw.Elapsed.TotalSeconds / 1e9;
-            if (r > 0) best = Math.Max(best, gflops); // first round is the warm-up
-        }
-        Measure.Emit("peak", "gflop_per_s", best, threads, extra: $"\"bits\":{lanes * 32}");
-    }
-
     public static void Sgemm(int n, int threads, GemmKernel kernel)
     {
         var rng = new Random(1);
@@ -201,41 +192,3 @@ internal static class Workloads
     }
 }
 
-internal static class PeakLoops
-{
-    public static float Chains256(long iters)
-    {
-        var m = Vector256.Create(0.999999f);
-        var add = Vector256.Create(1e-7f);
-        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
-            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iters; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, add); c1 = Vector256.FusedMultiplyAdd(c1, m, add);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, add); c3 = Vector256.FusedMultiplyAdd(c3, m, add);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, add); c5 = Vector256.FusedMultiplyAdd(c5, m, add);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, add); c7 = Vector256.FusedMultiplyAdd(c7, m, add);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, add); c9 = Vector256.FusedMultiplyAdd(c9, m, add);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, add); c11 = Vector256.FusedMultiplyAdd(c11, m, add);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-
-    public static float Chains512(long iters)
-    {
-        var m = Vector512.Create(0.999999f);
-        var add = Vector512.Create(1e-7f);
-        Vector512<float> c0 = Vector512.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
-            c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-        for (long i = 0; i < iters; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, add); c1 = Vector512.FusedMultiplyAdd(c1, m, add);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, add); c3 = Vector512.FusedMultiplyAdd(c3, m, add);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, add); c5 = Vector512.FusedMultiplyAdd(c5, m, add);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, add); c7 = Vector512.FusedMultiplyAdd(c7, m, add);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, add); c9 = Vector512.FusedMultiplyAdd(c9, m, add);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, add); c11 = Vector512.FusedMultiplyAdd(c11, m, add);
-        }
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
-    }
-}

@@ -174,6 +174,8 @@ internal sealed class MicroBatcher
         int rows = 0;
         foreach (var item in batch)
             rows += item.Count;
+        // Counted before any of its requests is released, so whoever awaits a result sees its batch counted.
+        _onBatch?.Invoke(rows);
         if (batch.Count == 1)
         {
             var only = batch[0];
@@ -185,7 +187,6 @@ internal sealed class MicroBatcher
             {
                 only.Fail(e);
             }
-            _onBatch?.Invoke(rows);
             return;
         }
         int features = version.Features, outputs = version.Outputs;
@@ -229,7 +230,6 @@ internal sealed class MicroBatcher
             pool.Return(x);
             pool.Return(y);
         }
-        _onBatch?.Invoke(rows);
     }
 
     private static double[] Compute(ModelVersion version, double[] rows, int count)

@@ -7,7 +7,7 @@ namespace Backprop.Tests;
 
 /// <summary>
 /// The tests that flip a process-wide switch of the engine while they run (<see cref="ProcessWideSwitchesTests.Switches"/>:
-/// <c>Network&lt;T&gt;.DisableSeedSizedStep</c>, <c>DoubleLanes.ForceScalar</c>). xunit runs test classes in parallel, so
+/// <c>Network&lt;T&gt;.DisableSeedSizedStep</c>, <c>GemmBlocking.Override</c>). xunit runs test classes in parallel, so
 /// while one class has such a switch flipped, any other class that trains or updates would take another path than the
 /// one it means to test. The classes of this collection run on their own, after every parallel collection has finished.
 /// (<c>Gemm.MaxThreads</c> has a collection of the same kind, <c>Numerics/GemmThreadingTests</c>.)
@@ -29,14 +29,19 @@ public sealed class ProcessWideSwitchesTests
     internal static readonly (Type Type, string Property)[] Switches =
     [
         (typeof(Network<>), nameof(Network<double>.DisableSeedSizedStep)),
-        (typeof(DoubleLanes), nameof(DoubleLanes.ForceScalar)),
         (typeof(Gemm), nameof(Gemm.MaxThreads)),
+        // Set only by the benchmarks' block-size override (GemmBlocking.Override); results never depend on them.
+        (typeof(GemmBlocking<,>), "KC"),
+        (typeof(GemmBlocking<,>), "MC"),
     ];
 
     /// <summary>Static settable properties that only reach the thread (or async flow) that sets them.</summary>
     private static readonly (Type Type, string Property)[] PerThread =
     [
         (typeof(Gemm), nameof(Gemm.ForcedKernel)),
+        (typeof(DoubleLanes), nameof(DoubleLanes.ForceScalar)),
+        (typeof(Elementwise), nameof(Elementwise.ForcedWidth)),
+        (typeof(DoubleLanes), nameof(DoubleLanes.ForcedWidth)),
     ];
 
     private static readonly Assembly[] Library =
@@ -74,7 +79,6 @@ public sealed class ProcessWideSwitchesTests
             .ToList();
         // The scan finds the classes known to flip switches (it would find nothing if it could not read calls).
         Assert.Contains(typeof(Backprop.Tests.Nn.TinyPathTests), setting);
-        Assert.Contains(typeof(Backprop.Tests.Nn.VectorPathTests), setting);
         Assert.Contains(typeof(Backprop.Tests.Numerics.GemmThreadingTests), setting);
         var parallel = setting.Where(t => t.GetCustomAttribute<CollectionAttribute>() is not { } c || !serial.Contains(c.Name))
             .Select(t => t.FullName).ToList();

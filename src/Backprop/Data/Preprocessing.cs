@@ -33,6 +33,7 @@ public sealed class Preprocessing
         _scale = scale;
     }
 
+    /// <summary>Which transformation this is (standardize, min-max, pixels or none).</summary>
     public PreprocessingKind Kind { get; }
 
     /// <summary>Number of features it applies to.</summary>

@@ -15,6 +15,12 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly T[] _weightGradients;
     private readonly T[] _biasGradients;
 
+    /// <summary>A layer of <paramref name="units"/> units on <paramref name="inputs"/> inputs, its weights and biases zero.</summary>
+    /// <param name="inputs">Inputs per sample (the previous layer's units), at least 1.</param>
+    /// <param name="units">Units (outputs per sample), at least 1; units x inputs must fit one array.</param>
+    /// <param name="activation">f in a = f(z).</param>
+    /// <param name="bias">One bias per unit, one shared by the layer (the seed document's), or none.</param>
+    /// <param name="trainableBias">False freezes the bias at its value.</param>
     public Dense(int inputs, int units, Activation activation, BiasMode bias = BiasMode.PerUnit, bool trainableBias = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
@@ -40,16 +46,31 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         _biasGradients = new T[biasCount];
     }
 
+    /// <summary>Inputs per sample.</summary>
     public int Inputs { get; }
+    /// <summary>Units, the layer's outputs per sample.</summary>
     public int Units { get; }
+    /// <summary>The activation f in a = f(z).</summary>
     public Activation Activation { get; }
+    /// <summary>How the layer's bias is shared.</summary>
     public BiasMode Bias { get; }
 
     /// <summary>False when the bias is frozen (kept at its value by every update) or absent.</summary>
     public bool TrainableBias { get; }
 
     /// <summary>The weights, <c>[unit * Inputs + input]</c>.</summary>
-    public Span<T> Weights => _weights;
+    /// <remarks>
+    /// Getting the span counts as a possible write: the forward pass then packs the weights afresh instead of reusing
+    /// the panels it packed before (writes through a span kept from earlier are caught too, by a content check).
+    /// </remarks>
+    public Span<T> Weights
+    {
+        get
+        {
+            _version++;
+            return _weights;
+        }
+    }
 
     /// <summary>1 value for <see cref="BiasMode.Shared"/>, <see cref="Units"/> for per-unit, none for none.</summary>
     public Span<T> Biases => _biases;
@@ -60,10 +81,18 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>dE/db of the last backward pass, same layout as <see cref="Biases"/> (computed even when the bias is frozen).</summary>
     public Span<T> BiasGradients => _biasGradients;
 
+    /// <summary>Weights plus biases.</summary>
     public int ParameterCount => _weights.Length + _biases.Length;
 
-    // The arrays behind the spans, for the network's fused seed-sized step.
-    internal T[] WeightArray => _weights;
+    // The arrays behind the spans, for the network's fused seed-sized step (which writes the weights).
+    internal T[] WeightArray
+    {
+        get
+        {
+            _version++;
+            return _weights;
+        }
+    }
     internal T[] BiasArray => _biases;
     internal T[] WeightGradientArray => _weightGradients;
     internal T[] BiasGradientArray => _biasGradients;
@@ -71,8 +100,26 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Whether a one-sample pass through this layer takes the tiny (plain loop) path.</summary>
     internal bool IsTiny => (long)Units * Inputs <= TinyWork;
 
-    public ref T Weight(int unit, int input) => ref _weights[unit * Inputs + input];
+    /// <summary>One weight, by reference (counts as a possible write, as <see cref="Weights"/> does).</summary>
+    public ref T Weight(int unit, int input)
+    {
+        _version++;
+        return ref _weights[unit * Inputs + input];
+    }
 
+    /// <summary>
+    /// The weights' write stamp: changed by every path that can write them (<see cref="Weights"/>,
+    /// <see cref="Weight"/>, the gradient-descent update, the seed-sized step). The forward pass keeps the weights
+    /// packed for the matrix product (<see cref="_panels"/>) and packs them again when the stamp moves.
+    /// </summary>
+    private int _version;
+
+    private readonly WeightPanels<T> _panels = new();
+
+    /// <summary>Tests: the packed weights of the forward product.</summary>
+    internal WeightPanels<T> Panels => _panels;
+
+    /// <summary>How many bias values a layer of <paramref name="units"/> units holds under <paramref name="bias"/>.</summary>
     public static int BiasCount(BiasMode bias, int units) => bias switch
     {
         BiasMode.PerUnit => units,
@@ -83,8 +130,11 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Products up to this many multiply-adds run as plain loops here (no call into Gemm, no set-up).</summary>
     private const long TinyWork = 256;
 
-    /// <summary>z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples.</summary>
-    internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a)
+    /// <summary>
+    /// z = input * W^T + b and a = f(z), for <paramref name="rows"/> samples. <paramref name="concurrent"/>: other
+    /// threads may run forward passes through this layer at the same time (they share its packed weights).
+    /// </summary>
+    internal void Forward(ReadOnlySpan<T> input, int rows, Span<T> z, Span<T> a, bool concurrent = false)
     {
         int units = Units, inputs = Inputs;
         z = z[..(rows * units)];
@@ -117,7 +167,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             Activations.Forward(Activation, z, a, rows, units);
             return;
         }
-        Gemm.Multiply(false, true, rows, units, inputs, input, _weights, z);
+        Gemm.MultiplyByWeights(rows, units, inputs, input, _weights, z, _panels, _version, concurrent);
         if (Bias == BiasMode.PerUnit && Activation is Activation.Identity or Activation.Relu or Activation.LeakyRelu)
         {
             // Bias and activation fused: one pass over z instead of two.
@@ -251,9 +301,36 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
     public void ApplyGradientDescent(T learningRate)
     {
-        Descend(_weights, _weightGradients, learningRate);
+        _version++;
+        if (_weights.Length >= ParallelDescent && Gemm.MaxThreads > 1)
+        {
+            // Each weight's update reads only its own gradient, so chunks on several threads give the same bits.
+            var work = _descent ??= new DescentWork(this);
+            work.LearningRate = learningRate;
+            GemmPool.Shared.Run(work, (_weights.Length + DescentChunk - 1) / DescentChunk, Gemm.MaxThreads);
+        }
+        else
+        {
+            Descend(_weights, _weightGradients, learningRate);
+        }
         if (TrainableBias)
             Descend(_biases, _biasGradients, learningRate);
+    }
+
+    /// <summary>Layers with at least this many weights update them on several threads; chunks of DescentChunk weights.</summary>
+    private const int ParallelDescent = 1 << 16, DescentChunk = 1 << 14;
+
+    private DescentWork? _descent;
+
+    private sealed class DescentWork(Dense<T> layer) : IGemmWork
+    {
+        public T LearningRate;
+
+        public void Run(int chunk)
+        {
+            int start = chunk * DescentChunk, length = Math.Min(DescentChunk, layer._weights.Length - start);
+            Descend(layer._weights.AsSpan(start, length), layer._weightGradients.AsSpan(start, length), LearningRate);
+        }
     }
 
     private static void Descend(Span<T> w, ReadOnlySpan<T> g, T learningRate)

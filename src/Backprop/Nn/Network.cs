@@ -20,6 +20,10 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     private T[] _scratch = [];
     private int _capacity;
 
+    /// <summary>A network of <paramref name="layers"/> in order, each taking the previous one's units as its inputs.</summary>
+    /// <param name="inputs">Features per sample, at least 1: the first layer's inputs.</param>
+    /// <param name="layers">At least one layer.</param>
+    /// <param name="loss">The loss minimized by training.</param>
     public Network(int inputs, IEnumerable<Dense<T>> layers, Loss loss)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs, 1);
@@ -76,10 +80,15 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         return net;
     }
 
+    /// <summary>Features per sample.</summary>
     public int Inputs { get; }
+    /// <summary>The last layer's units.</summary>
     public int Outputs => _layers[^1].Units;
+    /// <summary>The loss training minimizes.</summary>
     public Loss Loss { get; }
+    /// <summary>The layers, input side first.</summary>
     public IReadOnlyList<Dense<T>> Layers => _layers;
+    /// <summary>Every weight and bias of every layer.</summary>
     public int ParameterCount => _layers.Sum(l => l.ParameterCount);
 
     /// <summary>Number of samples in the last forward pass.</summary>
@@ -149,7 +158,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int l = 0; l < _layers.Length; l++)
             {
                 var dest = l % 2 == 0 ? a : b;
-                _layers[l].Forward(current, rows, z, dest);
+                _layers[l].Forward(current, rows, z, dest, concurrent: true);
                 current = dest.AsSpan(0, rows * _layers[l].Units);
             }
             current.CopyTo(output);

@@ -1,25 +1,46 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Backprop.Nn;
 
 namespace Backprop.Numerics;
 
 /// <summary>
-/// The element-wise passes of a training step (activation derivatives, output deltas) as SIMD loops over
-/// <see cref="Vector{T}"/>. Each lane does exactly the scalar formula's operations in the same order (IEEE
-/// multiply, add, compare and select round the same in a lane as in a scalar), so results are bit-identical
-/// to the plain loops; only the speed changes. The scalar tail handles what is left after the last full vector.
+/// The element-wise passes of a training step (activation derivatives, output deltas) as SIMD loops: 512-bit vectors
+/// where the CPU accelerates them, else 256-bit. Each lane does exactly the scalar formula's operations in the same
+/// order (IEEE multiply, add, compare and select round the same in a lane as in a scalar), so results are
+/// bit-identical to the plain loops whatever the width; only the speed changes. The scalar tail handles what is left
+/// after the last full vector.
 /// </summary>
 internal static class Elementwise
 {
-    private static bool Vectorized<T>() where T : unmanaged =>
-        Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    /// <summary>The vector width the passes run with for <typeparamref name="T"/>: 512, 256 or 0 (scalar only).</summary>
+    internal static int Width<T>() where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            return 0;
+        if (ForcedWidth != 0)
+            return ForcedWidth < 0 ? 0 : ForcedWidth;
+        return Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0;
+    }
 
-    /// <summary>One element-wise formula of two inputs, written once for a lane and once for a scalar.</summary>
+    /// <summary>
+    /// Tests, for the calling thread only: 512 or 256 runs that width whether or not the CPU accelerates it, -1 the
+    /// scalar loops; 0: by the CPU.
+    /// </summary>
+    internal static int ForcedWidth
+    {
+        get => t_forcedWidth;
+        set => t_forcedWidth = value;
+    }
+
+    [ThreadStatic] private static int t_forcedWidth;
+
+    /// <summary>One element-wise formula of two inputs, written once per vector width and once for a scalar.</summary>
     private interface IPairOp<T> where T : unmanaged
     {
-        Vector<T> Invoke(Vector<T> x, Vector<T> y);
+        Vector512<T> Invoke(Vector512<T> x, Vector512<T> y);
+        Vector256<T> Invoke(Vector256<T> x, Vector256<T> y);
         T Invoke(T x, T y);
     }
 
@@ -31,14 +52,16 @@ internal static class Elementwise
         int n = d.Length, i = 0;
         x = x[..n];
         y = y[..n];
-        if (Vectorized<T>())
-        {
-            ref T rx = ref MemoryMarshal.GetReference(x);
-            ref T ry = ref MemoryMarshal.GetReference(y);
-            ref T rd = ref MemoryMarshal.GetReference(d);
-            for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
-                Store(op.Invoke(Load(ref rx, i), Load(ref ry, i)), ref rd, i);
-        }
+        int width = Width<T>();
+        ref T rx = ref MemoryMarshal.GetReference(x);
+        ref T ry = ref MemoryMarshal.GetReference(y);
+        ref T rd = ref MemoryMarshal.GetReference(d);
+        if (width == 512)
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                op.Invoke(Vector512.LoadUnsafe(ref rx, (nuint)i), Vector512.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref rd, (nuint)i);
+        if (width != 0)
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                op.Invoke(Vector256.LoadUnsafe(ref rx, (nuint)i), Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref rd, (nuint)i);
         for (; i < n; i++)
             d[i] = op.Invoke(x[i], y[i]);
     }
@@ -73,35 +96,42 @@ internal static class Elementwise
 
     private readonly struct SigmoidBackwardOp<T> : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Vector<T> Invoke(Vector<T> a, Vector<T> g) => g * (a * (Vector<T>.One - a));
+        public Vector512<T> Invoke(Vector512<T> a, Vector512<T> g) => g * (a * (Vector512<T>.One - a));
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> g) => g * (a * (Vector256<T>.One - a));
         public T Invoke(T a, T g) => g * (a * (T.One - a));
     }
 
     private readonly struct TanhBackwardOp<T> : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public Vector<T> Invoke(Vector<T> a, Vector<T> g) => g * (Vector<T>.One - a * a);
+        public Vector512<T> Invoke(Vector512<T> a, Vector512<T> g) => g * (Vector512<T>.One - a * a);
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> g) => g * (Vector256<T>.One - a * a);
         public T Invoke(T a, T g) => g * (T.One - a * a);
     }
 
     /// <summary>z &gt; 0 ? g : slope * g, and with g = z the leaky ReLU itself. Slope 0 selects 0 (not 0 * g).</summary>
     private readonly struct ReluBackwardOp<T>(T slope) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly Vector<T> _slope = new(slope);
+        public Vector512<T> Invoke(Vector512<T> z, Vector512<T> g) =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<T>.Zero), g, slope != T.Zero ? Vector512.Create(slope) * g : Vector512<T>.Zero);
 
-        public Vector<T> Invoke(Vector<T> z, Vector<T> g) =>
-            Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<T>.Zero), g, slope != T.Zero ? _slope * g : Vector<T>.Zero);
+        public Vector256<T> Invoke(Vector256<T> z, Vector256<T> g) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<T>.Zero), g, slope != T.Zero ? Vector256.Create(slope) * g : Vector256<T>.Zero);
 
         public T Invoke(T z, T g) => z > T.Zero ? g : slope != T.Zero ? slope * g : T.Zero;
     }
 
     private readonly struct SquaredErrorOp<T>(T scale, bool throughSigmoid) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly Vector<T> _scale = new(scale);
-
-        public Vector<T> Invoke(Vector<T> a, Vector<T> y)
+        public Vector512<T> Invoke(Vector512<T> a, Vector512<T> y)
         {
-            var d = -(y - a) * _scale;
-            return throughSigmoid ? d * (a * (Vector<T>.One - a)) : d;
+            var d = -(y - a) * Vector512.Create(scale);
+            return throughSigmoid ? d * (a * (Vector512<T>.One - a)) : d;
+        }
+
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> y)
+        {
+            var d = -(y - a) * Vector256.Create(scale);
+            return throughSigmoid ? d * (a * (Vector256<T>.One - a)) : d;
         }
 
         public T Invoke(T a, T y)
@@ -113,9 +143,8 @@ internal static class Elementwise
 
     private readonly struct DifferenceOp<T>(T scale) : IPairOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly Vector<T> _scale = new(scale);
-
-        public Vector<T> Invoke(Vector<T> a, Vector<T> y) => (a - y) * _scale;
+        public Vector512<T> Invoke(Vector512<T> a, Vector512<T> y) => (a - y) * Vector512.Create(scale);
+        public Vector256<T> Invoke(Vector256<T> a, Vector256<T> y) => (a - y) * Vector256.Create(scale);
         public T Invoke(T a, T y) => (a - y) * scale;
     }
 
@@ -128,24 +157,37 @@ internal static class Elementwise
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int units = bias.Length;
+        int width = Width<T>();
         for (int r = 0; r < rows; r++)
         {
             var zr = z.Slice(r * units, units);
             var ar = a.Slice(r * units, units);
             int i = 0;
-            if (Vectorized<T>())
+            ref T rz = ref MemoryMarshal.GetReference(zr);
+            ref T rb = ref MemoryMarshal.GetReference(bias);
+            ref T ra = ref MemoryMarshal.GetReference(ar);
+            if (width == 512)
             {
-                ref T rz = ref MemoryMarshal.GetReference(zr);
-                ref T rb = ref MemoryMarshal.GetReference(bias);
-                ref T ra = ref MemoryMarshal.GetReference(ar);
-                var s = new Vector<T>(slope);
-                for (; i <= units - Vector<T>.Count; i += Vector<T>.Count)
+                var s = Vector512.Create(slope);
+                for (; i <= units - Vector512<T>.Count; i += Vector512<T>.Count)
                 {
-                    var v = Load(ref rz, i) + Load(ref rb, i);
-                    Store(v, ref rz, i);
-                    Store(f == Activation.Identity ? v
-                        : f == Activation.Relu ? Vector.Max(v, Vector<T>.Zero)
-                        : Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero), v, s * v), ref ra, i);
+                    var v = Vector512.LoadUnsafe(ref rz, (nuint)i) + Vector512.LoadUnsafe(ref rb, (nuint)i);
+                    v.StoreUnsafe(ref rz, (nuint)i);
+                    (f == Activation.Identity ? v
+                        : f == Activation.Relu ? Vector512.Max(v, Vector512<T>.Zero)
+                        : Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<T>.Zero), v, s * v)).StoreUnsafe(ref ra, (nuint)i);
+                }
+            }
+            if (width != 0)
+            {
+                var s = Vector256.Create(slope);
+                for (; i <= units - Vector256<T>.Count; i += Vector256<T>.Count)
+                {
+                    var v = Vector256.LoadUnsafe(ref rz, (nuint)i) + Vector256.LoadUnsafe(ref rb, (nuint)i);
+                    v.StoreUnsafe(ref rz, (nuint)i);
+                    (f == Activation.Identity ? v
+                        : f == Activation.Relu ? Vector256.Max(v, Vector256<T>.Zero)
+                        : Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<T>.Zero), v, s * v)).StoreUnsafe(ref ra, (nuint)i);
                 }
             }
             for (; i < units; i++)
@@ -156,12 +198,4 @@ internal static class Elementwise
             }
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> Load<T>(ref T start, int i) where T : unmanaged =>
-        Vector.LoadUnsafe(ref start, (nuint)i);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<T>(Vector<T> v, ref T start, int i) where T : unmanaged =>
-        v.StoreUnsafe(ref start, (nuint)i);
 }

@@ -78,6 +78,64 @@ public static class Gemm
     }
 
     /// <summary>
+    /// C[m x n] = X * W^T, where W (n x k, row-major) is a layer's weights: the same bits as
+    /// <c>Multiply(false, true, m, n, k, x, w, c)</c>, but W's packed panels are kept in <paramref name="panels"/> and
+    /// reused by later products while the weights are unchanged. <paramref name="version"/> is the layer's write
+    /// stamp (any change of it means the weights may have changed: they are packed again, no check); while it stays
+    /// the same the panels are reused only if W's contents still hash to what was packed, so a write through a span
+    /// kept from earlier is never missed. <paramref name="concurrent"/>: other threads may be reading the panels
+    /// (Network.Predict), so new panels go to a new buffer instead of over the old one.
+    /// </summary>
+    internal static unsafe void MultiplyByWeights<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> c,
+        WeightPanels<T> panels, int version, bool concurrent)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(m, n, k, x.Length, w.Length, c.Length);
+        var kernel = t_forcedKernel ?? DefaultKernel;
+        bool vectorType = typeof(T) == typeof(float) || typeof(T) == typeof(double);
+        if (!vectorType || kernel == GemmKernel.Reference || (long)m * n * k <= SmallWork || m <= RowsLimit || n == 0 || k == 0)
+        {
+            // The path Multiply takes for this shape packs nothing (or the reference runs): nothing to keep.
+            Multiply(false, true, m, n, k, x, w, c);
+            return;
+        }
+        int threads = (long)m * n * k < ParallelWork ? 1 : s_maxThreads;
+        long length = kernel == GemmKernel.Vector512
+            ? GemmPacked<T, MicroKernel512<T>>.PackedBLength(n, k)
+            : GemmPacked<T, MicroKernel256<T>>.PackedBLength(n, k);
+        var current = Volatile.Read(ref panels.Current);
+        bool sameLayout = current != null && current.Kernel == kernel && current.N == n && current.K == k && current.Length == length;
+        bool ready = false;
+        ulong hash = 0;
+        if (sameLayout && current!.Version == version)
+        {
+            // Unchanged stamp: reuse only if the contents are what was packed (hashed the first time this is asked).
+            hash = ContentHash.Of(w[..(n * k)]);
+            ready = current.Hashed && current.Hash == hash;
+        }
+        var target = current;
+        if (!ready)
+        {
+            Interlocked.Increment(ref panels.Packs);
+            if (!sameLayout || concurrent)
+                target = new WeightPanels<T>.Snapshot(kernel, n, k, length);
+            target!.Version = version;
+            target.Hash = hash;
+            target.Hashed = sameLayout && current!.Version == version;
+        }
+        fixed (T* panel = target!.Data)
+        {
+            T* aligned = (T*)(((nint)panel + 63) & ~(nint)63);
+            if (kernel == GemmKernel.Vector512)
+                GemmPacked<T, MicroKernel512<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready);
+            else
+                GemmPacked<T, MicroKernel256<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready);
+        }
+        if (!ready && !ReferenceEquals(target, current))
+            Volatile.Write(ref panels.Current, target);
+    }
+
+    /// <summary>
     /// Tests: the kernel every product started on the calling thread runs with when its options say Auto
     /// (the pool's helpers run the caller's choice). Null: <see cref="DefaultKernel"/>.
     /// </summary>
@@ -98,7 +156,7 @@ public static class Gemm
     /// <summary>Below this many multiply-adds a product runs on one thread.</summary>
     internal const long ParallelWork = 1L << 18;
 
-    private static void Dispatch<T>(in GemmOptions options, bool transA, bool transB, int m, int n, int k,
+    private static unsafe void Dispatch<T>(in GemmOptions options, bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -179,5 +237,34 @@ public static class Gemm
         if (bLength < (long)k * n)
             throw new ArgumentException($"B holds {bLength} elements; a {k}x{n} operand needs {(long)k * n}.", "b");
         throw new ArgumentException($"C holds {cLength} elements; an {m}x{n} result needs {(long)m * n}.", "c");
+    }
+}
+
+/// <summary>
+/// A layer's weights packed for <see cref="Gemm.MultiplyByWeights{T}"/>: the panels of one kernel and the write stamp
+/// (and, once checked, the content hash) of the weights they were packed from.
+/// </summary>
+internal sealed class WeightPanels<T> where T : unmanaged
+{
+    /// <summary>The panels in use; replaced, never modified, when other threads may be reading them.</summary>
+    internal Snapshot? Current;
+
+    /// <summary>How many times the weights were packed (tests: reuse really happens).</summary>
+    internal int Packs;
+
+    internal sealed class Snapshot(GemmKernel kernel, int n, int k, long length)
+    {
+        public readonly GemmKernel Kernel = kernel;
+        public readonly int N = n, K = k;
+        public readonly long Length = length;
+
+        /// <summary>Pinned, with room to start the panels on a 64-byte boundary.</summary>
+        public readonly T[] Data = GC.AllocateUninitializedArray<T>(checked((int)length) + 64, pinned: true);
+
+        public int Version;
+        public ulong Hash;
+
+        /// <summary>Whether <see cref="Hash"/> is the hash of the weights the panels hold.</summary>
+        public bool Hashed;
     }
 }

@@ -9,7 +9,7 @@ public enum GemmKernel
     Reference,
     /// <summary>Packed panels and a 6 x (2 vectors) register-blocked micro-kernel on <c>Vector256</c> with fused multiply-add.</summary>
     Vector256,
-    /// <summary>Packed panels and a 6 x (2 vectors) register-blocked micro-kernel on <c>Vector512</c> with fused multiply-add.</summary>
+    /// <summary>Packed panels and a 12 x (2 vectors) register-blocked micro-kernel on <c>Vector512</c> with fused multiply-add (24 of the 32 AVX-512 registers hold C).</summary>
     Vector512,
 }
 

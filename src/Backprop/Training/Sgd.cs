@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 
 namespace Backprop.Training;
 
@@ -21,6 +20,7 @@ public sealed class Sgd : Optimizer
     /// <param name="weightDecay">lambda (L2 added to the gradient).</param>
     /// <param name="dampening">tau.</param>
     /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and no dampening.</param>
+    /// <summary>Stochastic gradient descent with torch's rule.</summary>
     public Sgd(double learningRate = TrainingDefaults.SgdLearningRate, double momentum = 0, double weightDecay = 0, double dampening = 0, bool nesterov = false)
         : base(learningRate, weightDecay)
     {
@@ -33,16 +33,23 @@ public sealed class Sgd : Optimizer
         Nesterov = nesterov;
     }
 
+    /// <summary>mu (0: plain SGD).</summary>
     public double Momentum { get; }
+    /// <summary>tau, the dampening of the momentum buffer.</summary>
     public double Dampening { get; }
+    /// <summary>Whether the step uses Nesterov momentum.</summary>
     public bool Nesterov { get; }
 
+    /// <inheritdoc/>
     public override string Name => "sgd";
 
     /// <summary>Each parameter's update uses only its own gradient and state.</summary>
     protected override bool UpdatesElementWise => true;
 
+    /// <inheritdoc/>
     protected override int StateSlots => Momentum != 0 ? 1 : 0;
+
+    /// <inheritdoc/>
 
     public override IReadOnlyDictionary<string, double> Settings => new Dictionary<string, double>
     {
@@ -50,32 +57,20 @@ public sealed class Sgd : Optimizer
         ["nesterov"] = Nesterov ? 1 : 0, ["weight-decay"] = WeightDecay,
     };
 
+    /// <inheritdoc/>
+
     protected override void Update<T>(Span<T> p, ReadOnlySpan<T> grad, OptimizerState state, double lr, int t)
     {
         double mu = Momentum, tau = Dampening, lambda = WeightDecay;
         Span<double> b = mu != 0 ? state[0] : default;
         bool momentum = mu != 0, first = t <= 1, nesterov = Nesterov;
-        int i = 0;
-        if (DoubleLanes.Supported<T>())
+        // The scalar loop below, several parameters at a time (same operations, same order).
+        int i = DoubleLanes.Width<T>() switch
         {
-            // The scalar loop below, four parameters at a time (same operations, same order).
-            Vector256<double> vmu = Vector256.Create(mu), vtau = Vector256.Create(1 - tau),
-                vlambda = Vector256.Create(lambda), vlr = Vector256.Create(lr);
-            for (; i <= p.Length - DoubleLanes.Count; i += DoubleLanes.Count)
-            {
-                var theta = DoubleLanes.Load<T>(p, i);
-                var g = DoubleLanes.Load(grad, i);
-                if (lambda != 0)
-                    g += vlambda * theta;
-                if (momentum)
-                {
-                    var bi = first ? g : vmu * DoubleLanes.Load(b, i) + vtau * g;
-                    DoubleLanes.Store(bi, b, i);
-                    g = nesterov ? g + vmu * bi : bi;
-                }
-                DoubleLanes.Store(theta - vlr * g, p, i);
-            }
-        }
+            8 => Vectorized<T, Lanes8>(p, grad, b, lr, first),
+            4 => Vectorized<T, Lanes4>(p, grad, b, lr, first),
+            _ => 0,
+        };
         for (; i < p.Length; i++)
         {
             double theta = double.CreateChecked(p[i]);
@@ -89,5 +84,30 @@ public sealed class Sgd : Optimizer
             }
             p[i] = T.CreateChecked(theta - lr * g);
         }
+    }
+
+    /// <summary>The update of the whole vectors of <paramref name="p"/>; returns where the scalar tail starts.</summary>
+    private int Vectorized<T, TL>(Span<T> p, ReadOnlySpan<T> grad, Span<double> b, double lr, bool first)
+        where T : unmanaged where TL : struct, ILanes<TL>
+    {
+        double mu = Momentum, tau = Dampening, lambda = WeightDecay;
+        bool momentum = mu != 0, nesterov = Nesterov;
+        TL vmu = TL.Create(mu), vtau = TL.Create(1 - tau), vlambda = TL.Create(lambda), vlr = TL.Create(lr);
+        int i = 0;
+        for (; i <= p.Length - TL.Count; i += TL.Count)
+        {
+            var theta = TL.Load<T>(p, i);
+            var g = TL.Load(grad, i);
+            if (lambda != 0)
+                g += vlambda * theta;
+            if (momentum)
+            {
+                var bi = first ? g : vmu * TL.Load(b, i) + vtau * g;
+                TL.Store(bi, b, i);
+                g = nesterov ? g + vmu * bi : bi;
+            }
+            TL.Store(theta - vlr * g, p, i);
+        }
+        return i;
     }
 }

@@ -7,8 +7,10 @@ namespace Backprop.Tests.Nn;
 /// <summary>
 /// The SIMD element-wise passes and optimizer updates against the scalar formulas they replace, bit for bit:
 /// every length from 0 to 40 (whole vectors plus every tail), float and double, with zeros, signed zeros,
-/// infinities, NaN and ordinary values. Flips <see cref="DoubleLanes.ForceScalar"/>, a process-wide switch, so it runs
-/// alone (<see cref="ProcessWideSwitches"/>).
+/// infinities, NaN and ordinary values. Every vector width runs, whether or not this CPU accelerates it (the runtime
+/// emulates the others), so no case compares the scalar loops with themselves. The width switches it flips
+/// (<see cref="DoubleLanes.ForceScalar"/>, the forced widths) are thread-local; it still runs alone
+/// (<see cref="ProcessWideSwitches"/>) so that no parallel class shares its CPU while it sweeps every width.
 /// </summary>
 [Collection(ProcessWideSwitches.Name)]
 public sealed class VectorPathTests
@@ -81,17 +83,39 @@ public sealed class VectorPathTests
             }
     }
 
-    [Fact]
-    public void FusedBiasAndActivationEqualTheTwoPassesFloat() => CheckBiasActivation<float>();
+    /// <summary>The element-wise widths: 512- and 256-bit vectors, and the scalar loops themselves.</summary>
+    public static TheoryData<int> Widths => [512, 256, -1];
 
-    [Fact]
-    public void FusedBiasAndActivationEqualTheTwoPassesDouble() => CheckBiasActivation<double>();
+    private static void AtWidth(int width, Action check)
+    {
+        int saved = Elementwise.ForcedWidth;
+        try
+        {
+            Elementwise.ForcedWidth = width;
+            Assert.Equal(width < 0 ? 0 : width, Elementwise.Width<float>());
+            check();
+        }
+        finally
+        {
+            Elementwise.ForcedWidth = saved;
+        }
+    }
 
-    [Fact]
-    public void ElementwisePassesEqualTheScalarFormulasFloat() => CheckAll<float>();
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void FusedBiasAndActivationEqualTheTwoPassesFloat(int width) => AtWidth(width, CheckBiasActivation<float>);
 
-    [Fact]
-    public void ElementwisePassesEqualTheScalarFormulasDouble() => CheckAll<double>();
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void FusedBiasAndActivationEqualTheTwoPassesDouble(int width) => AtWidth(width, CheckBiasActivation<double>);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void ElementwisePassesEqualTheScalarFormulasFloat(int width) => AtWidth(width, CheckAll<float>);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void ElementwisePassesEqualTheScalarFormulasDouble(int width) => AtWidth(width, CheckAll<double>);
 
     public static TheoryData<string> OptimizerNames => ["sgd", "sgd-momentum", "sgd-nesterov-decay", "sgd-dampening", "adam", "adam-decay", "adamw", "rmsprop", "rmsprop-centered-momentum-decay"];
 
@@ -108,15 +132,25 @@ public sealed class VectorPathTests
         _ => new RmsProp(0.01, momentum: 0.6, centered: true, weightDecay: 0.02),
     };
 
-    private static T[] Run<T>(string name, bool scalar) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>
+    /// Tensors with whole vectors and tails of both widths: 7x5 = 35 weights (4 x 8 + 3), 7 biases, 3x7 = 21
+    /// (2 x 8 + 5; 5 x 4 + 1), 3 biases, 2x3 = 6, 2 biases.
+    /// </summary>
+    private static Network<T> Build<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Network<T>.Create(5, [new LayerSpec(7, Activation.Tanh), new LayerSpec(3, Activation.Tanh), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed: 4);
+
+    /// <summary>Six steps of <paramref name="name"/> with <paramref name="lanes"/> double lanes (0: the scalar loops).</summary>
+    private static T[] Run<T>(string name, int lanes) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        // Layer sizes with every tail length of a 4-lane vector: 3x5 = 15 weights, 5 biases, 2x3 = 6, 2 biases.
-        var net = Network<T>.Create(5, [new LayerSpec(3, Activation.Tanh), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed: 4);
+        var net = Build<T>();
         var optimizer = Make(name);
         bool saved = DoubleLanes.ForceScalar;
+        int savedWidth = DoubleLanes.ForcedWidth;
         try
         {
-            DoubleLanes.ForceScalar = scalar;
+            DoubleLanes.ForceScalar = lanes == 0;
+            DoubleLanes.ForcedWidth = lanes;
+            Assert.Equal(lanes, DoubleLanes.Width<T>());
             for (int t = 1; t <= 6; t++)
             {
                 int k = 0;
@@ -133,6 +167,7 @@ public sealed class VectorPathTests
         finally
         {
             DoubleLanes.ForceScalar = saved;
+            DoubleLanes.ForcedWidth = savedWidth;
         }
         return net.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).ToArray();
     }
@@ -141,10 +176,13 @@ public sealed class VectorPathTests
     [MemberData(nameof(OptimizerNames))]
     public void VectorOptimizerUpdatesEqualTheScalarOnes(string name)
     {
-        Same(Run<float>(name, scalar: true), Run<float>(name, scalar: false), name + " float");
-        Same(Run<double>(name, scalar: true), Run<double>(name, scalar: false), name + " double");
+        foreach (int lanes in new[] { 4, 8 })
+        {
+            Same(Run<float>(name, 0), Run<float>(name, lanes), $"{name} float, {lanes} lanes");
+            Same(Run<double>(name, 0), Run<double>(name, lanes), $"{name} double, {lanes} lanes");
+        }
         // The updates did something.
-        var start = Network<float>.Create(5, [new LayerSpec(3, Activation.Tanh), new LayerSpec(2, Activation.Identity)], Loss.Mse, seed: 4);
-        Assert.NotEqual(start.Layers[0].Weights[0], Run<float>(name, scalar: false)[0]);
+        var start = Build<float>();
+        Assert.NotEqual(start.Layers[0].Weights[0], Run<float>(name, 8)[0]);
     }
 }

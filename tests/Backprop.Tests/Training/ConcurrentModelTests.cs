@@ -106,6 +106,65 @@ public sealed class ConcurrentModelTests
     }
 
     [Fact]
+    public async Task BatchedPredictionsBesideTrainingSeeTheWeightsOfOneWholeStep()
+    {
+        // Layers wide enough, and batches tall enough, that both the predictions and the training steps take the
+        // packed matrix product (which keeps each layer's weights packed between passes): a prediction must never
+        // read panels that training is rewriting.
+        var data = SyntheticData.Spirals(256, classes: 3, noise: 0.2, seed: 5);
+        var model = Model.For(data).Preprocess(PreprocessingKind.Standardize).Dense(64, Activation.Tanh).Dense(64, Activation.Tanh).Build(seed: 4);
+        model.Fit(data, new TrainingOptions { Epochs = 1, BatchSize = 32 }, Ct);
+        const int rows = 32;
+        var probe = new double[rows * data.Inputs];
+        for (int r = 0; r < rows; r++)
+            data.FeatureRow(r).CopyTo(probe.AsSpan(r * data.Inputs));
+        string Key(double[] o) => string.Join(",", o.Select(v => BitConverter.DoubleToInt64Bits(v)));
+        double[] Output()
+        {
+            var net = model.Network.Clone();
+            var x = new float[probe.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                var prepared = model.Prepare(probe.AsSpan(r * data.Inputs, data.Inputs));
+                for (int i = 0; i < data.Inputs; i++)
+                    x[r * data.Inputs + i] = (float)prepared[i];
+            }
+            var y = new float[rows * net.Outputs];
+            net.Predict(x, rows, y);
+            return y.Select(v => (double)v).ToArray();
+        }
+        var states = new List<double[]> { Output() };
+        var seen = new System.Collections.Concurrent.ConcurrentBag<double[]>();
+        using var stop = new CancellationTokenSource();
+        using var running = new CountdownEvent(2);
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            bool first = true;
+            while (!stop.IsCancellationRequested)
+            {
+                var output = new double[rows * model.Network.Outputs];
+                model.Predict(probe, rows, output);
+                seen.Add(output);
+                if (first)
+                    running.Signal();
+                first = false;
+            }
+        }, Ct)).ToArray();
+        running.Wait(Ct);
+        model.Fit(data, new TrainingOptions
+        {
+            Epochs = 4, BatchSize = 32, Optimizer = new Adam(0.01),
+            BatchProgress = new Sync<BatchResult>(_ => states.Add(Output())),
+        }, Ct);
+        stop.Cancel();
+        await Task.WhenAll(readers);
+        var known = states.Select(Key).ToHashSet();
+        var strangers = seen.Count(o => !known.Contains(Key(o)));
+        Assert.True(seen.Count > states.Count, $"{seen.Count} predictions over {states.Count} weight states");
+        Assert.True(strangers == 0, $"{strangers} of {seen.Count} batched predictions match no step's weights");
+    }
+
+    [Fact]
     public async Task ASecondTrainingRunWhileOneRunsIsRefused()
     {
         var (model, data) = Trained();
