@@ -285,7 +285,15 @@ public static class TrainCommand
     }
 
     /// <summary>The training and test sets (raw: the model fits its preprocessing on the training rows only), where they came from, and notes for the user.</summary>
-    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes);
+    /// <param name="Train">The rows to train on.</param>
+    /// <param name="Test">The rows to test on (none: empty).</param>
+    /// <param name="Schema">The data file's schema (null for a built-in dataset).</param>
+    /// <param name="Preprocessing">The preprocessing to fit.</param>
+    /// <param name="Source">The file or dataset, for messages.</param>
+    /// <param name="Notes">Notes for the user.</param>
+    /// <param name="HeldOut">The held-out split of a data file, recorded in the model (null: none, or a separate --test file).</param>
+    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes,
+        HeldOutSplit? HeldOut = null);
 
     /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
     public static TrainingData LoadData(Settings s)
@@ -319,18 +327,21 @@ public static class TrainCommand
             fraction = 0;
             notes.Add($"{source} has only {all.Rows} rows, fewer than {MinRowsForDefaultTestSplit}: no test set is held out by default, so every row is trained on and there is no test score (give --test-fraction to hold some out anyway).");
         }
+        HeldOutSplit? heldOut = null;
         if (s.Test is not null)
         {
             train = all;
             test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
         }
+        else if (fraction > 0 && s.Dataset is null)
+            (train, test, heldOut) = HeldOutSplit.Make(all, fraction, unchecked((ulong)s.Seed));
         else if (fraction > 0)
             (train, test) = all.Split(fraction, unchecked((ulong)s.Seed));
         else
             (train, test) = (all, all.Subset([]));
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
-        return new TrainingData(train, test, schema, kind, source, notes);
+        return new TrainingData(train, test, schema, kind, source, notes, heldOut);
     }
 
     /// <summary>Step 2: the network for the data, from the options.</summary>
@@ -355,7 +366,10 @@ public static class TrainCommand
                 throw new BackpropException("--loss cross-entropy needs class labels; this data is a regression task (see --task).");
             builder.Output(outputActivation, loss);
         }
-        return builder.Build(s.Seed);
+        var model = builder.Build(s.Seed);
+        // Which rows of the file were held out, so that `evaluate --split test` finds exactly them again.
+        model.RecordHeldOut(data.HeldOut);
+        return model;
     }
 
     /// <summary>How the training loop ended.</summary>

@@ -74,6 +74,7 @@ public sealed partial class OptionCoverageTests
             ["--data"] = nameof(CommandProcessTests.Evaluate_TheTextReportOfAClassifier),
             ["--labels"] = nameof(CommandProcessTests.Evaluate_ARegressorAndAnIdxModelAsJson),
             ["--json"] = nameof(CommandProcessTests.Evaluate_ARegressorAndAnIdxModelAsJson),
+            ["--split"] = nameof(CommandProcessTests.Evaluate_SplitTestIsTheHeldOutRowsOfTheTrainingFile),
             ["--label-column"] = V1Data, ["--drop-columns"] = V1Data, ["--header"] = V1Data, ["--delimiter"] = V1Data, ["--task"] = V1Data,
         },
         ["predict"] = new()

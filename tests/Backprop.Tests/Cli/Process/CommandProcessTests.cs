@@ -188,6 +188,21 @@ public sealed class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Evaluate_SplitTestIsTheHeldOutRowsOfTheTrainingFile()
+    {
+        using var dir = fx.Scratch();
+        Ok(ToolProcess.Run(dir.Dir, "train", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no", "--label-column", "3",
+            "--drop-columns", "0", "--hidden", "4", "--epochs", "3", "--save", "m.json", "--quiet"));
+        var r = ToolProcess.Run(dir.Dir, "evaluate", "--model", "m.json", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no",
+            "--label-column", "3", "--drop-columns", "0", "--split", "test", "--json");
+        Ok(r);
+        Assert.Equal(16, JsonDocument.Parse(r.Out).RootElement.GetProperty("rows").GetInt32()); // 20% of 80
+        var bad = ToolProcess.Run(dir.Dir, "evaluate", "--model", "m.json", "--data", "two.csv", "--split", "test");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(bad.ErrorLines);
+    }
+
+    [Fact]
     public void Train_EarlyStoppingReallyStops()
     {
         var r = ToolProcess.Run(fx.Dir, "train", "--dataset", "moons", "--validation-fraction", "0.3", "--patience", "2", "--epochs", "300",
