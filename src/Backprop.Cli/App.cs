@@ -42,6 +42,7 @@ public static class App
         root.Action = demo.Action;
         root.Subcommands.Add(TrainCommand.Create(streams));
         root.Subcommands.Add(EvaluateCommand.Create(streams));
+        root.Subcommands.Add(CvCommand.Create(streams));
         root.Subcommands.Add(PredictCommand.Create(streams));
         root.Subcommands.Add(PlotCommand.Create(streams));
         root.Subcommands.Add(InfoCommand.Create(streams));

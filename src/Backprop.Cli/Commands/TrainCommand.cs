@@ -37,7 +37,7 @@ public static class TrainCommand
     public const double DefaultTestFraction = 0.2;
 
     /// <summary>The options of `train`, typed; <see cref="Validate"/> checks them together before any work.</summary>
-    public sealed class Settings
+    public sealed record Settings
     {
         /// <summary>--data, --labels and the CSV options.</summary>
         public required DataSettings Data { get; init; }
@@ -58,10 +58,10 @@ public static class TrainCommand
         public string? Preprocess { get; init; }
 
         /// <summary>--hidden as given.</summary>
-        public string Hidden { get; init; } = "256";
+        public string Hidden { get; init; } = TrainingDefaults.HiddenLayers;
 
         /// <summary>--activation NAME.</summary>
-        public string Activation { get; init; } = "relu";
+        public string Activation { get; init; } = TrainingDefaults.ActivationName;
 
         /// <summary>--loss NAME (null: by the task).</summary>
         public string? Loss { get; init; }
@@ -75,23 +75,23 @@ public static class TrainCommand
         /// <summary>--schedule as given.</summary>
         public string Schedule { get; init; } = "constant";
 
-        /// <summary>--epochs N (null: about 2,000 updates).</summary>
+        /// <summary>--epochs N (null: <see cref="TrainingDefaults.MaxEpochs"/> with early stopping, else about 2,000 updates).</summary>
         public int? Epochs { get; init; }
 
         /// <summary>--batch N.</summary>
-        public int Batch { get; init; } = 32;
+        public int Batch { get; init; } = TrainingDefaults.BatchSize;
 
         /// <summary>--seed N.</summary>
         public long Seed { get; init; } = 1;
 
-        /// <summary>--validation-fraction F.</summary>
-        public double Validation { get; init; }
+        /// <summary>--validation-fraction F (null: <see cref="TrainingDefaults.ValidationFraction"/> for a data file, 0 for a built-in dataset).</summary>
+        public double? Validation { get; init; }
 
-        /// <summary>--patience N.</summary>
+        /// <summary>--patience N (null: <see cref="TrainingDefaults.Patience"/> whenever there is a validation split of a data file).</summary>
         public int? Patience { get; init; }
 
         /// <summary>--l2 LAMBDA.</summary>
-        public double L2 { get; init; }
+        public double L2 { get; init; } = TrainingDefaults.CommandLineL2;
 
         /// <summary>--clip-norm NORM.</summary>
         public double? ClipNorm { get; init; }
@@ -140,6 +140,24 @@ public static class TrainCommand
             ?? (Save is not null ? Path.Combine(Path.GetDirectoryName(Save) ?? "", Path.GetFileNameWithoutExtension(Save) + ".checkpoint.json")
                 : "backprop.checkpoint.json");
 
+        /// <summary>
+        /// The validation split, early stopping and epoch count of a run on <paramref name="trainingRows"/> rows: a data
+        /// file (--data) of at least <see cref="TrainingDefaults.MinRowsForEarlyStopping"/> rows given neither
+        /// --validation-fraction nor --patience is trained with early stopping on a
+        /// <see cref="TrainingDefaults.ValidationFraction"/> split (patience <see cref="TrainingDefaults.Patience"/>,
+        /// the best epoch's weights restored) and --epochs as an upper bound (default <see cref="TrainingDefaults.MaxEpochs"/>);
+        /// --validation-fraction 0 turns it off. Without early stopping the epochs default to about 2,000 updates.
+        /// </summary>
+        public TrainingPlan Plan(int trainingRows)
+        {
+            bool file = Data.Data is not null;
+            double validation = Validation ?? (file && (Patience is not null || trainingRows >= TrainingDefaults.MinRowsForEarlyStopping)
+                ? TrainingDefaults.ValidationFraction : 0);
+            int? patience = Patience ?? (file && validation > 0 ? TrainingDefaults.Patience : null);
+            int epochs = Epochs ?? (patience is not null ? TrainingDefaults.MaxEpochs : TrainingDefaults.AutoEpochs(trainingRows, Batch));
+            return new TrainingPlan(validation, patience, epochs);
+        }
+
         /// <summary>The files this run reads.</summary>
         public IEnumerable<FileArgument> Inputs =>
             [.. Data.Files, new("--test", Test), new("--test-labels", TestLabels), new("--resume", Resume)];
@@ -147,8 +165,9 @@ public static class TrainCommand
         /// <summary>The files this run writes.</summary>
         public IEnumerable<FileArgument> Outputs => [new("--save", Save), new("--checkpoint", Checkpoint), new("--plot", Plot)];
 
-        /// <summary>Checks every option and every file before any work; throws <see cref="BackpropException"/>.</summary>
-        public void Validate()
+        /// <summary>Checks every option and (unless <paramref name="checkFiles"/> is false: a command that checks its own
+        /// files, as cv) every file before any work; throws <see cref="BackpropException"/>.</summary>
+        public void Validate(bool checkFiles = true)
         {
             if ((Data.Data is null) == (Dataset is null))
                 throw new BackpropException("Give either --data FILE or --dataset NAME (one of them).");
@@ -158,9 +177,9 @@ public static class TrainCommand
                 throw new BackpropException($"--batch must be at least 1, got {Batch}.");
             if (TestFraction is { } tf && !(tf >= 0 && tf < 1))
                 throw new BackpropException($"--test-fraction must be in [0, 1), got {Inv(tf)}.");
-            if (!(Validation >= 0 && Validation < 1))
-                throw new BackpropException($"--validation-fraction must be in [0, 1), got {Inv(Validation)}.");
-            if (Patience is { } p && (p < 1 || Validation == 0))
+            if (Validation is { } vf && !(vf >= 0 && vf < 1))
+                throw new BackpropException($"--validation-fraction must be in [0, 1), got {Inv(vf)}.");
+            if (Patience is { } p && (p < 1 || Validation == 0 || (Validation is null && Data.Data is null)))
                 throw new BackpropException("--patience needs a whole number of at least 1 and a --validation-fraction to watch.");
             if (Test is not null && TestFraction is > 0)
                 throw new BackpropException("Give either --test FILE or --test-fraction F, not both.");
@@ -178,9 +197,10 @@ public static class TrainCommand
                 throw new BackpropException($"--dataset: unknown dataset '{Dataset}'; expected one of {string.Join(", ", SyntheticData.Names)}.");
             // Before training, not after it: an output that is an input, a device, or in a folder that cannot be written.
             // --checkpoint may be the --resume file: the checkpoint is read whole first, then replaced by the next one.
-            FileChecks.Check(Inputs, Outputs,
-                Checkpoint is null && CheckpointPath != Resume ? [new("the checkpoint written on Ctrl+C/SIGTERM", CheckpointPath)] : null,
-                updates: [("--checkpoint", "--resume")]);
+            if (checkFiles)
+                FileChecks.Check(Inputs, Outputs,
+                    Checkpoint is null && CheckpointPath != Resume ? [new("the checkpoint written on Ctrl+C/SIGTERM", CheckpointPath)] : null,
+                    updates: [("--checkpoint", "--resume")]);
             HiddenSizes = ParseHidden(Hidden);
             HiddenActivation = Names.Parse<Activation>(Activation, "activation");
             if (HiddenActivation == Nn.Activation.Softmax)
@@ -194,6 +214,12 @@ public static class TrainCommand
         }
     }
 
+    /// <summary>What a run does about validation, early stopping and epochs (<see cref="Settings.Plan"/>).</summary>
+    /// <param name="Validation">The fraction of the training rows held out for validation (0: none).</param>
+    /// <param name="Patience">Early stopping's patience (null: no early stopping).</param>
+    /// <param name="Epochs">The epochs (an upper bound with early stopping).</param>
+    public sealed record TrainingPlan(double Validation, int? Patience, int Epochs);
+
     /// <summary>The command and its options.</summary>
     public static Command Create(CliStreams streams)
     {
@@ -206,21 +232,7 @@ public static class TrainCommand
             Description = $"Hold out this fraction of the data for testing, stratified by class and seeded (default {Inv(DefaultTestFraction)} when there is no --test and the data has at least {MinRowsForDefaultTestSplit} rows; 0 to train on everything).",
             HelpName = "F",
         };
-        var preprocess = new Option<string?>("--preprocess") { Description = "standardize (default for tabular data), min-max, pixels (default for IDX images) or none; fitted on the training rows only and stored in the model.", HelpName = "KIND" };
-        // One hidden layer of 256: on optdigits, MNIST and iris it beat 64,32 and 128 (docs/results.md, "Defaults").
-        var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated; 'none' for no hidden layer.", HelpName = "N,N,...", DefaultValueFactory = _ => "256" };
-        var activation = new Option<string>("--activation") { Description = "Hidden activation: relu, leaky-relu, tanh, sigmoid, identity.", HelpName = "NAME", DefaultValueFactory = _ => "relu" };
-        var loss = new Option<string?>("--loss") { Description = "Loss: cross-entropy (default for classification, softmax outputs), binary-cross-entropy, mse (default for regression), half-sse.", HelpName = "NAME" };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum (SGD, momentum 0.9), nesterov, adam (default), adamw, rmsprop.", HelpName = "NAME", DefaultValueFactory = _ => TrainingDefaults.OptimizerName };
-        var lr = CommonOptions.LearningRate("Learning rate (default: 0.001 for adam/adamw, 0.01 otherwise).");
-        var schedule = new Option<string>("--schedule") { Description = "constant, step:EVERY[:GAMMA], exponential:GAMMA or cosine:PERIOD[:MINIMUM].", HelpName = "SCHEDULE", DefaultValueFactory = _ => "constant" };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data (default: enough for about 2,000 updates, between 10 and 200 epochs).", HelpName = "N" };
-        var batch = new Option<int>("--batch") { Description = "Mini-batch size.", HelpName = "N", DefaultValueFactory = _ => 32 };
-        var seed = new Option<long>("--seed") { Description = "Seed for the weights, shuffling and splits; the same seed gives the same model.", HelpName = "N", DefaultValueFactory = _ => 1 };
-        var validation = new Option<double>("--validation-fraction") { Description = "Hold out this fraction of the training rows for validation (needed by --patience).", HelpName = "F" };
-        var patience = new Option<int?>("--patience") { Description = "Early stopping: stop after N epochs without a better validation loss and keep the best weights.", HelpName = "N" };
-        var l2 = new Option<double>("--l2") { Description = "L2 regularisation strength (weights only).", HelpName = "LAMBDA" };
-        var clip = new Option<double?>("--clip-norm") { Description = "Clip gradients to this global L2 norm.", HelpName = "NORM" };
+        var set = new TrainingOptionSet();
         var save = new OutputFileOption("--save", "Write the trained model here (JSON, docs/model-format.md), atomically.");
         var plot = new OutputFileOption("--plot", "Write the loss (and accuracy) curves per epoch to this PNG file.", "FILE.png");
         var json = CommonOptions.Json("Print one JSON object per epoch and a summary object as the last line (docs/cli.md).");
@@ -231,33 +243,20 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command);
-        foreach (var o in new Option[] { dataset, test, testLabels, testFraction, preprocess, hidden, activation, loss, optimizer, lr, schedule,
-                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume })
+        foreach (var o in new Option[] { dataset, test, testLabels, testFraction })
+            command.Options.Add(o);
+        set.AddTo(command);
+        foreach (var o in new Option[] { save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume })
             command.Options.Add(o);
 
         command.SetAction(parse => App.Guard(streams, () =>
         {
-            var s = new Settings
+            var s = set.Bind(parse, data.Bind(parse)) with
             {
-                Data = data.Bind(parse),
                 Dataset = parse.GetValue(dataset),
                 Test = parse.GetValue(test),
                 TestLabels = parse.GetValue(testLabels),
                 TestFraction = parse.GetValue(testFraction),
-                Preprocess = parse.GetValue(preprocess),
-                Hidden = parse.GetValue(hidden)!,
-                Activation = parse.GetValue(activation)!,
-                Loss = parse.GetValue(loss),
-                Optimizer = parse.GetValue(optimizer)!,
-                LearningRate = parse.GetValue(lr),
-                Schedule = parse.GetValue(schedule)!,
-                Epochs = parse.GetValue(epochs),
-                Batch = parse.GetValue(batch),
-                Seed = parse.GetValue(seed),
-                Validation = parse.GetValue(validation),
-                Patience = parse.GetValue(patience),
-                L2 = parse.GetValue(l2),
-                ClipNorm = parse.GetValue(clip),
                 Save = parse.GetValue(save.Option),
                 Plot = parse.GetValue(plot.Option),
                 Json = parse.GetValue(json),
@@ -286,7 +285,15 @@ public static class TrainCommand
     }
 
     /// <summary>The training and test sets (raw: the model fits its preprocessing on the training rows only), where they came from, and notes for the user.</summary>
-    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes);
+    /// <param name="Train">The rows to train on.</param>
+    /// <param name="Test">The rows to test on (none: empty).</param>
+    /// <param name="Schema">The data file's schema (null for a built-in dataset).</param>
+    /// <param name="Preprocessing">The preprocessing to fit.</param>
+    /// <param name="Source">The file or dataset, for messages.</param>
+    /// <param name="Notes">Notes for the user.</param>
+    /// <param name="HeldOut">The held-out split of a data file, recorded in the model (null: none, or a separate --test file).</param>
+    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes,
+        HeldOutSplit? HeldOut = null);
 
     /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
     public static TrainingData LoadData(Settings s)
@@ -320,18 +327,21 @@ public static class TrainCommand
             fraction = 0;
             notes.Add($"{source} has only {all.Rows} rows, fewer than {MinRowsForDefaultTestSplit}: no test set is held out by default, so every row is trained on and there is no test score (give --test-fraction to hold some out anyway).");
         }
+        HeldOutSplit? heldOut = null;
         if (s.Test is not null)
         {
             train = all;
             test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
         }
+        else if (fraction > 0 && s.Dataset is null)
+            (train, test, heldOut) = HeldOutSplit.Make(all, fraction, unchecked((ulong)s.Seed));
         else if (fraction > 0)
             (train, test) = all.Split(fraction, unchecked((ulong)s.Seed));
         else
             (train, test) = (all, all.Subset([]));
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
-        return new TrainingData(train, test, schema, kind, source, notes);
+        return new TrainingData(train, test, schema, kind, source, notes, heldOut);
     }
 
     /// <summary>Step 2: the network for the data, from the options.</summary>
@@ -356,7 +366,10 @@ public static class TrainCommand
                 throw new BackpropException("--loss cross-entropy needs class labels; this data is a regression task (see --task).");
             builder.Output(outputActivation, loss);
         }
-        return builder.Build(s.Seed);
+        var model = builder.Build(s.Seed);
+        // Which rows of the file were held out, so that `evaluate --split test` finds exactly them again.
+        model.RecordHeldOut(data.HeldOut);
+        return model;
     }
 
     /// <summary>How the training loop ended.</summary>
@@ -370,8 +383,8 @@ public static class TrainCommand
     public static TrainingOutcome Train(Settings s, TrainingData data, Model<float> model, Reporter reporter, CliStreams streams)
     {
         var train = data.Train;
-        int batchesPerEpoch = (train.Rows + s.Batch - 1) / s.Batch;
-        int epochCount = s.Epochs ?? Math.Clamp((2000 + batchesPerEpoch - 1) / batchesPerEpoch, 10, 200);
+        var plan = s.Plan(train.Rows);
+        int epochCount = plan.Epochs;
         var checkpointOptions = CheckpointFile.Every(s.CheckpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
         var resumeFrom = s.Resume is null ? null : CheckpointFile.Read(s.Resume);
 
@@ -391,7 +404,10 @@ public static class TrainCommand
         if (!s.Json && !s.Quiet)
         {
             reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
-                          $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}.");
+                          (plan.Patience is { } pp
+                              ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
+                              : $"{epochCount} epochs") +
+                          $", batch {s.Batch}, optimizer {s.Optimizer}.");
             foreach (string note in data.Notes)
                 reporter.Line($"Note: {note}");
         }
@@ -400,17 +416,8 @@ public static class TrainCommand
         TrainingDivergedException? diverged = null;
         try
         {
-            report = model.Fit(train, new TrainingOptions
+            report = model.Fit(train, FitOptions(s, plan) with
             {
-                Epochs = epochCount,
-                BatchSize = s.Batch,
-                Optimizer = s.OptimizerFactory(),
-                Schedule = s.LearningRateSchedule,
-                L2 = s.L2,
-                ClipNorm = s.ClipNorm,
-                Seed = s.Seed,
-                ValidationFraction = s.Validation,
-                EarlyStopping = s.Patience is { } pat ? new EarlyStopping(pat) : null,
                 Progress = progress,
                 BatchProgress = progress.Batches,
                 Checkpoint = checkpointOptions,
@@ -430,6 +437,20 @@ public static class TrainCommand
         }
         return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
     }
+
+    /// <summary>The training options of <paramref name="s"/> and its <paramref name="plan"/> (a new optimizer each call), without progress or checkpoints.</summary>
+    public static TrainingOptions FitOptions(Settings s, TrainingPlan plan) => new()
+    {
+        Epochs = plan.Epochs,
+        BatchSize = s.Batch,
+        Optimizer = s.OptimizerFactory(),
+        Schedule = s.LearningRateSchedule,
+        L2 = s.L2,
+        ClipNorm = s.ClipNorm,
+        Seed = s.Seed,
+        ValidationFraction = plan.Validation,
+        EarlyStopping = plan.Patience is { } pat ? (pat == TrainingDefaults.Patience ? TrainingDefaults.CreateEarlyStopping() : new EarlyStopping(pat)) : null,
+    };
 
     /// <summary>Step 4: measures the model, saves it and the plot, and reports; returns the exit code.</summary>
     public static int Finish(Settings s, TrainingData data, Model<float> model, TrainingOutcome outcome, Reporter reporter)
@@ -550,16 +571,14 @@ public static class TrainCommand
         return sizes;
     }
 
-    private static Func<Optimizer> CreateOptimizer(string name, double? lr)
+    /// <summary>The optimizer factory of --optimizer and --lr: <see cref="Optimizer.Create"/>, whose rates when none is given are <see cref="TrainingDefaults.LearningRate"/>'s.</summary>
+    internal static Func<Optimizer> CreateOptimizer(string name, double? lr)
     {
         CommonOptions.RequirePositive("--lr", lr);
-        return name.Trim().ToLowerInvariant() switch
-        {
-            "momentum" => () => new Sgd(lr ?? 0.01, momentum: 0.9),
-            "nesterov" => () => new Sgd(lr ?? 0.01, momentum: 0.9, nesterov: true),
-            "sgd" or "adam" or "adamw" or "rmsprop" => () => Optimizer.Create(name, lr),
-            _ => throw new BackpropException($"--optimizer: unknown optimizer '{name}'; expected sgd, momentum, nesterov, adam, adamw or rmsprop."),
-        };
+        string key = name.Trim().ToLowerInvariant();
+        if (!TrainingDefaults.OptimizerNames.Contains(key))
+            throw new BackpropException($"--optimizer: unknown optimizer '{name}'; expected sgd, momentum, nesterov, adam, adamw or rmsprop.");
+        return () => Optimizer.Create(key, lr);
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -93,6 +93,28 @@ public sealed record TrainingSection
     /// <summary>The last batch size.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? BatchSize { get; init; }
+
+    // The held-out split (issue 17): optional, all five or none; a file without them reads as before (format version 2).
+
+    /// <summary>The seed of the split that held out the test rows of the data file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ulong? HeldOutSeed { get; init; }
+
+    /// <summary>The fraction of the data file's rows held out.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? HeldOutFraction { get; init; }
+
+    /// <summary>Rows of the whole data file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? DataRows { get; init; }
+
+    /// <summary>Rows held out.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? HeldOutRows { get; init; }
+
+    /// <summary>SHA-256 of the data file's rows as the model read them (Training.HeldOutSplit.Hash).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DataSha256 { get; init; }
 }
 
 /// <summary>Format version 1's <c>training</c> section (read only).</summary>
@@ -190,6 +212,11 @@ internal static class ModelSections
             Optimizer = t.Optimizer,
             LearningRate = t.LearningRate,
             BatchSize = t.BatchSize,
+            HeldOutSeed = t.HeldOut?.Seed,
+            HeldOutFraction = t.HeldOut?.Fraction,
+            DataRows = t.HeldOut?.Rows,
+            HeldOutRows = t.HeldOut?.TestRows,
+            DataSha256 = t.HeldOut?.DataSha256,
         };
     }
 
@@ -332,7 +359,26 @@ internal static class ModelSections
             Optimizer = training.Optimizer,
             LearningRate = training.LearningRate,
             BatchSize = training.BatchSize,
+            HeldOut = HeldOut(training, source),
         }, source, "pipeline");
+    }
+
+    /// <summary>The held-out split of a training section: all five fields or none, each in range.</summary>
+    private static Training.HeldOutSplit? HeldOut(TrainingSection t, string source)
+    {
+        int given = (t.HeldOutSeed is null ? 0 : 1) + (t.HeldOutFraction is null ? 0 : 1) + (t.DataRows is null ? 0 : 1)
+                    + (t.HeldOutRows is null ? 0 : 1) + (t.DataSha256 is null ? 0 : 1);
+        if (given == 0)
+            return null;
+        if (given != 5)
+            throw new ModelFormatException($"{source}: section 'training': the held-out split needs all of held_out_seed, held_out_fraction, data_rows, held_out_rows and data_sha256, or none of them.");
+        if (!(t.HeldOutFraction > 0 && t.HeldOutFraction < 1))
+            throw new ModelFormatException($"{source}: field 'training.held_out_fraction': expected a number in (0, 1), found {t.HeldOutFraction}.");
+        if (t.DataRows < 2 || t.HeldOutRows < 1 || t.HeldOutRows >= t.DataRows)
+            throw new ModelFormatException($"{source}: fields 'training.data_rows' and 'training.held_out_rows': expected 1 <= held_out_rows < data_rows, found {t.HeldOutRows} and {t.DataRows}.");
+        if (t.DataSha256!.Length != 64 || !t.DataSha256.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            throw new ModelFormatException($"{source}: field 'training.data_sha256': expected 64 lowercase hex digits.");
+        return new Training.HeldOutSplit(t.HeldOutSeed!.Value, t.HeldOutFraction!.Value, t.DataRows!.Value, t.HeldOutRows!.Value, t.DataSha256);
     }
 
     /// <summary>

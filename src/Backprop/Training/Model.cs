@@ -233,6 +233,9 @@ public sealed record ModelTraining
 
     /// <summary>The last batch size trained with.</summary>
     public int? BatchSize { get; init; }
+
+    /// <summary>The rows of its data file the model was not trained on (null: not recorded; see <see cref="HeldOutSplit"/>).</summary>
+    public HeldOutSplit? HeldOut { get; init; }
 }
 
 /// <summary>How well a model did on the data it was trained and tested on, as recorded by whoever trained it (the model file's <c>metrics</c> section).</summary>
@@ -494,6 +497,9 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private static bool IsDefault(IReadOnlyList<string> names) =>
         names.Select((n, i) => n == i.ToString(CultureInfo.InvariantCulture)).All(b => b);
+
+    /// <summary>Records which rows of its data file the model was not trained on (null: none recorded), for the model file.</summary>
+    public void RecordHeldOut(HeldOutSplit? split) => Training = Training with { HeldOut = split };
 
     internal void Record(EpochResult result)
     {

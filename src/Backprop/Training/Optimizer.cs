@@ -259,8 +259,8 @@ public abstract class Optimizer
         return key switch
         {
             "sgd" => new Sgd(lr),
-            "momentum" => new Sgd(lr, momentum: 0.9),
-            "nesterov" => new Sgd(lr, momentum: 0.9, nesterov: true),
+            "momentum" => new Sgd(lr, momentum: TrainingDefaults.Momentum),
+            "nesterov" => new Sgd(lr, momentum: TrainingDefaults.Momentum, nesterov: true),
             "adam" => new Adam(lr),
             "adamw" => new AdamW(lr),
             "rmsprop" => new RmsProp(lr),

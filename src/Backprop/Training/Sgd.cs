@@ -15,7 +15,8 @@ namespace Backprop.Training;
 /// </summary>
 public sealed class Sgd : Optimizer
 {
-    /// <param name="learningRate">gamma.</param>
+    /// <param name="learningRate">gamma (default <see cref="TrainingDefaults.SgdLearningRate"/>, plain SGD's; with momentum
+    /// give one, e.g. <see cref="TrainingDefaults.MomentumLearningRate"/>).</param>
     /// <param name="momentum">mu (0 = plain SGD).</param>
     /// <param name="weightDecay">lambda (L2 added to the gradient).</param>
     /// <param name="dampening">tau.</param>

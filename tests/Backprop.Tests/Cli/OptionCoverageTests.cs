@@ -21,6 +21,7 @@ public sealed partial class OptionCoverageTests
     private const string Checkpoint = nameof(CommandProcessTests.Train_CheckpointsEveryNEpochsAndResumesToMoreEpochs_QuietPrintsOnlyTheSummary);
     private const string V1Data = nameof(CommandProcessTests.EvaluatePredictAndPlot_AVersion1ModelWithEveryDataOption);
     private const string Plot = nameof(CommandProcessTests.Plot_TheBoundaryOnADataFileAndOnABuiltInDataset);
+    private const string CvCsv = nameof(CommandProcessTests.Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -59,12 +60,21 @@ public sealed partial class OptionCoverageTests
             ["--plot"] = nameof(CommandProcessTests.Train_PlotWritesThePng),
             ["--quiet"] = Checkpoint, ["--checkpoint"] = Checkpoint, ["--checkpoint-every"] = Checkpoint, ["--resume"] = Checkpoint,
         },
+        ["cv"] = new()
+        {
+            ["--data"] = CvCsv, ["--delimiter"] = CvCsv, ["--header"] = CvCsv, ["--label-column"] = CvCsv, ["--drop-columns"] = CvCsv, ["--task"] = CvCsv,
+            ["--folds"] = CvCsv, ["--folds-out"] = CvCsv, ["--preprocess"] = CvCsv, ["--hidden"] = CvCsv, ["--activation"] = CvCsv, ["--loss"] = CvCsv,
+            ["--optimizer"] = CvCsv, ["--lr"] = CvCsv, ["--schedule"] = CvCsv, ["--epochs"] = CvCsv, ["--batch"] = CvCsv, ["--seed"] = CvCsv,
+            ["--validation-fraction"] = CvCsv, ["--patience"] = CvCsv, ["--l2"] = CvCsv, ["--clip-norm"] = CvCsv, ["--json"] = CvCsv,
+            ["--labels"] = nameof(CommandProcessTests.Cv_IdxFilesWithTheirLabels_AsText),
+        },
         ["evaluate"] = new()
         {
             ["--model"] = nameof(CommandProcessTests.Evaluate_TheTextReportOfAClassifier),
             ["--data"] = nameof(CommandProcessTests.Evaluate_TheTextReportOfAClassifier),
             ["--labels"] = nameof(CommandProcessTests.Evaluate_ARegressorAndAnIdxModelAsJson),
             ["--json"] = nameof(CommandProcessTests.Evaluate_ARegressorAndAnIdxModelAsJson),
+            ["--split"] = nameof(CommandProcessTests.Evaluate_SplitTestIsTheHeldOutRowsOfTheTrainingFile),
             ["--label-column"] = V1Data, ["--drop-columns"] = V1Data, ["--header"] = V1Data, ["--delimiter"] = V1Data, ["--task"] = V1Data,
         },
         ["predict"] = new()

@@ -49,6 +49,9 @@ namespace Backprop.IO.Json;
 [JsonSerializable(typeof(TrainingSummary))]
 [JsonSerializable(typeof(EvaluationReport))]
 [JsonSerializable(typeof(ModelInfoReport))]
+// cv, tune and importance (EvaluationOutputs.cs).
+[JsonSerializable(typeof(CrossValidationFoldLine))]
+[JsonSerializable(typeof(CrossValidationSummary))]
 public sealed partial class BackpropJson : JsonSerializerContext
 {
     /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>

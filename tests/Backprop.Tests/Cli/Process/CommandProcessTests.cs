@@ -156,6 +156,53 @@ public sealed class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds()
+    {
+        using var dir = fx.Scratch();
+        var r = ToolProcess.Run(dir.Dir, "cv", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no", "--label-column", "3",
+            "--drop-columns", "0", "--task", "classification", "--folds", "4", "--folds-out", "folds.csv", "--preprocess", "min-max",
+            "--hidden", "6", "--activation", "tanh", "--loss", "cross-entropy", "--optimizer", "momentum", "--lr", "0.05", "--schedule", "cosine:30",
+            "--epochs", "30", "--batch", "8", "--seed", "4", "--validation-fraction", "0.25", "--patience", "5", "--l2", "0.001", "--clip-norm", "5",
+            "--json");
+        Ok(r);
+        var lines = r.Out.Trim().Split('\n');
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines.Take(4), l => Assert.Equal(20, JsonDocument.Parse(l).RootElement.GetProperty("test_rows").GetInt32()));
+        var summary = LastJson(r.Out);
+        Assert.Equal(4, summary.GetProperty("folds").GetInt32());
+        Assert.True(summary.GetProperty("mean").GetProperty("accuracy").GetDouble() > 0.8, r.Out);
+        Assert.Equal(81, File.ReadAllLines(dir.Path("folds.csv")).Length);
+        var bad = ToolProcess.Run(dir.Dir, "cv", "--data", "semi.txt", "--delimiter", "semicolon", "--folds", "0");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(bad.ErrorLines);
+        Assert.Contains("--folds", bad.Err);
+    }
+
+    [Fact]
+    public void Cv_IdxFilesWithTheirLabels_AsText()
+    {
+        var r = ToolProcess.Run(fx.Dir, "cv", "--data", "img-idx3-ubyte", "--labels", "lbl-idx1-ubyte", "--folds", "2", "--hidden", "4", "--epochs", "3");
+        Ok(r);
+        Assert.Contains("2-fold cross-validation of img-idx3-ubyte: 40 rows", r.Out);
+        Assert.Matches(@"(?m)^mean\s", r.Out);
+    }
+
+    [Fact]
+    public void Evaluate_SplitTestIsTheHeldOutRowsOfTheTrainingFile()
+    {
+        using var dir = fx.Scratch();
+        Ok(ToolProcess.Run(dir.Dir, "train", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no", "--label-column", "3",
+            "--drop-columns", "0", "--hidden", "4", "--epochs", "3", "--save", "m.json", "--quiet"));
+        var r = ToolProcess.Run(dir.Dir, "evaluate", "--model", "m.json", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no",
+            "--label-column", "3", "--drop-columns", "0", "--split", "test", "--json");
+        Ok(r);
+        Assert.Equal(16, JsonDocument.Parse(r.Out).RootElement.GetProperty("rows").GetInt32()); // 20% of 80
+        var bad = ToolProcess.Run(dir.Dir, "evaluate", "--model", "m.json", "--data", "two.csv", "--split", "test");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(bad.ErrorLines);
+    }
+
+    [Fact]
     public void Train_EarlyStoppingReallyStops()
     {
         var r = ToolProcess.Run(fx.Dir, "train", "--dataset", "moons", "--validation-fraction", "0.3", "--patience", "2", "--epochs", "300",

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Backprop.Cli.Commands;
+using Backprop.Data;
+using Backprop.Nn;
+using Backprop.Tests.Cli;
+using Backprop.Tests.IO;
+using Backprop.Training;
+
+namespace Backprop.Tests.Training;
+
+/// <summary>
+/// The defaults of issue 17: per-optimizer learning rates that learn the built-in sets (plain SGD included), all of
+/// them in <see cref="TrainingDefaults"/>, and early stopping with the best weights restored for data files.
+/// </summary>
+public sealed class DefaultsTests : IDisposable
+{
+    private readonly string _dir = TestData.TempFolder();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("momentum")]
+    [InlineData("nesterov")]
+    [InlineData("adam")]
+    [InlineData("rmsprop")]
+    public void EveryOptimizerAtItsDefaultRateLearnsMoons(string optimizer)
+    {
+        // The CLI's `train --dataset moons --hidden 16,16 --optimizer NAME` (160 training rows, 200 epochs by the
+        // auto rule); plain SGD at its old 0.01 stopped at 89% training accuracy here.
+        var (train, _) = SyntheticData.Create("moons", seed: 1).Split(0.2, 1);
+        var model = Model.For(train).Dense(16, Activation.Relu).Dense(16, Activation.Relu).Build<float>(1);
+        model.Fit(train, new TrainingOptions
+        {
+            Epochs = TrainingDefaults.AutoEpochs(train.Rows, TrainingDefaults.BatchSize),
+            Optimizer = TrainCommand.CreateOptimizer(optimizer, null)(),
+            Seed = 1,
+        }, TestContext.Current.CancellationToken);
+        var accuracy = ((ClassificationMetrics)model.Evaluate(train)).Accuracy;
+        Assert.True(accuracy >= 0.98, $"{optimizer}: {accuracy:P2}");
+    }
+
+    [Fact]
+    public void TheCliOptimizerFactoryTakesItsRatesFromTrainingDefaults()
+    {
+        foreach (string name in TrainingDefaults.OptimizerNames)
+        {
+            var optimizer = TrainCommand.CreateOptimizer(name, null)();
+            Assert.Equal(TrainingDefaults.LearningRate(name), optimizer.LearningRate);
+            Assert.Equal(Optimizer.Create(name).ToString(), optimizer.ToString());
+        }
+        Assert.Equal(0.1, TrainingDefaults.LearningRate("sgd"));
+        Assert.Equal(0.3, TrainCommand.CreateOptimizer("momentum", 0.3)().LearningRate);
+    }
+
+    private string Blobs(int rows, double spread = 1.6)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var rng = new Random(3);
+        var csv = new StringBuilder("x1,x2,label\n");
+        for (int i = 0; i < rows; i++)
+        {
+            int c = i % 2;
+            csv.Append(inv, $"{(c == 1 ? 1 : -1) * (spread > 2 ? 0.5 : 1) + (rng.NextDouble() - 0.5) * spread:F4},{rng.NextDouble():F4},{(c == 1 ? "b" : "a")}\n");
+        }
+        string path = Path.Combine(_dir, FormattableString.Invariant($"blobs{rows}-{spread}.csv"));
+        File.WriteAllText(path, csv.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void ADataFileIsTrainedWithEarlyStoppingAndTheBestWeightsByDefault()
+    {
+        string data = Blobs(300);
+        var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "60", "--seed", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains($"at most 60 epochs (early stopping: patience {TrainingDefaults.Patience} on a 10% validation split, best weights kept)", output);
+        Assert.Contains("validation loss", output);
+
+        // The same data with --validation-fraction 0: no validation, no early stopping, every epoch run.
+        (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "12", "--validation-fraction", "0", "--json");
+        Assert.True(code == 0, err);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal(13, lines.Length);
+        Assert.DoesNotContain("validation_loss\":0", lines[0]);
+        Assert.False(JsonDocument.Parse(lines[^1]).RootElement.GetProperty("stopped_early").GetBoolean());
+    }
+
+    [Fact]
+    public void EarlyStoppingByDefaultEndsARunThatStoppedImprovingAndKeepsItsBestEpoch()
+    {
+        // Blobs that overlap: the validation loss stops improving long before 200 epochs.
+        string data = Blobs(300, spread: 3);
+        var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "64", "--lr", "0.01", "--seed", "1");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"Stopped early at epoch (\d+); kept the weights of epoch (\d+)\.", output);
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"Stopped early at epoch (\d+); kept the weights of epoch (\d+)\.");
+        Assert.Equal(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - TrainingDefaults.Patience, int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void SmallFilesAndBuiltInSetsHaveNoEarlyStoppingByDefault()
+    {
+        var plan = Settings(data: "x.csv").Plan(TrainingDefaults.MinRowsForEarlyStopping - 1);
+        Assert.Equal(0, plan.Validation);
+        Assert.Null(plan.Patience);
+        plan = Settings(dataset: "moons").Plan(1000);
+        Assert.Null(plan.Patience);
+        Assert.Equal(TrainingDefaults.AutoEpochs(1000, 32), plan.Epochs);
+        plan = Settings(data: "x.csv").Plan(1000);
+        Assert.Equal((TrainingDefaults.ValidationFraction, TrainingDefaults.Patience, TrainingDefaults.MaxEpochs), (plan.Validation, plan.Patience, plan.Epochs));
+    }
+
+    private static TrainCommand.Settings Settings(string? data = null, string? dataset = null) =>
+        new() { Data = new Backprop.Cli.Options.DataSettings(data, null, new Backprop.IO.CsvOptions()), Dataset = dataset };
+}
