@@ -41,7 +41,7 @@ public static class EvaluateCommand
             var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Json = parse.GetValue(json) };
             s.Validate();
             var m = ModelFile.Load(s.Model);
-            var metrics = m.Evaluate(s.Data.ReadFor(m, requireLabels: true));
+            var metrics = m.Evaluate(s.Data.ReadFor(m, requireLabels: true, streams.Error));
             new Reporter(streams, s.Json).Report(Report(metrics), BackpropJson.Compact.EvaluationReport, _ => metrics.ToString());
             return ExitCodes.Success;
         }));
