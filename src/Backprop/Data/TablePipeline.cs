@@ -198,9 +198,11 @@ public sealed class TablePipeline
                         seen[2].Add(d.DayOfYear);
                         seen[3].Add((int)d.TimeOfDay.TotalSeconds);
                     }
-                    // A part that never varies on the training rows carries nothing: it is left out.
+                    // A part that never varies on the training rows carries nothing: it is left out. So is the weekday
+                    // when the day of the year never varies (dates that stand for a year, 1970-01-01): it is then only
+                    // a function of the year.
                     string[] names = ["month", "weekday", "yearday", "time"];
-                    var parts = names.Where((_, i) => seen[i].Count > 1).ToArray();
+                    var parts = names.Where((_, i) => seen[i].Count > 1 && (i != 1 || seen[2].Count > 1)).ToArray();
                     columns.Add(basis with { Median = Median(years), Indicator = years.Count < trainRows.Count, DateParts = parts });
                     break;
                 }
