@@ -64,6 +64,15 @@ public sealed partial class CommandProcessTests
         var e = ToolProcess.Run(fx.Dir, "evaluate", "--model", model, "--data", data);
         Ok(e);
         Assert.Contains("accuracy", e.Out);
+
+        // explain --model: the encoding is shown first, each raw value with the features it becomes and their numbers.
+        var x = ToolProcess.Run(fx.Dir, "explain", "--model", model, "--input", "red,NA,2004-05-06,v");
+        Ok(x);
+        Assert.StartsWith("Before step 0: the table encoding", x.Out);
+        Assert.Contains("color=red = 1", x.Out);
+        Assert.Contains("size (missing) = 1", x.Out);
+        Assert.Contains("when:year = 2004", x.Out);
+        Assert.Contains("code=v = 1", x.Out);
     }
 
     [Fact]
