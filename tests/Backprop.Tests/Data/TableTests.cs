@@ -154,7 +154,7 @@ public sealed class TableTests
         Assert.Equal(ColumnKind.Categorical, t2!.Profiles[0].Kind);
     }
 
-    private static (Model<float> Model, PreparedTable Prepared) TrainOnTable()
+    internal static (Model<float> Model, PreparedTable Prepared) TrainOnTable()
     {
         var sb = new StringBuilder("color,size,when,y\n");
         for (int i = 0; i < 60; i++)
