@@ -33,6 +33,8 @@ internal static class RequestReader
             throw new ServingRequestException("the request body is not valid UTF-8; JSON must be sent as UTF-8.", "body");
         if (body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF)
             body = body[3..]; // a byte order mark: tolerated, as the model file reader does
+        if (model.Model.Table is { } table)
+            return TableJson(body, model, table, options);
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow, AllowMultipleValues = true });
         var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
         var seen = ArrayPool<int>.Shared.Rent(model.Features);
@@ -89,6 +91,87 @@ internal static class RequestReader
         }
         return rows.Done();
     }
+
+    /// <summary>
+    /// A table model's records: objects by raw column name with text, number, boolean or null values (an absent or null
+    /// column is missing), or arrays of the raw values in the model's column order. The model's pipeline encodes them:
+    /// an unseen category or a value that does not parse is treated as missing, never an error.
+    /// </summary>
+    private static Parsed TableJson(ReadOnlySpan<byte> body, ModelVersion model, Backprop.Data.TablePipeline table, BackpropModelOptions options)
+    {
+        var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
+        try
+        {
+            using var doc = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+            var root = doc.RootElement;
+            void One(JsonElement record, int index)
+            {
+                var row = rows.Next(index);
+                if (record.ValueKind == JsonValueKind.Object)
+                {
+                    var values = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (var p in record.EnumerateObject())
+                    {
+                        if (!values.TryAdd(p.Name, Text(p.Value, index, p.Name) ?? "") )
+                            throw new ServingRequestException($"{What(index)}: \"{Cut(p.Name)}\" is given twice.", At(index) + "/" + p.Name);
+                        if (p.Value.ValueKind == JsonValueKind.Null)
+                            values.Remove(p.Name);
+                    }
+                    model.Model.EncodeRow(values).CopyTo(row);
+                }
+                else if (record.ValueKind == JsonValueKind.Array)
+                {
+                    var list = record.EnumerateArray().Select((v, i) => Text(v, index, i.ToString(CultureInfo.InvariantCulture))).ToArray();
+                    if (list.Length != table.Columns.Count)
+                        throw new ServingRequestException($"{What(index)} has {list.Length} value(s); the model reads {table.Columns.Count} raw column(s) ({string.Join(", ", table.Columns.Select(c => c.Name))}).", At(index));
+                    model.Model.EncodeRow(list).CopyTo(row);
+                }
+                else
+                    throw new ServingRequestException($"{What(index)} is {Describe(record.ValueKind)}; a record is a JSON object by column name (or an array of the raw values in the model's column order).", index < 0 ? "body" : At(index));
+            }
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                int index = 0;
+                foreach (var record in root.EnumerateArray())
+                    One(record, index++);
+                if (index == 0)
+                    throw new ServingRequestException("the array of records is empty; send at least one record.", "body");
+            }
+            else
+                One(root, -1);
+        }
+        catch (JsonException e)
+        {
+            rows.Dispose();
+            throw new ServingRequestException($"the request body is not valid JSON: {Trim(e.Message)}", "body");
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
+        }
+        return rows.Done();
+    }
+
+    private static string? Text(JsonElement v, int record, string at) => v.ValueKind switch
+    {
+        JsonValueKind.Null => null,
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Number => v.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => throw new ServingRequestException($"{What(record)}: \"{Cut(at)}\" is {Describe(v.ValueKind)}; a raw value is text, a number, true, false or null.", At(record) + "/" + at),
+    };
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 
     // Record -1 is the body's one record; 0, 1, ... are the elements of an array of records. The texts for messages
     // are made only when there is an error.
@@ -218,6 +301,8 @@ internal static class RequestReader
             throw new ServingRequestException("the request body is not valid UTF-8; CSV must be sent as UTF-8.", "body");
         if (!model.HasNames)
             throw new ServingRequestException("the model was trained on data without column names, so CSV records (matched by the header) cannot be read; send JSON arrays of numbers.", "body");
+        if (model.Model.Table is not null)
+            throw new ServingRequestException("the model reads a table's raw columns (text, categories, dates); send JSON records by column name.", "body");
         string text = Encoding.UTF8.GetString(body);
         var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
         try

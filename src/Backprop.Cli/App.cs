@@ -46,6 +46,7 @@ public static class App
         root.Subcommands.Add(PredictCommand.Create(streams));
         root.Subcommands.Add(PlotCommand.Create(streams));
         root.Subcommands.Add(InfoCommand.Create(streams));
+        root.Subcommands.Add(InspectCommand.Create(streams));
         root.Subcommands.Add(GradcheckCommand.Create(streams));
         root.Subcommands.Add(PlaygroundCommand.Create(streams));
         root.Subcommands.Add(ServeCommand.Create(streams));

@@ -56,7 +56,7 @@ public static class EvaluateCommand
             var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Json = parse.GetValue(json), Split = parse.GetValue(split)?.Trim().ToLowerInvariant() };
             s.Validate();
             var m = ModelFile.Load(s.Model);
-            var rows = Rows(s, m, s.Data.ReadFor(m, requireLabels: true), streams);
+            var rows = Rows(s, m, s.Data.ReadFor(m, requireLabels: true, streams.Error), streams);
             var metrics = m.Evaluate(rows);
             new Reporter(streams, s.Json).Report(Report(metrics), BackpropJson.Compact.EvaluationReport, _ => metrics.ToString());
             return ExitCodes.Success;

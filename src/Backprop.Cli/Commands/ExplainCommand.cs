@@ -34,6 +34,9 @@ public static class ExplainCommand
         /// <summary>--input as given (null: the default of the seed, or of the model).</summary>
         public double[]? Input { get; init; }
 
+        /// <summary>--input as typed (with --model: numbers, or a table model's raw values, comma-separated).</summary>
+        public string? InputText { get; init; }
+
         /// <summary>--target as given (numbers, or with --model a class name).</summary>
         public string? TargetText { get; init; }
 
@@ -87,7 +90,8 @@ public static class ExplainCommand
     public static Options Parse(string? model, string? input, string? target, double? lr, string? order, int? steps,
         string? format, string? lang, string? outFile)
     {
-        double[]? givenInput = input is null ? null : CliValues.List("--input", input);
+        // A model's input is read in Run: a table model takes raw values (text, categories, dates), not only numbers.
+        double[]? givenInput = input is null || model is not null ? null : CliValues.List("--input", input);
         double[] x = givenInput ?? [.. SeedNetwork.DefaultInput];
         // With --model the target may be a class name; it is read against the model in Run.
         double[] y = target is null ? [.. SeedNetwork.DefaultTarget] : model is null ? CliValues.List("--target", target) : [];
@@ -118,6 +122,7 @@ public static class ExplainCommand
         return new Options(model, new ExplainSettings(x, y, eta, updateOrder, n), f, language, outFile)
         {
             Input = givenInput,
+            InputText = input,
             TargetText = target,
             LearningRate = lr is null ? null : eta,
         };
@@ -128,6 +133,7 @@ public static class ExplainCommand
     {
         ExplainTrace trace;
         var s = options.Settings;
+        string encoding = "";
         if (options.Model is null)
         {
             var network = SeedNetwork.Create<double>();
@@ -144,7 +150,20 @@ public static class ExplainCommand
             // The user's own model: its defaults, its pipeline, its numbers (those predict computes).
             var model = ModelFile.Load<double>(options.Model);
             var defaults = Explainer.Defaults(model);
-            var raw = options.Input ?? defaults.Input
+            double[]? given = null;
+            if (model.Table is { } table)
+            {
+                // The encoding is the first step: the raw values, then each column's features with their numbers.
+                string?[] values = options.InputText is { } text ? text.Split(',', StringSplitOptions.TrimEntries) : DefaultRow(table);
+                if (values.Length != table.Columns.Count)
+                    throw new BackpropException($"--input: {options.Model} reads {table.Columns.Count} raw column(s) ({string.Join(", ", table.Columns.Select(c => c.Name))}), but {values.Length} value(s) were given.");
+                var counts = new EncodeCounts();
+                given = model.EncodeRow(values, counts);
+                encoding = EncodingStep(table, values, given, counts, options.Format);
+            }
+            else if (options.InputText is { } text)
+                given = CliValues.List("--input", text);
+            var raw = given ?? defaults.Input
                 ?? throw new BackpropException($"--input: {options.Model} has no preprocessing statistics to take a typical row from; give the {model.Schema.Features} raw value(s) to explain.");
             if (raw.Length != model.Schema.Features)
                 throw new BackpropException($"--input: {options.Model} takes {model.Schema.Features} input(s), but {raw.Length} value(s) were given"
@@ -159,16 +178,57 @@ public static class ExplainCommand
 
         if (options.Out is not null)
         {
-            AtomicFile.WriteAllText(options.Out, Render(trace, options.Format, options.Language));
+            AtomicFile.WriteAllText(options.Out, encoding + Render(trace, options.Format, options.Language));
             output.WriteLine($"Wrote {options.Out}.");
             return;
         }
+        output.Write(encoding);
         if (options.Format == Format.Text && colour)
         {
             TraceRenderer.Write(trace, options.Language, new AnsiTraceSink(output));
             return;
         }
         output.Write(Render(trace, options.Format, options.Language));
+    }
+
+    /// <summary>A typical raw row of a table model: each column's median, first category, or median year.</summary>
+    private static string?[] DefaultRow(TablePipeline table) => table.Columns.Select(c => c.Kind switch
+    {
+        ColumnKind.Categorical => c.Categories.Count > 0 ? c.Categories[0] : null,
+        ColumnKind.Date => $"{(int)Math.Round(c.Median):0000}-01-01",
+        ColumnKind.Boolean => c.Median >= 0.5 ? "true" : "false",
+        _ => c.Median.ToString("R", CultureInfo.InvariantCulture),
+    }).ToArray();
+
+    /// <summary>
+    /// The encoding step in text or markdown (JSON keeps its schema: the trace starts at the network's inputs): each raw
+    /// value, what the column's fitted encoder does with it, and the features it becomes, with their numbers.
+    /// </summary>
+    private static string EncodingStep(TablePipeline table, string?[] values, double[] features, EncodeCounts counts, Format format)
+    {
+        if (format == Format.Json)
+            return "";
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new System.Text.StringBuilder();
+        bool md = format == Format.Markdown;
+        sb.AppendLine(md ? "## Before step 0: the table encoding (raw values to the model's inputs, which step 0 scales)" : "Before step 0: the table encoding (raw values to the model's inputs, which step 0 scales)");
+        sb.AppendLine();
+        var describe = table.Describe().ToArray();
+        int at = 0;
+        for (int j = 0; j < table.Columns.Count; j++)
+        {
+            var c = table.Columns[j];
+            var names = c.FeatureNames().ToArray();
+            string shown = values[j] is null ? "(missing)" : "\"" + values[j] + "\"";
+            sb.AppendLine($"{(md ? "- " : "  ")}{c.Name} = {shown}: {describe[j]}");
+            for (int k = 0; k < names.Length; k++)
+                sb.AppendLine($"{(md ? "  - " : "      ")}{names[k]} = {features[at + k].ToString("G6", inv)}");
+            at += names.Length;
+        }
+        foreach (string line in counts.Describe())
+            sb.AppendLine($"{(md ? "- " : "  ")}note: {line}");
+        sb.AppendLine();
+        return sb.ToString();
     }
 
     /// <summary>

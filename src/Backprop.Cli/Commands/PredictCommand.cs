@@ -45,7 +45,7 @@ public static class PredictCommand
             var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Output = parse.GetValue(output.Option) };
             s.Validate();
             var m = ModelFile.Load(s.Model);
-            var table = s.Data.ReadFor(m, requireLabels: false);
+            var table = s.Data.ReadFor(m, requireLabels: false, streams.Error);
             string csv = Format(m, table);
             if (s.Output is { } path)
             {

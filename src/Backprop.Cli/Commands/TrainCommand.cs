@@ -242,7 +242,7 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
-        data.AddTo(command);
+        data.AddTo(command, includeKinds: true);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction })
             command.Options.Add(o);
         set.AddTo(command);
@@ -293,7 +293,20 @@ public static class TrainCommand
     /// <param name="Notes">Notes for the user.</param>
     /// <param name="HeldOut">The held-out split of a data file, recorded in the model (null: none, or a separate --test file).</param>
     public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes,
-        HeldOutSplit? HeldOut = null);
+        HeldOutSplit? HeldOut = null)
+    {
+        /// <summary>A table's encoding (fitted on the training rows), for the model to own; null for numeric data.</summary>
+        public TablePipeline? Table { get; init; }
+
+        /// <summary>The schema table printed before training (one line per column).</summary>
+        public IReadOnlyList<string> SchemaLines { get; init; } = [];
+
+        /// <summary>
+        /// For a table's regression: the training rows with standardised targets (what the network is fitted on) and
+        /// the mean and scale that map its outputs back (<see cref="Model{T}.UnscaleOutputs"/>); null otherwise.
+        /// </summary>
+        public (Dataset Train, double Mean, double Scale)? Standardised { get; init; }
+    }
 
     /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
     public static TrainingData LoadData(Settings s)
@@ -303,6 +316,8 @@ public static class TrainCommand
         PreprocessingKind kind;
         string source;
         var notes = new List<string>();
+        TablePipeline? table = null;
+        IReadOnlyList<string> schemaLines = [];
         if (s.Dataset is not null)
         {
             all = SyntheticData.Create(s.Dataset.Trim().ToLowerInvariant(), seed: s.Seed);
@@ -312,9 +327,28 @@ public static class TrainCommand
         else
         {
             string path = s.Data.Data!;
-            var file = DataFiles.Read(path, s.Data.Labels, s.Data.Csv);
-            all = file.Data;
-            schema = file.Schema;
+            var (numeric, tableFile) = TableFiles.Read(path, s.Data.Labels, s.Data.Csv);
+            if (numeric is not null)
+            {
+                all = numeric.Data;
+                schema = numeric.Schema;
+                schemaLines = TableFiles.SchemaTable(numeric);
+            }
+            else
+            {
+                // A table: its encoding is fitted on the training rows of the same split as below (Dataset.Split of the
+                // encoded rows takes the same rows: the split depends on the labels only).
+                var t = tableFile!;
+                double f = s.TestFraction ?? (s.Test is null ? DefaultTestFraction : 0);
+                if (s.Test is null && s.TestFraction is null && t.Table.Rows < MinRowsForDefaultTestSplit)
+                    f = 0;
+                var prepared = TableFiles.Prepare(t, s.Data.Csv, f, unchecked((ulong)s.Seed));
+                all = prepared.Data;
+                schema = prepared.Schema;
+                table = prepared.Pipeline;
+                schemaLines = TableFiles.SchemaTable(t);
+                notes.AddRange(prepared.Counts.Describe().Select(d => d + "."));
+            }
             source = path;
             if (!all.HasTargets)
                 throw new BackpropException($"{path}: the data has no labels (label column), so it cannot be trained on.");
@@ -331,7 +365,14 @@ public static class TrainCommand
         if (s.Test is not null)
         {
             train = all;
-            test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
+            if (table is not null)
+            {
+                var counts = new EncodeCounts();
+                test = TableFiles.ReadFor(schema!, table, s.Test, s.Data.Csv, requireLabels: true, counts);
+                notes.AddRange(counts.Describe().Select(d => $"{s.Test}: {d}."));
+            }
+            else
+                test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
         }
         else if (fraction > 0 && s.Dataset is null)
             (train, test, heldOut) = HeldOutSplit.Make(all, fraction, unchecked((ulong)s.Seed));
@@ -341,7 +382,20 @@ public static class TrainCommand
             (train, test) = (all, all.Subset([]));
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
-        return new TrainingData(train, test, schema, kind, source, notes, heldOut);
+        (Dataset, double, double)? standardised = null;
+        if (table is not null && !train.IsClassification && train.Outputs == 1)
+        {
+            // Targets standardised for training (mean 0, standard deviation 1 on the training rows), mapped back in the
+            // output layer's weights afterwards: the network learns at the scale its initialisation and learning rate suit.
+            var y = Enumerable.Range(0, train.Rows).Select(r => train.TargetRow(r)[0]).ToArray();
+            double mean = y.Average();
+            double sd = Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / y.Length);
+            if (!(sd > 0) || !double.IsFinite(sd))
+                sd = 1;
+            var scaled = y.Select(v => (v - mean) / sd).ToArray();
+            standardised = (Dataset.Regression(train.Features.ToArray(), train.Inputs, scaled, 1, train.Name, train.FeatureNames, train.TargetName), mean, sd);
+        }
+        return new TrainingData(train, test, schema, kind, source, notes, heldOut) { Table = table, SchemaLines = schemaLines, Standardised = standardised };
     }
 
     /// <summary>Step 2: the network for the data, from the options.</summary>
@@ -351,6 +405,8 @@ public static class TrainCommand
         var builder = Model.For(train).Preprocess(data.Preprocessing);
         if (data.Schema is not null)
             builder.WithSchema(data.Schema);
+        if (data.Table is not null)
+            builder.WithTable(data.Table);
         foreach (int units in s.HiddenSizes)
             builder.Dense(units, s.HiddenActivation);
         if (s.Loss is not null)
@@ -403,6 +459,12 @@ public static class TrainCommand
         var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, train.Rows, epochCount);
         if (!s.Json && !s.Quiet)
         {
+            if (data.SchemaLines.Count > 0)
+            {
+                reporter.Line($"Columns of {data.Source}:");
+                foreach (string line in data.SchemaLines)
+                    reporter.Line(line);
+            }
             reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
                           (plan.Patience is { } pp
                               ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
@@ -416,7 +478,7 @@ public static class TrainCommand
         TrainingDivergedException? diverged = null;
         try
         {
-            report = model.Fit(train, FitOptions(s, plan) with
+            report = model.Fit(data.Standardised?.Train ?? train, FitOptions(s, plan) with
             {
                 Progress = progress,
                 BatchProgress = progress.Batches,
@@ -435,6 +497,8 @@ public static class TrainCommand
         {
             progress.EndLine();
         }
+        if (data.Standardised is { } st && model.CanUnscaleOutputs)
+            model.UnscaleOutputs([st.Mean], [st.Scale]);
         return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
     }
 

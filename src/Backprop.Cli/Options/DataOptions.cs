@@ -18,9 +18,23 @@ public sealed record DataSettings(string? Data, string? Labels, CsvOptions Csv)
     /// Reads <see cref="Data"/> for <paramref name="model"/>: columns matched to its schema, labels to its classes,
     /// features raw (the model applies its preprocessing).
     /// </summary>
-    public Dataset ReadFor<T>(Backprop.Training.Model<T> model, bool requireLabels)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        DataFiles.ReadFor(model.Schema, Data ?? throw new BackpropException("--data: a data file is needed."), Labels, Csv, requireLabels);
+    /// <remarks>
+    /// A model with a table pipeline reads the file as a table (CSV, JSON) and encodes it; values it treats as missing
+    /// (unseen categories, values that do not parse) and rows skipped for a missing label are counted, and written to
+    /// <paramref name="notes"/> as one "note:" line each.
+    /// </remarks>
+    public Dataset ReadFor<T>(Backprop.Training.Model<T> model, bool requireLabels, TextWriter? notes = null)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        string path = Data ?? throw new BackpropException("--data: a data file is needed.");
+        if (model.Table is not { } table)
+            return DataFiles.ReadFor(model.Schema, path, Labels, Csv, requireLabels);
+        var counts = new EncodeCounts();
+        var data = TableFiles.ReadFor(model.Schema, table, path, Csv, requireLabels, counts);
+        foreach (string line in counts.Describe())
+            notes?.WriteLine($"note: {path}: {line}.");
+        return data;
+    }
 }
 
 /// <summary>The options that say how to read a data file, shared by train, evaluate, predict and plot; declared once here.</summary>
@@ -48,6 +62,48 @@ public sealed class DataOptions
     {
         Description = "CSV columns to ignore (e.g. an id column), comma-separated 0-based indices of the file's columns as they are, or header names.",
         HelpName = "COLUMNS",
+    };
+
+    /// <summary>--categorical COLUMNS.</summary>
+    public Option<string?> Categorical { get; } = new("--categorical")
+    {
+        Description = "Columns to read as categories (one-hot), whatever their values look like: comma-separated header names or 0-based indices.",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--numeric COLUMNS.</summary>
+    public Option<string?> Numeric { get; } = new("--numeric")
+    {
+        Description = "Columns to read as numbers (a value that is not one is read as missing, and counted).",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--date COLUMNS.</summary>
+    public Option<string?> Date { get; } = new("--date")
+    {
+        Description = "Columns to read as ISO dates (yyyy-MM-dd[THH:mm:ss]), expanded into year, month, weekday, day of year.",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--text COLUMNS.</summary>
+    public Option<string?> Text { get; } = new("--text")
+    {
+        Description = "Columns that are free text or identifiers: dropped.",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--ignore COLUMNS (as --drop-columns).</summary>
+    public Option<string?> Ignore { get; } = new("--ignore")
+    {
+        Description = "Columns not to use (the same as --drop-columns).",
+        HelpName = "COLUMNS",
+    };
+
+    /// <summary>--missing SPELLINGS.</summary>
+    public Option<string?> Missing { get; } = new("--missing")
+    {
+        Description = "The spellings of a missing value, comma-separated (default: empty, NA, N/A, NaN, null, ?, and . alone; case ignored).",
+        HelpName = "SPELLINGS",
     };
 
     /// <summary>--header auto|yes|no.</summary>
@@ -94,7 +150,12 @@ public sealed class DataOptions
     };
 
     /// <summary>Adds the options to <paramref name="command"/>; without <paramref name="includeData"/> only the CSV ones.</summary>
-    public void AddTo(Command command, bool includeData = true)
+    /// <remarks>
+    /// With <paramref name="includeKinds"/> also the column-kind options (--categorical, --numeric, --date, --text,
+    /// --ignore, --missing): for the commands that read a table to train on or inspect it; a trained model's own
+    /// pipeline decides them for every other command.
+    /// </remarks>
+    public void AddTo(Command command, bool includeData = true, bool includeKinds = false)
     {
         if (includeData)
         {
@@ -103,6 +164,9 @@ public sealed class DataOptions
         }
         foreach (var o in new Option[] { LabelColumn, DropColumns, Header, Delimiter, Task })
             command.Options.Add(o);
+        if (includeKinds)
+            foreach (var o in new Option[] { Categorical, Numeric, Date, Text, Ignore, Missing })
+                command.Options.Add(o);
     }
 
     /// <summary>What the options say on this command line.</summary>
@@ -114,9 +178,18 @@ public sealed class DataOptions
         Header = parse.GetValue(Header),
         Delimiter = parse.GetValue(Delimiter),
         LabelColumn = parse.GetValue(LabelColumn) ?? "last",
-        DropColumns = (parse.GetValue(DropColumns) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+        DropColumns = [.. List(parse, DropColumns), .. List(parse, Ignore)],
         Task = parse.GetValue(Task),
+        Categorical = List(parse, Categorical),
+        Numeric = List(parse, Numeric),
+        Date = List(parse, Date),
+        Text = List(parse, Text),
+        // Spellings are kept as given (an empty one is the empty field); absent: the defaults.
+        Missing = parse.GetValue(Missing) is { } m ? [.. m.Split(',', StringSplitOptions.TrimEntries)] : null,
     };
+
+    private static string[] List(ParseResult parse, Option<string?> option) =>
+        (parse.GetValue(option) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     private static string? Single(ArgumentResult r) => r.Tokens.Count == 0 ? null : r.Tokens[^1].Value.Trim();
 

@@ -146,7 +146,7 @@ public static class CsvDataset
         return Load(reader, options, source);
     }
 
-    private static SepReaderOptions ReaderOptions(char delimiter, string source)
+    internal static SepReaderOptions ReaderOptions(char delimiter, string source)
     {
         if (delimiter is '"' or '\r' or '\n' || char.IsWhiteSpace(delimiter) && delimiter != '\t')
             throw new BackpropException($"{source}: '{delimiter}' cannot be the delimiter.");
@@ -570,7 +570,7 @@ public static class CsvDataset
         for (int i = 0; i < keys.Length; i++)
         {
             if (labels.Distinct[i].Length == 0)
-                throw new BackpropException($"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: the label is missing.");
+                throw NotNumeric(new BackpropException($"{source}: line {labels.FirstLine[i]}, {Column(label, names)}: the label is missing."));
             keys[i] = ClassKey(labels.Distinct[i]);
         }
         IReadOnlyList<string>? given = model is { Task: TaskKind.Classification } ? model.ClassNames : options.Classes;
@@ -655,7 +655,7 @@ public static class CsvDataset
         return ',';
     }
 
-    private static bool DetectHeader(string[] a, string[] b)
+    internal static bool DetectHeader(string[] a, string[] b)
     {
         for (int c = 0; c < a.Length; c++)
             if (!IsNumber(a[c]) && a[c].Length > 0 && IsNumber(b[c]))
@@ -679,7 +679,7 @@ public static class CsvDataset
         return ResolveColumn(s, width, names, source, "--label-column");
     }
 
-    private static int ResolveColumn(string spec, int width, string[]? names, string source, string option)
+    internal static int ResolveColumn(string spec, int width, string[]? names, string source, string option)
     {
         string s = spec.Trim();
         if (int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int index))
@@ -707,7 +707,7 @@ public static class CsvDataset
         return found;
     }
 
-    private static TaskKind DecideTask(CsvOptions options, List<string> distinctLabels)
+    internal static TaskKind DecideTask(CsvOptions options, List<string> distinctLabels)
     {
         if (options.Classes is not null)
             return TaskKind.Classification;
@@ -734,9 +734,26 @@ public static class CsvDataset
             throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} is \"{Shorten(s.ToString())}\"; expected a finite number.");
         }
         if (s.Length == 0 || s is "?" or "NA" or "N/A" or "na" or "n/a" or "null" or "NULL")
-            throw new BackpropException($"{source}: line {line}, {Column(column, names)}: missing value{(s.Length == 0 ? "" : $" \"{s}\"")}; expected a number (fill or drop missing values first).");
-        throw new BackpropException($"{source}: line {line}, {Column(column, names)}: the {what} \"{Shorten(s.ToString())}\" is not a number.");
+            throw NotNumeric(new BackpropException($"{source}: line {line}, {Column(column, names)}: missing value{(s.Length == 0 ? "" : $" \"{s}\"")}; expected a number (fill or drop missing values first)."));
+        var message = $"{source}: line {line}, {Column(column, names)}: the {what} \"{Shorten(s.ToString())}\" is not a number.";
+        throw what == "feature" ? NotNumeric(new BackpropException(message)) : new BackpropException(message);
     }
+
+    /// <summary>The <see cref="Exception.Data"/> key that marks an error of a CSV the numeric reader cannot take as it is.</summary>
+    internal const string NotNumericKey = "backprop.not-numeric";
+
+    /// <summary>
+    /// Marks <paramref name="e"/> as "not a numeric CSV" (a feature that is not a number, a missing value, a missing
+    /// label): <see cref="TableFiles"/> then reads the file as a table with column kinds instead.
+    /// </summary>
+    private static BackpropException NotNumeric(BackpropException e)
+    {
+        e.Data[NotNumericKey] = true;
+        return e;
+    }
+
+    /// <summary>True for an error of <see cref="NotNumeric"/>.</summary>
+    internal static bool IsNotNumeric(Exception e) => e.Data.Contains(NotNumericKey);
 
     private static string Column(int c, string[]? names) =>
         names is null ? $"column {c}" : $"column {c} (\"{Shorten(names[c])}\")";

@@ -57,6 +57,24 @@ public sealed record CsvOptions
     /// </summary>
     public long? MaxValues { get; init; }
 
+    /// <summary>Columns to read as categorical whatever inference says (names or 0-based indices; --categorical).</summary>
+    public IReadOnlyList<string> Categorical { get; init; } = [];
+
+    /// <summary>Columns to read as numbers (--numeric); a value that is not a number is then missing, and counted.</summary>
+    public IReadOnlyList<string> Numeric { get; init; } = [];
+
+    /// <summary>Columns to read as dates (--date); a value that is not a date is then missing, and counted.</summary>
+    public IReadOnlyList<string> Date { get; init; } = [];
+
+    /// <summary>Columns to treat as text/identifiers (--text): dropped.</summary>
+    public IReadOnlyList<string> Text { get; init; } = [];
+
+    /// <summary>The spellings of a missing value (--missing), or null for <see cref="TableSettings.DefaultMissing"/>.</summary>
+    public IReadOnlyList<string>? Missing { get; init; }
+
+    /// <summary>True when a column kind is given (the file is then read as a table, whatever its values).</summary>
+    public bool HasKinds => Categorical.Count + Numeric.Count + Date.Count + Text.Count > 0 || Missing is not null;
+
     /// <summary>Auto task rule: numeric labels that are all whole numbers with at most this many distinct values are classes.</summary>
     public const int MaxAutoClasses = 20;
 }

@@ -75,7 +75,7 @@ public static class DataFiles
         return Read(input, dataPath, labelsPath, csv);
     }
 
-    private static DataFile Read(Stream input, string dataPath, string? labelsPath, CsvOptions? csv)
+    internal static DataFile Read(Stream input, string dataPath, string? labelsPath, CsvOptions? csv)
     {
         if (labelsPath is not null || LooksLikeIdx(input, dataPath))
         {

@@ -11,8 +11,9 @@ namespace Backprop.IO;
 /// <summary>
 /// The model file (docs/model-format.md): JSON, human-readable, one weight row per line, every number written in its
 /// shortest form that reads back bit for bit; then the model's pipeline and training record as sections, and in a
-/// checkpoint the run's state. Version 2 writes the <c>pipeline</c> section (schema, preprocessing, classes); version 1
-/// files (the <c>data</c> and <c>preprocessing</c> sections) are read and converted.
+/// checkpoint the run's state. Version 2 writes the <c>pipeline</c> section (schema, preprocessing, classes); version 3
+/// adds the optional <c>pipeline.table</c> (a table's fitted encoders: medians, categories, date parts), so a version 2
+/// file reads as it did; version 1 files (the <c>data</c> and <c>preprocessing</c> sections) are read and converted.
 /// </summary>
 /// <remarks>
 /// The network part is written by hand, not by the serializer: a weight matrix is written one unit's row per line
@@ -26,7 +27,7 @@ public static class ModelFile
     public const string FormatName = "backprop-model";
 
     /// <summary>The version this build writes.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The oldest version this build reads.</summary>
     public const int OldestVersion = 1;

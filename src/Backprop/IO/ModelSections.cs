@@ -48,6 +48,57 @@ public sealed record PipelineSection
 
     /// <summary>The scaling of the raw features.</summary>
     public required PreprocessingSection Preprocessing { get; init; }
+
+    /// <summary>Format version 3: the encoding of a table's raw columns into the features (absent for numeric columns).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TableSection? Table { get; init; }
+}
+
+/// <summary>The encoding of a table (format version 3): the missing-value spellings and each raw column's fitted encoder.</summary>
+public sealed record TableSection
+{
+    /// <summary>The spellings of a missing value.</summary>
+    public required IReadOnlyList<string> Missing { get; init; }
+
+    /// <summary>The raw columns in feature order.</summary>
+    public required IReadOnlyList<TableColumnSection> Columns { get; init; }
+}
+
+/// <summary>One raw column's encoder (see <see cref="Data.EncodedColumn"/>).</summary>
+public sealed record TableColumnSection
+{
+    /// <summary>The column's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Its position in the training file.</summary>
+    public required int Position { get; init; }
+
+    /// <summary>numeric, boolean, categorical or date.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The training median (numeric, boolean; a date's year).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Median { get; init; }
+
+    /// <summary>True when a missing indicator follows.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Indicator { get; init; }
+
+    /// <summary>The one-hot categories, in order.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>True when an "other" feature follows the categories.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Other { get; init; }
+
+    /// <summary>True when a "missing" feature follows.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? MissingCategory { get; init; }
+
+    /// <summary>A date's cyclic parts: month, weekday, yearday, time.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? DateParts { get; init; }
 }
 
 /// <summary>A per-feature scaling x' = (x - offset) / scale: its kind and, once fitted, its numbers.</summary>
@@ -198,7 +249,69 @@ internal static class ModelSections
                 Offset = pre is null || pre.IsIdentity ? null : [.. pre.Offset],
                 Scale = pre is null || pre.IsIdentity ? null : [.. pre.Scale],
             },
+            Table = model.Table is { } t ? new TableSection
+            {
+                Missing = t.Missing,
+                Columns = t.Columns.Select(c => new TableColumnSection
+                {
+                    Name = c.Name,
+                    Position = c.Position,
+                    Kind = Data.TableInference.NameOf(c.Kind),
+                    Median = c.Kind is Data.ColumnKind.Categorical ? null : c.Median,
+                    Indicator = c.Kind is Data.ColumnKind.Categorical ? null : c.Indicator,
+                    Categories = c.Kind is Data.ColumnKind.Categorical ? c.Categories : null,
+                    Other = c.Kind is Data.ColumnKind.Categorical ? c.Other : null,
+                    MissingCategory = c.Kind is Data.ColumnKind.Categorical ? c.MissingCategory : null,
+                    DateParts = c.Kind is Data.ColumnKind.Date ? c.DateParts : null,
+                }).ToArray(),
+            } : null,
         };
+    }
+
+    private static readonly HashSet<string> DatePartNames = ["month", "weekday", "yearday", "time"];
+
+    /// <summary>The table section as a pipeline, every field checked; a problem names the field.</summary>
+    private static Data.TablePipeline ReadTable(TableSection t, int features, string source)
+    {
+        if (t.Columns.Count > Data.DataSchema.MaxFeatures || t.Missing.Count > 1000)
+            throw new ModelFormatException($"{source}: field 'pipeline.table': too many columns or missing spellings.");
+        var columns = new List<Data.EncodedColumn>(t.Columns.Count);
+        for (int i = 0; i < t.Columns.Count; i++)
+        {
+            var c = t.Columns[i];
+            string at = $"pipeline.table.columns[{i}]";
+            var kind = Data.TableInference.ParseKind(c.Kind) is { } k && k is not (Data.ColumnKind.Text or Data.ColumnKind.Ignored) ? k
+                : throw new ModelFormatException($"{source}: field '{at}.kind': expected numeric, boolean, categorical or date, found \"{c.Kind}\".");
+            if (c.Position < 0)
+                throw new ModelFormatException($"{source}: field '{at}.position': expected a whole number >= 0, found {c.Position}.");
+            if (c.Median is { } m && !double.IsFinite(m))
+                throw new ModelFormatException($"{source}: field '{at}.median': expected a finite number.");
+            if (kind == Data.ColumnKind.Categorical)
+            {
+                var cats = c.Categories ?? throw new ModelFormatException($"{source}: field '{at}.categories': a categorical column lists its categories.");
+                for (int j = 1; j < cats.Count; j++)
+                    if (string.CompareOrdinal(cats[j - 1], cats[j]) >= 0)
+                        throw new ModelFormatException($"{source}: field '{at}.categories': expected distinct categories in ordinal order.");
+            }
+            if (c.DateParts is { } parts && (parts.Any(p => !DatePartNames.Contains(p)) || parts.Distinct().Count() != parts.Count))
+                throw new ModelFormatException($"{source}: field '{at}.date_parts': expected distinct parts among month, weekday, yearday, time.");
+            columns.Add(new Data.EncodedColumn
+            {
+                Name = c.Name,
+                Position = c.Position,
+                Kind = kind,
+                Median = c.Median ?? 0,
+                Indicator = c.Indicator ?? false,
+                Categories = c.Categories ?? [],
+                Other = c.Other ?? false,
+                MissingCategory = c.MissingCategory ?? false,
+                DateParts = c.DateParts ?? [],
+            });
+        }
+        var pipeline = new Data.TablePipeline(columns, t.Missing);
+        if (pipeline.Width != features)
+            throw new ModelFormatException($"{source}: field 'pipeline.table': the columns make {pipeline.Width} features, but the pipeline has {features}.");
+        return pipeline;
     }
 
     public static TrainingSection Training<T>(Training.Model<T> model) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
@@ -311,6 +424,7 @@ internal static class ModelSections
     {
         Data.DataSchema schema;
         Data.Preprocessing? pre = null;
+        Data.TablePipeline? table = null;
         var kind = Data.PreprocessingKind.None;
         if (sections.TryGetValue("pipeline", out var pe))
         {
@@ -339,6 +453,8 @@ internal static class ModelSections
             if (task == Data.TaskKind.Classification && p.Classes is { } given)
                 CheckCanonicalClasses(given, "pipeline.classes", source);
             (pre, kind) = ReadPreprocessing(p.Preprocessing, "pipeline.preprocessing", p.Features, source);
+            if (p.Table is { } t)
+                table = ReadTable(t, p.Features, source);
         }
         else
         {
@@ -360,7 +476,7 @@ internal static class ModelSections
             LearningRate = training.LearningRate,
             BatchSize = training.BatchSize,
             HeldOut = HeldOut(training, source),
-        }, source, "pipeline");
+        }, source, "pipeline", table);
     }
 
     /// <summary>The held-out split of a training section: all five fields or none, each in range.</summary>
@@ -489,14 +605,14 @@ internal static class ModelSections
     }
 
     private static Training.Model<T> Build<T>(Nn.Network<T> network, Data.DataSchema schema, Data.Preprocessing? pre, Data.PreprocessingKind kind,
-        Training.ModelTraining training, string source, string section)
+        Training.ModelTraining training, string source, string section, Data.TablePipeline? table = null)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         if (schema.Features != network.Inputs)
             throw new ModelFormatException($"{source}: field '{section}.features': {schema.Features} features, but the network takes {network.Inputs} inputs.");
         try
         {
-            return new Training.Model<T>(network, schema, pre, kind, training);
+            return new Training.Model<T>(network, schema, pre, kind, training) { Table = table };
         }
         catch (BackpropException e) when (e is not ModelFormatException)
         {

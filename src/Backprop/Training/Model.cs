@@ -64,6 +64,7 @@ public sealed class ModelBuilder
     private IReadOnlyList<string>? _featureNames;
     private PreprocessingKind _preprocessing = PreprocessingKind.None;
     private DataSchema? _schema;
+    private TablePipeline? _table;
 
     internal ModelBuilder(int inputs, TaskKind task, int outputs, Activation outputActivation, Loss loss)
     {
@@ -105,6 +106,20 @@ public sealed class ModelBuilder
             throw new BackpropException($"The schema is for {schema.Task} but the model is a {_task} model.");
         _schema = schema;
         _featureNames = schema.FeatureNames;
+        return this;
+    }
+
+    /// <summary>
+    /// The encoding of a table's raw columns into the model's inputs (fitted on the training rows,
+    /// <see cref="TablePipeline.Fit"/>): the model then also predicts on raw values (<c>Predict(string?[])</c>, by name).
+    /// </summary>
+    public ModelBuilder WithTable(TablePipeline table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.Width != _inputs)
+            throw new BackpropException($"The table pipeline makes {table.Width} features but the model takes {_inputs} inputs.");
+        _table = table;
+        _featureNames ??= table.FeatureNames;
         return this;
     }
 
@@ -209,7 +224,7 @@ public sealed class ModelBuilder
             FeatureNames = _featureNames,
             ClassNames = _task == TaskKind.Classification ? _classNames ?? Dataset.DefaultClassNames(_outputs) : [],
         };
-        return new Model<T>(network, schema, null, _preprocessing, new ModelTraining { Seed = seed, Init = initNames });
+        return new Model<T>(network, schema, null, _preprocessing, new ModelTraining { Seed = seed, Init = initNames }) { Table = _table };
     }
 }
 
@@ -344,6 +359,23 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The scaling applied to raw inputs; null until the first <see cref="Fit"/> fits it.</summary>
     public Preprocessing? Preprocessing => _preprocessing;
+
+    /// <summary>
+    /// The encoding of a table's raw columns (text, categories, dates, missing values) into the inputs, or null for a
+    /// model of numeric columns. Its width is the network's input count.
+    /// </summary>
+    public TablePipeline? Table
+    {
+        get => _table;
+        init
+        {
+            if (value is not null && value.Width != Network.Inputs)
+                throw new BackpropException($"The table pipeline makes {value.Width} features but the network takes {Network.Inputs} inputs.");
+            _table = value;
+        }
+    }
+
+    private readonly TablePipeline? _table;
 
     /// <summary>The kind of <see cref="Preprocessing"/> (also before it is fitted).</summary>
     public PreprocessingKind PreprocessingKind => _preprocessingKind;
@@ -606,6 +638,84 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The network's outputs for one raw sample given by column name.</summary>
     public double[] Predict(IReadOnlyDictionary<string, double> row) => Predict(RowFrom(row));
+
+    /// <summary>
+    /// A table model's outputs for one row of raw values: the values of <see cref="Table"/>'s columns in its order, or
+    /// a whole row of the training file's columns (the label's value, if there, is not used). A missing value (null or
+    /// a missing spelling), an unseen category or a value that will not parse is treated as missing and counted in
+    /// <paramref name="counts"/>; never an error.
+    /// </summary>
+    public double[] Predict(IReadOnlyList<string?> values, EncodeCounts? counts = null) => Predict(EncodeRow(values, counts));
+
+    /// <summary>A table model's outputs for one row given by column name (text values; an absent column is missing).</summary>
+    public double[] Predict(IReadOnlyDictionary<string, string> row, EncodeCounts? counts = null) => Predict(EncodeRow(row, counts));
+
+    /// <summary>A table model's predicted class for one row of raw values (see <see cref="Predict(IReadOnlyList{string}, EncodeCounts)"/>).</summary>
+    public int PredictClass(IReadOnlyList<string?> values, EncodeCounts? counts = null) => PredictClass(EncodeRow(values, counts));
+
+    /// <summary>A table model's predicted class for one row given by column name.</summary>
+    public int PredictClass(IReadOnlyDictionary<string, string> row, EncodeCounts? counts = null) => PredictClass(EncodeRow(row, counts));
+
+    /// <summary>One row of raw values through <see cref="Table"/>: the model's numeric inputs (before scaling).</summary>
+    public double[] EncodeRow(IReadOnlyList<string?> values, EncodeCounts? counts = null)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var table = RequireTable();
+        var x = new double[table.Width];
+        if (values.Count == table.Columns.Count)
+            table.Encode(j => values[j], x, counts);
+        else if (Schema.FileColumns is { } width && values.Count == width && table.Columns.All(c => c.Position < width))
+            table.Encode(j => values[table.Columns[j].Position], x, counts);
+        else
+            throw new BackpropException($"The model reads {table.Columns.Count} raw column(s) ({string.Join(", ", table.Columns.Select(c => $"\"{c.Name}\""))})"
+                + (Schema.FileColumns is { } w ? $", or a whole row of the training file's {w}" : "") + $"; got {values.Count} value(s).");
+        return x;
+    }
+
+    /// <summary>One row given by column name through <see cref="Table"/> (an absent column is a missing value).</summary>
+    public double[] EncodeRow(IReadOnlyDictionary<string, string> row, EncodeCounts? counts = null)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var table = RequireTable();
+        var x = new double[table.Width];
+        table.Encode(j => row.TryGetValue(table.Columns[j].Name, out var v) ? v : null, x, counts);
+        return x;
+    }
+
+    /// <summary>
+    /// Maps a regressor trained on standardised targets back to the targets' own scale, exactly in the weights: the
+    /// output layer's weights are multiplied by <paramref name="scale"/> and its biases become b x scale + mean, so every
+    /// entry point (Predict, the model file, ONNX) gives targets in their units. Needs identity outputs with biases.
+    /// </summary>
+    public void UnscaleOutputs(IReadOnlyList<double> mean, IReadOnlyList<double> scale)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(scale);
+        var output = Network.Layers[^1];
+        if (!CanUnscaleOutputs || mean.Count != output.Units || scale.Count != output.Units)
+            throw new BackpropException("Only a regressor with identity outputs, a bias per output and one mean and scale per output can have its outputs unscaled.");
+        _weights.EnterWriteLock();
+        try
+        {
+            for (int u = 0; u < output.Units; u++)
+            {
+                T s = T.CreateChecked(scale[u]);
+                for (int i = 0; i < output.Inputs; i++)
+                    output.Weight(u, i) *= s;
+                output.Biases[u] = output.Biases[u] * s + T.CreateChecked(mean[u]);
+            }
+        }
+        finally
+        {
+            _weights.ExitWriteLock();
+        }
+    }
+
+    /// <summary>True when <see cref="UnscaleOutputs"/> applies: a regressor with identity outputs and a bias per output.</summary>
+    public bool CanUnscaleOutputs => Task == TaskKind.Regression && Network.Layers[^1] is { Activation: Activation.Identity, Bias: BiasMode.PerUnit };
+
+    private TablePipeline RequireTable() => _table
+        ?? throw new BackpropException("The model takes numeric inputs only (it has no table pipeline); give the values as numbers.");
 
     /// <summary>
     /// Outputs for <paramref name="rows"/> raw samples (row-major, rows x <see cref="DataSchema.Features"/>) into

@@ -22,6 +22,8 @@ public sealed partial class OptionCoverageTests
     private const string V1Data = nameof(CommandProcessTests.EvaluatePredictAndPlot_AVersion1ModelWithEveryDataOption);
     private const string Plot = nameof(CommandProcessTests.Plot_TheBoundaryOnADataFileAndOnABuiltInDataset);
     private const string CvCsv = nameof(CommandProcessTests.Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds);
+    private const string Table = nameof(CommandProcessTests.Train_AMessyTableWithEveryKindOption_PredictsNewRowsInAnotherOrder);
+    private const string Inspect = nameof(CommandProcessTests.Inspect_ShowsTheKindsAndTakesEveryDataOption);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -59,6 +61,13 @@ public sealed partial class OptionCoverageTests
             ["--save"] = nameof(CommandProcessTests.Train_ThatDivergesPrintsItsReportSavesTheModelAndWritesNullForNonFiniteNumbers),
             ["--plot"] = nameof(CommandProcessTests.Train_PlotWritesThePng),
             ["--quiet"] = Checkpoint, ["--checkpoint"] = Checkpoint, ["--checkpoint-every"] = Checkpoint, ["--resume"] = Checkpoint,
+            ["--categorical"] = Table, ["--numeric"] = Table, ["--date"] = Table, ["--text"] = Table, ["--ignore"] = Table, ["--missing"] = Table,
+        },
+        ["inspect"] = new()
+        {
+            ["--data"] = Inspect, ["--label-column"] = Inspect, ["--drop-columns"] = Inspect, ["--header"] = Inspect, ["--delimiter"] = Inspect,
+            ["--task"] = Inspect, ["--categorical"] = Inspect, ["--numeric"] = Inspect, ["--date"] = Inspect, ["--text"] = Inspect,
+            ["--ignore"] = Inspect, ["--missing"] = Inspect,
         },
         ["cv"] = new()
         {

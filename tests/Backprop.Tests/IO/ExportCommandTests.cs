@@ -92,7 +92,7 @@ public sealed class ExportCommandTests
         string model = Path.Combine(dir, "m.json");
         var net = Network<double>.Create(2, [new LayerSpec(1, Activation.Sigmoid)], Loss.Mse, seed: 1);
         // A version 1 file whose preprocessing does not fit its network (no build of this library writes one).
-        File.WriteAllText(model, ModelFile.Serialize(net).Replace("\"version\": 2", "\"version\": 1").Replace("\n  ]\n}",
+        File.WriteAllText(model, ModelFile.Serialize(net).Replace("\"version\": 3", "\"version\": 1").Replace("\n  ]\n}",
             "\n  ],\n  \"preprocessing\": {\"kind\": \"min-max\", \"features\": 3, \"offset\": [1, 2, 3], \"scale\": [1, 1, 1]}\n}"));
         var r = Run("export", "--model", model, "--onnx", onnx);
         Assert.Equal(2, r.Code);

@@ -90,11 +90,11 @@ public sealed class LegacyModelTests : IDisposable
     }
 
     [Fact]
-    public void AVersion1ModelSavedAgainIsVersion2AndStillPredictsTheSame()
+    public void AVersion1ModelSavedAgainIsVersion3AndStillPredictsTheSame()
     {
         string copy = Path.Combine(_dir, "iris-v2.json");
         ModelFile.Load(Fixture("iris.json")).Save(copy);
-        Assert.Contains("\"version\": 2", File.ReadAllText(copy));
+        Assert.Contains("\"version\": 3", File.ReadAllText(copy));
         var r = CliTests.Run("predict", "--model", copy, "--data", TestData.Require("iris", "iris.data"));
         Assert.True(r.Code == 0, r.Err);
         AssertSamePredictions(File.ReadAllText(Fixture("iris.predictions.csv")), r.Out);

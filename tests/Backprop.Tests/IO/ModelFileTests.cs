@@ -17,7 +17,7 @@ public sealed class ModelFileTests : IDisposable
         string text = ModelFile.Serialize(SeedNetwork.Create<double>());
         var root = JsonNode.Parse(text)!.AsObject();
         Assert.Equal("backprop-model", (string?)root["format"]);
-        Assert.Equal(2, (int?)root["version"]);
+        Assert.Equal(ModelFile.Version, (int?)root["version"]);
         Assert.Equal(2, (int?)root["inputs"]);
         Assert.Equal("half-sse", (string?)root["loss"]);
         var hidden = root["layers"]![0]!;
@@ -121,7 +121,7 @@ public sealed class ModelFileTests : IDisposable
         { "{\"format\": \"backprop-model\", \"version\": 1", "not valid JSON", "line 1" },
         { "[1, 2]", "top level", "object" },
         { "{\"format\": \"other\"}", "'format'", "backprop-model" },
-        { "{\"format\": \"backprop-model\", \"version\": 3, \"inputs\": 2}", "'version'", "version 3 is not supported" },
+        { "{\"format\": \"backprop-model\", \"version\": 4, \"inputs\": 2}", "'version'", "version 4 is not supported" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 0}", "'inputs'", ">= 1" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 2, \"loss\": \"l1\", \"layers\": []}", "'loss'", "half-sse" },
         { "{\"format\": \"backprop-model\", \"version\": 1, \"inputs\": 2, \"loss\": \"mse\", \"layers\": []}", "'layers'", "at least one" },

@@ -80,7 +80,7 @@ public sealed class PreprocessingTests
     /// <summary>A version 1 model file of 2 inputs with the given <c>preprocessing</c> section.</summary>
     private static string Version1With(string preprocessing) =>
         ModelFile.Serialize(Network<double>.Create(2, [new LayerSpec(1, Activation.Identity)], Loss.Mse, seed: 1))
-            .Replace("\"version\": 2", "\"version\": 1")
+            .Replace("\"version\": 3", "\"version\": 1")
             .Replace("\n  ]\n}", $"\n  ],\n  \"preprocessing\": {preprocessing}\n}}");
 
     [Theory]

@@ -235,7 +235,7 @@ public sealed class ReaderFuzzTests
         var data = CsvDataset.ParseFile("x,y,z,label\n1,2,3,no\n4,5,9,yes\n", null, "t");
         var classifier = Network<double>.Create(3, [new LayerSpec(2, Activation.Relu, BiasMode.None), new LayerSpec(2, Activation.Softmax)], Loss.CrossEntropy, seed: 2);
         var withPipeline = new Backprop.Training.Model<double>(classifier, data.Schema, Preprocessing.Fit(data.Data, PreprocessingKind.Standardize));
-        string version1 = ModelFile.Serialize(other).Replace("\"version\": 2", "\"version\": 1");
+        string version1 = ModelFile.Serialize(other).Replace("\"version\": 3", "\"version\": 1");
         return [ModelFile.Serialize(small), ModelFile.Serialize(withPipeline), version1];
     }
 

@@ -143,7 +143,7 @@ public sealed class ModelTests
         {
             var net = Model.Regressor(1).Build<double>().Network;
             // A version 1 file (whose training section held the task).
-            string bare = ModelFile.Serialize(net).Replace("\"version\": 2", "\"version\": 1");
+            string bare = ModelFile.Serialize(net).Replace("\"version\": 3", "\"version\": 1");
             File.WriteAllText(path, bare[..bare.LastIndexOf('}')].TrimEnd() + ",\n  \"training\": {\"task\": \"ranking\"}\n}\n");
             var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load<double>(path));
             Assert.Contains("training.task", e.Message);

@@ -43,6 +43,8 @@ namespace Backprop.IO.Json;
 [JsonSerializable(typeof(LegacyDataSection))]
 [JsonSerializable(typeof(LegacyTrainingSection))]
 [JsonSerializable(typeof(PreprocessingSection))]
+[JsonSerializable(typeof(TableSection))]
+[JsonSerializable(typeof(TableColumnSection))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(EpochLine))]

@@ -10,7 +10,7 @@ namespace Backprop.Tests.Cli.Process;
 /// them every option of every command's help is used (<see cref="OptionCoverageTests"/> holds the map).
 /// </summary>
 [Collection(CliProcessCollection.Name)]
-public sealed class CommandProcessTests(CliProcessFixture fx)
+public sealed partial class CommandProcessTests(CliProcessFixture fx)
 {
     private static JsonElement LastJson(string output) => JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
 
