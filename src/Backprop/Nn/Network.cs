@@ -370,7 +370,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     private void OutputDelta(ReadOnlySpan<T> targets)
     {
         int last = _layers.Length - 1;
-        Losses.OutputDelta(Loss, _layers[last].Activation, PreActivations(last), Activations(last), targets,
+        Losses.OutputDelta(Loss, _layers[last].Kernel, PreActivations(last), Activations(last), targets,
             _delta[last], Rows, Outputs);
     }
 
@@ -381,7 +381,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = Rows * prev.Units;
         var dA = _scratch.AsSpan(0, n);
         _layers[l].BackwardInput(_delta[l], Rows, dA);
-        Nn.Activations.Backward(prev.Activation, PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
+        prev.Kernel.Backward(PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
     }
 
     private void RequireForward(ReadOnlySpan<T> targets)
