@@ -76,6 +76,9 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>The weights to read: unlike <see cref="Weights"/>, not counted as a write (the packed weights stay valid).</summary>
+    internal ReadOnlySpan<T> WeightsForReading => _weights;
+
     /// <summary>1 value for <see cref="BiasMode.Shared"/>, <see cref="Units"/> for per-unit, none for none.</summary>
     public Span<T> Biases => _biases;
 

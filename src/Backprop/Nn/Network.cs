@@ -91,6 +91,9 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Every weight and bias of every layer.</summary>
     public int ParameterCount => _layers.Sum(l => l.ParameterCount);
 
+    /// <summary>The parameter tensors, layer by layer, weights then biases: the one walk over them.</summary>
+    public NetworkParameters<T> Parameters => new(_layers);
+
     /// <summary>Number of samples in the last forward pass.</summary>
     public int Rows { get; private set; }
 
