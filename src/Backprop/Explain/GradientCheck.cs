@@ -65,17 +65,15 @@ public static class GradientCheck
         var x = ToDouble(inputs);
         var y = ToDouble(targets);
         var results = new List<LayerGradientError>();
-        for (int l = 0; l < network.Layers.Count; l++)
+        double maxAbs = 0, maxRel = -1, worstA = 0, worstN = 0;
+        string worst = "";
+        foreach (var p in network.Parameters)
         {
-            var layer = network.Layers[l];
-            double maxAbs = 0, maxRel = -1, worstA = 0, worstN = 0;
-            string worst = "";
-            for (int p = 0; p < layer.Weights.Length + layer.Biases.Length; p++)
+            // A layer's weights, then its biases; the layer's line when its biases are done.
+            for (int index = 0; index < p.Length; index++)
             {
-                bool isBias = p >= layer.Weights.Length;
-                int index = isBias ? p - layer.Weights.Length : p;
-                double analytic = double.CreateChecked(isBias ? layer.BiasGradients[index] : layer.WeightGradients[index]);
-                double numeric = NumericGradient(copy, x, y, rows, l, isBias, index, epsilon);
+                double analytic = double.CreateChecked(p.Gradients[index]);
+                double numeric = NumericGradient(copy, x, y, rows, p.LayerIndex, p.IsBias, index, epsilon);
                 double abs = Math.Abs(analytic - numeric);
                 double rel = abs / Math.Max(relativeFloor, Math.Max(Math.Abs(analytic), Math.Abs(numeric)));
                 maxAbs = Math.Max(maxAbs, abs);
@@ -84,10 +82,14 @@ public static class GradientCheck
                     maxRel = rel;
                     worstA = analytic;
                     worstN = numeric;
-                    worst = isBias ? $"biases[{index}]" : $"weights[{index / layer.Inputs}][{index % layer.Inputs}]";
+                    // The element's name within its layer: weights[unit][input] or biases[b].
+                    worst = p.ElementName(index)[$"layers[{p.LayerIndex}].".Length..];
                 }
             }
-            results.Add(new LayerGradientError(l, layer.ParameterCount, maxAbs, Math.Max(maxRel, 0), worst, worstA, worstN));
+            if (!p.IsBias)
+                continue;
+            results.Add(new LayerGradientError(p.LayerIndex, p.Layer.ParameterCount, maxAbs, Math.Max(maxRel, 0), worst, worstA, worstN));
+            (maxAbs, maxRel, worstA, worstN, worst) = (0, -1, 0, 0, "");
         }
         return new GradientCheckResult(results, epsilon);
     }
@@ -99,7 +101,7 @@ public static class GradientCheck
     public static double NumericGradient(Network<double> network, ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets,
         int rows, int layer, bool bias, int index, double epsilon = 1e-6)
     {
-        var values = bias ? network.Layers[layer].Biases : network.Layers[layer].Weights;
+        var values = network.Parameters.Of(layer, bias).Values;
         double original = values[index];
         try
         {

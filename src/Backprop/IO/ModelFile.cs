@@ -156,15 +156,11 @@ public static class ModelFile
 
     private static void CheckSavable<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int l = 0; l < network.Layers.Count; l++)
+        foreach (var p in network.Parameters)
         {
-            var layer = network.Layers[l];
-            for (int i = 0; i < layer.Weights.Length; i++)
-                if (!T.IsFinite(layer.Weights[i]))
-                    throw new BackpropException($"layers[{l}].weights[{i / layer.Inputs}][{i % layer.Inputs}] is {layer.Weights[i]}; a model with non-finite parameters cannot be saved.");
-            for (int b = 0; b < layer.Biases.Length; b++)
-                if (!T.IsFinite(layer.Biases[b]))
-                    throw new BackpropException($"layers[{l}].biases[{b}] is {layer.Biases[b]}; a model with non-finite parameters cannot be saved.");
+            int i = NetworkParameters<T>.FirstNonFinite(p.ReadValues);
+            if (i >= 0)
+                throw new BackpropException($"{p.ElementName(i)} is {p.ReadValues[i]}; a model with non-finite parameters cannot be saved.");
         }
     }
 

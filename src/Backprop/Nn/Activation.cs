@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Backprop.Numerics;
 
 namespace Backprop.Nn;
 
@@ -20,107 +22,183 @@ public enum Activation
     Softmax,
 }
 
-/// <summary>Forward and backward rules of each <see cref="Activation"/>, side by side.</summary>
+/// <summary>
+/// The activations as operator types, each one's forward and backward rule side by side (the scalar rule is the
+/// definition; <see cref="IActivation"/> says what the vector forms must keep), and the passes over a batch that
+/// take an <see cref="Activation"/> by name. The enum is the name users, model files and the command line use;
+/// a layer maps it to its operator once (<see cref="ActivationKernel{T}.For"/>) and dispatches statically after.
+/// </summary>
 public static class Activations
 {
     /// <summary>The negative slope of <see cref="Activation.LeakyRelu"/>.</summary>
     public const double LeakySlope = 0.01;
 
-    /// <summary>Below this many values the element-wise functions run as scalar loops.</summary>
-    private const int ScalarLimit = 16;
+    /// <summary>Below this many values the forward pass runs the scalar rule (cheaper than a vector call's set-up).</summary>
+    internal const int ScalarLimit = 16;
+
+    /// <summary>f(z) = z; f'(z) = 1.</summary>
+    public readonly struct Identity : ILinearUnit
+    {
+        /// <summary>z.</summary>
+        public static T Forward<T>(T z) where T : unmanaged, IFloatingPointIeee754<T> => z;
+        /// <summary>g.</summary>
+        public static T Backward<T>(T z, T a, T g) where T : unmanaged, IFloatingPointIeee754<T> => g;
+        /// <inheritdoc/>
+        public static Vector512<T> Backward<T>(Vector512<T> z, Vector512<T> a, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g;
+        /// <inheritdoc/>
+        public static Vector256<T> Backward<T>(Vector256<T> z, Vector256<T> a, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g;
+        /// <inheritdoc/>
+        public static bool BackwardReadsZ => false;
+        /// <inheritdoc/>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a) where T : unmanaged, IFloatingPointIeee754<T> => z[..a.Length].CopyTo(a);
+        /// <inheritdoc/>
+        public static Vector512<T> Forward<T>(Vector512<T> z) where T : unmanaged, IFloatingPointIeee754<T> => z;
+        /// <inheritdoc/>
+        public static Vector256<T> Forward<T>(Vector256<T> z) where T : unmanaged, IFloatingPointIeee754<T> => z;
+    }
+
+    /// <summary>f(z) = 1 / (1 + e^-z); f'(z) = f(z)(1 - f(z)) (the seed's eqs. 2-3), taken from the output a.</summary>
+    public readonly struct Sigmoid : IActivation
+    {
+        /// <summary>1 / (1 + e^-z).</summary>
+        public static T Forward<T>(T z) where T : unmanaged, IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-z));
+        /// <summary>g * (a * (1 - a)).</summary>
+        public static T Backward<T>(T z, T a, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * (a * (T.One - a));
+        /// <inheritdoc/>
+        public static Vector512<T> Backward<T>(Vector512<T> z, Vector512<T> a, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * (a * (Vector512<T>.One - a));
+        /// <inheritdoc/>
+        public static Vector256<T> Backward<T>(Vector256<T> z, Vector256<T> a, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * (a * (Vector256<T>.One - a));
+        /// <inheritdoc/>
+        public static bool BackwardReadsZ => false;
+        /// <inheritdoc/>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(z[..a.Length], a);
+    }
+
+    /// <summary>f(z) = tanh(z) (without overflow for large |z|); f'(z) = 1 - f(z)^2, taken from the output a.</summary>
+    public readonly struct Tanh : IActivation
+    {
+        /// <summary>tanh(z).</summary>
+        public static T Forward<T>(T z) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(z);
+        /// <summary>g * (1 - a * a).</summary>
+        public static T Backward<T>(T z, T a, T g) where T : unmanaged, IFloatingPointIeee754<T> => g * (T.One - a * a);
+        /// <inheritdoc/>
+        public static Vector512<T> Backward<T>(Vector512<T> z, Vector512<T> a, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * (Vector512<T>.One - a * a);
+        /// <inheritdoc/>
+        public static Vector256<T> Backward<T>(Vector256<T> z, Vector256<T> a, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> => g * (Vector256<T>.One - a * a);
+        /// <inheritdoc/>
+        public static bool BackwardReadsZ => false;
+        /// <inheritdoc/>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(z[..a.Length], a);
+    }
+
+    /// <summary>f(z) = max(0, z) (the IEEE maximum: NaN stays NaN, -0 becomes +0); f'(z) = 1 for z &gt; 0, else 0.</summary>
+    public readonly struct Relu : ILinearUnit
+    {
+        /// <summary>max(z, 0).</summary>
+        public static T Forward<T>(T z) where T : unmanaged, IFloatingPointIeee754<T> => T.Max(z, T.Zero);
+        /// <summary>z &gt; 0 ? g : 0.</summary>
+        public static T Backward<T>(T z, T a, T g) where T : unmanaged, IFloatingPointIeee754<T> => z > T.Zero ? g : T.Zero;
+        /// <inheritdoc/>
+        public static Vector512<T> Backward<T>(Vector512<T> z, Vector512<T> a, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<T>.Zero), g, Vector512<T>.Zero);
+        /// <inheritdoc/>
+        public static Vector256<T> Backward<T>(Vector256<T> z, Vector256<T> a, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<T>.Zero), g, Vector256<T>.Zero);
+        /// <inheritdoc/>
+        public static bool BackwardReadsZ => true;
+        /// <inheritdoc/>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(z[..a.Length], T.Zero, a);
+        /// <inheritdoc/>
+        public static Vector512<T> Forward<T>(Vector512<T> z) where T : unmanaged, IFloatingPointIeee754<T> => Vector512.Max(z, Vector512<T>.Zero);
+        /// <inheritdoc/>
+        public static Vector256<T> Forward<T>(Vector256<T> z) where T : unmanaged, IFloatingPointIeee754<T> => Vector256.Max(z, Vector256<T>.Zero);
+    }
+
+    /// <summary>f(z) = z for z &gt; 0, else <see cref="LeakySlope"/> z (torch's default slope); f'(z) = 1 or the slope.</summary>
+    public readonly struct LeakyRelu : ILinearUnit
+    {
+        /// <summary>z &gt; 0 ? z : slope * z.</summary>
+        public static T Forward<T>(T z) where T : unmanaged, IFloatingPointIeee754<T> => z > T.Zero ? z : T.CreateChecked(LeakySlope) * z;
+        /// <summary>z &gt; 0 ? g : slope * g.</summary>
+        public static T Backward<T>(T z, T a, T g) where T : unmanaged, IFloatingPointIeee754<T> => z > T.Zero ? g : T.CreateChecked(LeakySlope) * g;
+        /// <inheritdoc/>
+        public static Vector512<T> Backward<T>(Vector512<T> z, Vector512<T> a, Vector512<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<T>.Zero), g, Vector512.Create(T.CreateChecked(LeakySlope)) * g);
+        /// <inheritdoc/>
+        public static Vector256<T> Backward<T>(Vector256<T> z, Vector256<T> a, Vector256<T> g) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<T>.Zero), g, Vector256.Create(T.CreateChecked(LeakySlope)) * g);
+        /// <inheritdoc/>
+        public static bool BackwardReadsZ => true;
+        /// <inheritdoc/>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a) where T : unmanaged, IFloatingPointIeee754<T> => Numerics.Elementwise.Forward<T, LeakyRelu>(z, a);
+        /// <inheritdoc/>
+        public static Vector512<T> Forward<T>(Vector512<T> z) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<T>.Zero), z, Vector512.Create(T.CreateChecked(LeakySlope)) * z);
+        /// <inheritdoc/>
+        public static Vector256<T> Forward<T>(Vector256<T> z) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<T>.Zero), z, Vector256.Create(T.CreateChecked(LeakySlope)) * z);
+    }
+
+    /// <summary>
+    /// Row-wise softmax, a_i = e^(z_i - max z) / sum_j e^(z_j - max z); meant for the last layer with cross-entropy.
+    /// Not element-wise, so not an <see cref="IActivation"/>: its backward rule is the Jacobian-vector product.
+    /// </summary>
+    public static class Softmax
+    {
+        /// <summary>a = softmax(z) for each of <paramref name="rows"/> rows of <paramref name="units"/> values.</summary>
+        public static void Forward<T>(ReadOnlySpan<T> z, Span<T> a, int rows, int units) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                // TensorPrimitives.SoftMax does not subtract the maximum: exp overflows for logits above
+                // ~88 in float32 and gives Inf/Inf = NaN. Softmax is shift-invariant, so shift first.
+                var zr = z.Slice(r * units, units);
+                var ar = a.Slice(r * units, units);
+                TensorPrimitives.Subtract(zr, TensorPrimitives.Max(zr), ar);
+                TensorPrimitives.SoftMax(ar, ar);
+            }
+        }
+
+        /// <summary>dZ_i = a_i (dA_i - sum_j dA_j a_j) for each row.</summary>
+        public static void Backward<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> dA, Span<T> dZ, int rows, int units) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var ar = a.Slice(r * units, units);
+                var gr = dA.Slice(r * units, units);
+                var dr = dZ.Slice(r * units, units);
+                T dot = TensorPrimitives.Dot(gr, ar);
+                for (int j = 0; j < units; j++)
+                    dr[j] = ar[j] * (gr[j] - dot);
+            }
+        }
+    }
 
     /// <summary>a = f(z) for a batch of <paramref name="rows"/> rows of <paramref name="units"/> values.</summary>
     public static void Forward<T>(Activation f, ReadOnlySpan<T> z, Span<T> a, int rows, int units)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = rows * units;
-        z = z[..n];
-        a = a[..n];
-        if (n < ScalarLimit && f is Activation.Sigmoid or Activation.Tanh or Activation.Relu)
-        {
-            // A few values (the seed network): the literal formulas cost less than a vector call's set-up.
-            if (f == Activation.Sigmoid)
-                for (int i = 0; i < z.Length && i < a.Length; i++)
-                    a[i] = T.One / (T.One + T.Exp(-z[i]));
-            else if (f == Activation.Tanh)
-                for (int i = 0; i < z.Length && i < a.Length; i++)
-                    a[i] = T.Tanh(z[i]);
-            else
-                for (int i = 0; i < z.Length && i < a.Length; i++)
-                    a[i] = T.Max(z[i], T.Zero);
-            return;
-        }
-        switch (f)
-        {
-            case Activation.Identity:
-                z.CopyTo(a);
-                break;
-            case Activation.Sigmoid:
-                TensorPrimitives.Sigmoid(z, a);
-                break;
-            case Activation.Tanh:
-                TensorPrimitives.Tanh(z, a);
-                break;
-            case Activation.Relu:
-                TensorPrimitives.Max(z, T.Zero, a);
-                break;
-            case Activation.LeakyRelu:
-                Numerics.Elementwise.LeakyReluForward(z, a, T.CreateChecked(LeakySlope));
-                break;
-            case Activation.Softmax:
-                for (int r = 0; r < rows; r++)
-                {
-                    // TensorPrimitives.SoftMax does not subtract the maximum: exp overflows for logits above
-                    // ~88 in float32 and gives Inf/Inf = NaN. Softmax is shift-invariant, so shift first.
-                    var zr = z.Slice(r * units, units);
-                    var ar = a.Slice(r * units, units);
-                    TensorPrimitives.Subtract(zr, TensorPrimitives.Max(zr), ar);
-                    TensorPrimitives.SoftMax(ar, ar);
-                }
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernel<T>.For(f).Forward(z, a, rows, units);
 
     /// <summary>
     /// dZ = dA * f'(z), given the forward pass's z and a = f(z). For softmax, the full
     /// Jacobian-vector product per row: dZ_i = a_i (dA_i - sum_j dA_j a_j).
     /// </summary>
     public static void Backward<T>(Activation f, ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> dA, Span<T> dZ, int rows, int units)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernel<T>.For(f).Backward(z, a, dA, dZ, rows, units);
+
+    /// <summary>a = f(z) by <typeparamref name="TOp"/>: its scalar rule below <see cref="ScalarLimit"/> values, its vector form above.</summary>
+    public static void Forward<T, TOp>(ReadOnlySpan<T> z, Span<T> a)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IActivation
     {
-        int n = rows * units;
-        switch (f)
+        if (a.Length < ScalarLimit)
         {
-            case Activation.Identity:
-                dA[..n].CopyTo(dZ);
-                break;
-            case Activation.Sigmoid:
-                Numerics.Elementwise.SigmoidBackward(a[..n], dA[..n], dZ[..n]);
-                break;
-            case Activation.Tanh:
-                Numerics.Elementwise.TanhBackward(a[..n], dA[..n], dZ[..n]);
-                break;
-            case Activation.Relu:
-                Numerics.Elementwise.ReluBackward(z[..n], dA[..n], dZ[..n], T.Zero);
-                break;
-            case Activation.LeakyRelu:
-                Numerics.Elementwise.ReluBackward(z[..n], dA[..n], dZ[..n], T.CreateChecked(LeakySlope));
-                break;
-            case Activation.Softmax:
-                for (int r = 0; r < rows; r++)
-                {
-                    var ar = a.Slice(r * units, units);
-                    var gr = dA.Slice(r * units, units);
-                    var dr = dZ.Slice(r * units, units);
-                    T dot = TensorPrimitives.Dot(gr, ar);
-                    for (int j = 0; j < units; j++)
-                        dr[j] = ar[j] * (gr[j] - dot);
-                }
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(f), f, "Unknown activation.");
+            z = z[..a.Length];
+            for (int i = 0; i < a.Length; i++)
+                a[i] = TOp.Forward(z[i]);
+            return;
         }
+        TOp.Forward(z, a);
     }
 }

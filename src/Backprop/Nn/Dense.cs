@@ -37,6 +37,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         Inputs = inputs;
         Units = units;
         Activation = activation;
+        Kernel = ActivationKernel<T>.For(activation);
         Bias = bias;
         TrainableBias = trainableBias && bias != BiasMode.None;
         _weights = new T[units * inputs];
@@ -55,6 +56,9 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>How the layer's bias is shared.</summary>
     public BiasMode Bias { get; }
 
+    /// <summary>The passes of <see cref="Activation"/>, bound to its operator type.</summary>
+    internal ActivationKernel<T> Kernel { get; }
+
     /// <summary>False when the bias is frozen (kept at its value by every update) or absent.</summary>
     public bool TrainableBias { get; }
 
@@ -71,6 +75,9 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             return _weights;
         }
     }
+
+    /// <summary>The weights to read: unlike <see cref="Weights"/>, not counted as a write (the packed weights stay valid).</summary>
+    internal ReadOnlySpan<T> WeightsForReading => _weights;
 
     /// <summary>1 value for <see cref="BiasMode.Shared"/>, <see cref="Units"/> for per-unit, none for none.</summary>
     public Span<T> Biases => _biases;
@@ -164,16 +171,13 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
                     zr[u] = sum;
                 }
             }
-            Activations.Forward(Activation, z, a, rows, units);
+            Kernel.Forward(z, a, rows, units);
             return;
         }
         Gemm.MultiplyByWeights(rows, units, inputs, input, _weights, z, _panels, _version, concurrent);
-        if (Bias == BiasMode.PerUnit && Activation is Activation.Identity or Activation.Relu or Activation.LeakyRelu)
-        {
-            // Bias and activation fused: one pass over z instead of two.
-            Numerics.Elementwise.BiasLinearUnit(z, _biases, a, rows, Activation, T.CreateChecked(Activations.LeakySlope));
+        // A linear unit takes the bias in the same pass (one pass over z instead of two).
+        if (Bias == BiasMode.PerUnit && Kernel.BiasForward(z, _biases, a, rows))
             return;
-        }
         switch (Bias)
         {
             case BiasMode.PerUnit:
@@ -187,7 +191,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
                 TensorPrimitives.Add(z, _biases[0], z);
                 break;
         }
-        Activations.Forward(Activation, z, a, rows, units);
+        Kernel.Forward(z, a, rows, units);
     }
 
     /// <summary>dE/dW = delta^T * input and dE/db (summed over the batch; for a shared bias over the units too).</summary>

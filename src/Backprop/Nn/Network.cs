@@ -91,6 +91,9 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Every weight and bias of every layer.</summary>
     public int ParameterCount => _layers.Sum(l => l.ParameterCount);
 
+    /// <summary>The parameter tensors, layer by layer, weights then biases: the one walk over them.</summary>
+    public NetworkParameters<T> Parameters => new(_layers);
+
     /// <summary>Number of samples in the last forward pass.</summary>
     public int Rows { get; private set; }
 
@@ -370,7 +373,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     private void OutputDelta(ReadOnlySpan<T> targets)
     {
         int last = _layers.Length - 1;
-        Losses.OutputDelta(Loss, _layers[last].Activation, PreActivations(last), Activations(last), targets,
+        Losses.OutputDelta(Loss, _layers[last].Kernel, PreActivations(last), Activations(last), targets,
             _delta[last], Rows, Outputs);
     }
 
@@ -381,7 +384,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = Rows * prev.Units;
         var dA = _scratch.AsSpan(0, n);
         _layers[l].BackwardInput(_delta[l], Rows, dA);
-        Nn.Activations.Backward(prev.Activation, PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
+        prev.Kernel.Backward(PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
     }
 
     private void RequireForward(ReadOnlySpan<T> targets)

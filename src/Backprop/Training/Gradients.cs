@@ -13,21 +13,13 @@ public static class Gradients
     public static double GlobalNorm<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sum = 0;
-        for (int li = 0; li < network.Layers.Count; li++)
-        {
-            var layer = network.Layers[li];
-            foreach (var g in layer.WeightGradients)
-            {
-                double d = double.CreateChecked(g);
-                sum += d * d;
-            }
-            if (layer.TrainableBias)
-                foreach (var g in layer.BiasGradients)
+        foreach (var p in network.Parameters)
+            if (p.Trainable)
+                foreach (var g in p.Gradients)
                 {
                     double d = double.CreateChecked(g);
                     sum += d * d;
                 }
-        }
         return Math.Sqrt(sum);
     }
 
@@ -44,13 +36,9 @@ public static class Gradients
         if (coef < 1)
         {
             T c = T.CreateChecked(coef);
-            for (int li = 0; li < network.Layers.Count; li++)
-            {
-                var layer = network.Layers[li];
-                Scale(layer.WeightGradients, c);
-                if (layer.TrainableBias)
-                    Scale(layer.BiasGradients, c);
-            }
+            foreach (var p in network.Parameters)
+                if (p.Trainable)
+                    Scale(p.Gradients, c);
         }
         return norm;
     }
@@ -63,11 +51,12 @@ public static class Gradients
     {
         double sumSquares = 0;
         T l = T.CreateChecked(lambda);
-        for (int li = 0; li < network.Layers.Count; li++)
+        foreach (var p in network.Parameters)
         {
-            var layer = network.Layers[li];
-            var w = layer.Weights;
-            var g = layer.WeightGradients;
+            if (p.IsBias)
+                continue;
+            var w = p.ReadValues;
+            var g = p.Gradients;
             for (int i = 0; i < w.Length; i++)
             {
                 double d = double.CreateChecked(w[i]);

@@ -70,15 +70,9 @@ public abstract class Optimizer
         Steps++;
         if (!UpdatesElementWise || _parameters < ParallelParameters || Gemm.MaxThreads < 2)
         {
-            int tensor = 0;
-            for (int li = 0; li < network.Layers.Count; li++)
-            {
-                var layer = network.Layers[li];
-                Update(layer.Weights, layer.WeightGradients, new OptimizerState(_state[tensor], 0, layer.Weights.Length), lr, Steps);
-                if (layer.TrainableBias)
-                    Update(layer.Biases, layer.BiasGradients, new OptimizerState(_state[tensor + 1], 0, layer.Biases.Length), lr, Steps);
-                tensor += 2;
-            }
+            foreach (var p in network.Parameters)
+                if (p.Trainable)
+                    Update(p.Values, p.Gradients, new OptimizerState(_state[p.Index], 0, p.Length), lr, Steps);
             return;
         }
         // Every parameter's update reads and writes only that parameter's state, so cutting the tensors into
@@ -112,20 +106,21 @@ public abstract class Optimizer
     {
         private readonly Optimizer _optimizer;
         private readonly Network<T> _network;
-        private readonly (int Layer, bool Bias, int Offset, int Length)[] _chunks;
+        private readonly (int Tensor, int Offset, int Length)[] _chunks;
 
         public ChunkedStep(Optimizer optimizer, Network<T> network)
         {
             _optimizer = optimizer;
             _network = network;
-            var chunks = new List<(int, bool, int, int)>();
-            for (int l = 0; l < network.Layers.Count; l++)
+            var chunks = new List<(int, int, int)>();
+            foreach (var p in network.Parameters)
             {
-                var layer = network.Layers[l];
-                for (int o = 0; o < layer.Weights.Length; o += ChunkElements)
-                    chunks.Add((l, false, o, Math.Min(ChunkElements, layer.Weights.Length - o)));
-                if (layer.TrainableBias && layer.Biases.Length > 0)
-                    chunks.Add((l, true, 0, layer.Biases.Length));
+                if (!p.Trainable)
+                    continue;
+                // A bias tensor is one chunk; a weight tensor is cut into chunks.
+                int chunk = p.IsBias ? Math.Max(p.Length, 1) : ChunkElements;
+                for (int o = 0; o < p.Length; o += chunk)
+                    chunks.Add((p.Index, o, Math.Min(chunk, p.Length - o)));
             }
             _chunks = [.. chunks];
         }
@@ -139,14 +134,10 @@ public abstract class Optimizer
 
         public void Run(int index)
         {
-            var (l, bias, offset, length) = _chunks[index];
-            var layer = _network.Layers[l];
-            var state = _optimizer._state[2 * l + (bias ? 1 : 0)];
-            if (bias)
-                _optimizer.Update(layer.Biases, layer.BiasGradients, new OptimizerState(state, 0, length), Lr, StepNumber);
-            else
-                _optimizer.Update(layer.Weights.Slice(offset, length), layer.WeightGradients.Slice(offset, length),
-                    new OptimizerState(state, offset, length), Lr, StepNumber);
+            var (tensor, offset, length) = _chunks[index];
+            var p = _network.Parameters[tensor];
+            _optimizer.Update(p.Values.Slice(offset, length), p.Gradients.Slice(offset, length),
+                new OptimizerState(_optimizer._state[tensor], offset, length), Lr, StepNumber);
         }
     }
 
@@ -162,12 +153,13 @@ public abstract class Optimizer
 
     private void Bind<T>(Network<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = network.Layers.Count * 2;
+        var parameters = network.Parameters;
+        int n = parameters.Count;
         if (_shape.Length == n)
         {
             bool same = true;
-            for (int l = 0; l < network.Layers.Count; l++)
-                same &= _shape[2 * l] == network.Layers[l].Weights.Length && _shape[2 * l + 1] == network.Layers[l].Biases.Length;
+            foreach (var p in parameters)
+                same &= _shape[p.Index] == p.Length;
             if (same)
                 return;
         }
@@ -177,11 +169,8 @@ public abstract class Optimizer
         _shape = new int[n];
         _state = new double[n][][];
         _parameters = network.ParameterCount;
-        for (int l = 0; l < network.Layers.Count; l++)
-        {
-            _shape[2 * l] = network.Layers[l].Weights.Length;
-            _shape[2 * l + 1] = network.Layers[l].Biases.Length;
-        }
+        foreach (var p in parameters)
+            _shape[p.Index] = p.Length;
         for (int i = 0; i < n; i++)
         {
             _state[i] = new double[StateSlots][];

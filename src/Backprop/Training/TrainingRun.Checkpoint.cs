@@ -207,14 +207,13 @@ internal sealed partial class TrainingRun<T>
             throw Error(source, "optimizer.name", $"expected \"{_optimizer.Name}\", found \"{Trim(opt.Name ?? "")}\"");
         if (opt.Steps < 0 || opt.Steps > int.MaxValue / 2)
             throw Error(source, "optimizer.steps", $"expected a whole number from 0 to {int.MaxValue / 2}, found {opt.Steps}");
-        int tensorCount = opt.Steps == 0 ? 0 : _net.Layers.Count * 2;
+        int tensorCount = opt.Steps == 0 ? 0 : _net.Parameters.Count;
         var tensors = opt.State ?? throw Error(source, "optimizer.state", "missing");
         if (tensors.Length != tensorCount)
             throw Error(source, "optimizer.state", $"expected {tensorCount} value(s), found {tensors.Length}");
         for (int t = 0; t < tensorCount; t++)
         {
-            var layer = _net.Layers[t / 2];
-            int length = t % 2 == 0 ? layer.Weights.Length : layer.Biases.Length;
+            int length = _net.Parameters[t].Length;
             var slots = tensors[t];
             if (slots is null || slots.Length != _optimizer.SlotCount)
                 throw Error(source, $"optimizer.state[{t}]", $"expected {_optimizer.SlotCount} value(s), found {slots?.Length ?? 0}");

@@ -121,14 +121,9 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             return 0;
         double diff = 0, norm = 0;
         int k = 0;
-        for (int li = 0; li < _net.Layers.Count; li++)
-        {
-            var layer = _net.Layers[li];
-            foreach (var w in layer.Weights)
+        foreach (var p in _net.Parameters)
+            foreach (var w in p.ReadValues)
                 Accumulate(w, _backup[k++]);
-            foreach (var w in layer.Biases)
-                Accumulate(w, _backup[k++]);
-        }
         return Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-12);
 
         void Accumulate(T now, T before)

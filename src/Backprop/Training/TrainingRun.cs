@@ -256,14 +256,13 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     private double L2Penalty()
     {
         double s = 0;
-        for (int li = 0; li < _net.Layers.Count; li++)
-        {
-            foreach (var w in _net.Layers[li].Weights)
-            {
-                double d = double.CreateChecked(w);
-                s += d * d;
-            }
-        }
+        foreach (var p in _net.Parameters)
+            if (!p.IsBias)
+                foreach (var w in p.ReadValues)
+                {
+                    double d = double.CreateChecked(w);
+                    s += d * d;
+                }
         return 0.5 * _options.L2 * s;
     }
 

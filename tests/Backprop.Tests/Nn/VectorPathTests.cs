@@ -35,52 +35,103 @@ public sealed class VectorPathTests
         }
     }
 
+    /// <summary>The vector pass of <typeparamref name="TOp"/>'s backward rule against its scalar rule, and the scalar rule against the literal formula.</summary>
+    private static void CheckBackward<T, TOp>(int n, Func<T, T, T, T> literal)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TOp : struct, IActivation
+    {
+        var z = Values<T>(n, n);
+        var a = Values<T>(n, 50 + n);
+        var g = Values<T>(n, 100 + n);
+        var d = new T[n];
+        Elementwise.Backward<T, TOp>(z, a, g, d);
+        string name = typeof(TOp).Name;
+        Same(z.Select((x, i) => TOp.Backward(x, a[i], g[i])).ToArray(), d, name + "'");
+        Same(z.Select((x, i) => literal(x, a[i], g[i])).ToArray(), z.Select((x, i) => TOp.Backward(x, a[i], g[i])).ToArray(), name + "' scalar rule");
+    }
+
+    /// <summary>A linear unit's vector forward pass against its scalar rule, and the scalar rule against the literal formula.</summary>
+    private static void CheckForward<T, TOp>(int n, Func<T, T> literal)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TOp : struct, ILinearUnit
+    {
+        var z = Values<T>(n, 200 + n);
+        var a = new T[n];
+        Elementwise.Forward<T, TOp>(z, a);
+        Same(z.Select(x => TOp.Forward(x)).ToArray(), a, typeof(TOp).Name);
+        var spanForm = new T[n];
+        TOp.Forward<T>(z, spanForm);
+        Same(a, spanForm, typeof(TOp).Name + " (span form)");
+        Same(z.Select(literal).ToArray(), z.Select(x => TOp.Forward(x)).ToArray(), typeof(TOp).Name + " scalar rule");
+    }
+
+    /// <summary>The fused output delta (loss gradient through the activation) against the two scalar rules.</summary>
+    private static void CheckOutputDelta<T, TLoss, TAct>(int n, Func<T, T, T, T> literalGradient, T scale)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TLoss : struct, ILossGradient
+        where TAct : struct, IActivation
+    {
+        var z = Values<T>(n, 300 + n);
+        var a = Values<T>(n, 400 + n);
+        var y = Values<T>(n, 500 + n);
+        var d = new T[n];
+        Elementwise.OutputDelta<T, TLoss, TAct>(z, a, y, d, scale);
+        string name = $"{typeof(TLoss).Name} through {typeof(TAct).Name}";
+        Same(z.Select((x, i) => TAct.Backward(x, a[i], TLoss.Gradient(a[i], y[i], scale))).ToArray(), d, name);
+        Same(a.Select((x, i) => literalGradient(x, y[i], scale)).ToArray(), a.Select((x, i) => TLoss.Gradient(x, y[i], scale)).ToArray(), name + " scalar rule");
+    }
+
     private static void CheckAll<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         T one = T.One, slope = T.CreateChecked(Activations.LeakySlope), scale = T.CreateChecked(0.37);
         for (int n = 0; n <= 40; n++)
         {
-            var a = Values<T>(n, n);
-            var g = Values<T>(n, 100 + n);
-            var d = new T[n];
-
-            Elementwise.SigmoidBackward<T>(a, g, d);
-            Same(a.Select((x, i) => g[i] * (x * (one - x))).ToArray(), d, "sigmoid'");
-            Elementwise.TanhBackward<T>(a, g, d);
-            Same(a.Select((x, i) => g[i] * (one - x * x)).ToArray(), d, "tanh'");
-            Elementwise.ReluBackward<T>(a, g, d, T.Zero);
-            Same(a.Select((x, i) => x > T.Zero ? g[i] : T.Zero).ToArray(), d, "relu'");
-            Elementwise.ReluBackward<T>(a, g, d, slope);
-            Same(a.Select((x, i) => x > T.Zero ? g[i] : slope * g[i]).ToArray(), d, "leaky'");
-            Elementwise.LeakyReluForward<T>(a, d, slope);
-            Same(a.Select(x => x > T.Zero ? x : slope * x).ToArray(), d, "leaky");
-            Elementwise.SquaredErrorDelta<T>(a, g, d, scale);
-            Same(a.Select((x, i) => -(g[i] - x) * scale).ToArray(), d, "squared delta");
-            Elementwise.SquaredErrorSigmoidDelta<T>(a, g, d, scale);
-            Same(a.Select((x, i) => { T t = -(g[i] - x) * scale; return t * (x * (one - x)); }).ToArray(), d, "squared sigmoid delta");
-            Elementwise.DifferenceDelta<T>(a, g, d, scale);
-            Same(a.Select((x, i) => (x - g[i]) * scale).ToArray(), d, "difference delta");
+            CheckBackward<T, Activations.Identity>(n, (z, a, g) => g);
+            CheckBackward<T, Activations.Sigmoid>(n, (z, a, g) => g * (a * (one - a)));
+            CheckBackward<T, Activations.Tanh>(n, (z, a, g) => g * (one - a * a));
+            CheckBackward<T, Activations.Relu>(n, (z, a, g) => z > T.Zero ? g : T.Zero);
+            CheckBackward<T, Activations.LeakyRelu>(n, (z, a, g) => z > T.Zero ? g : slope * g);
+            CheckForward<T, Activations.Identity>(n, z => z);
+            CheckForward<T, Activations.Relu>(n, z => T.Max(z, T.Zero));
+            CheckForward<T, Activations.LeakyRelu>(n, z => z > T.Zero ? z : slope * z);
+            CheckOutputDelta<T, Losses.HalfSse, Activations.Identity>(n, (a, y, s) => -(y - a) * s, scale);
+            CheckOutputDelta<T, Losses.Mse, Activations.Sigmoid>(n, (a, y, s) => -(y - a) * s, scale);
+            CheckOutputDelta<T, Losses.HalfSse, Activations.Tanh>(n, (a, y, s) => -(y - a) * s, scale);
+            CheckOutputDelta<T, Losses.Mse, Activations.Relu>(n, (a, y, s) => -(y - a) * s, scale);
+            CheckOutputDelta<T, Losses.HalfSse, Activations.LeakyRelu>(n, (a, y, s) => -(y - a) * s, scale);
+            CheckOutputDelta<T, Losses.CrossEntropy, Activations.Identity>(n, (a, y, s) => (a - y) * s, scale);
+            CheckOutputDelta<T, Losses.BinaryCrossEntropy, Activations.Identity>(n, (a, y, s) => (a - y) * s, scale);
         }
     }
 
     private static void CheckBiasActivation<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        foreach (var f in new[] { Activation.Identity, Activation.Relu, Activation.LeakyRelu })
-            foreach (var (rows, units) in new[] { (1, 1), (1, 7), (3, 8), (2, 17), (5, 33), (4, 40) })
-            {
-                var z = Values<T>(rows * units, 7 * rows + units);
-                var bias = Values<T>(units, 1000 + units);
-                // The unfused passes this replaces: the bias added row by row, then the activation.
-                var expectedZ = (T[])z.Clone();
-                var expectedA = new T[rows * units];
-                for (int r = 0; r < rows; r++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(expectedZ.AsSpan(r * units, units), bias, expectedZ.AsSpan(r * units, units));
-                Activations.Forward<T>(f, expectedZ, expectedA, rows, units);
-                var a = new T[rows * units];
-                Elementwise.BiasLinearUnit<T>(z, bias, a, rows, f, T.CreateChecked(Activations.LeakySlope));
-                Same(expectedZ, z, $"{f} z {rows}x{units}");
-                Same(expectedA, a, $"{f} a {rows}x{units}");
-            }
+        CheckBiasActivation<T, Activations.Identity>(Activation.Identity);
+        CheckBiasActivation<T, Activations.Relu>(Activation.Relu);
+        CheckBiasActivation<T, Activations.LeakyRelu>(Activation.LeakyRelu);
+    }
+
+    private static void CheckBiasActivation<T, TOp>(Activation f)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        where TOp : struct, ILinearUnit
+    {
+        foreach (var (rows, units) in new[] { (1, 1), (1, 7), (3, 8), (2, 17), (5, 33), (4, 40) })
+        {
+            var z = Values<T>(rows * units, 7 * rows + units);
+            var bias = Values<T>(units, 1000 + units);
+            // The unfused passes this replaces: the bias added row by row, then the activation.
+            var expectedZ = (T[])z.Clone();
+            var expectedA = new T[rows * units];
+            for (int r = 0; r < rows; r++)
+                System.Numerics.Tensors.TensorPrimitives.Add(expectedZ.AsSpan(r * units, units), bias, expectedZ.AsSpan(r * units, units));
+            Activations.Forward<T>(f, expectedZ, expectedA, rows, units);
+            var a = new T[rows * units];
+            Elementwise.BiasForward<T, TOp>(z, bias, a, rows);
+            Same(expectedZ, z, $"{f} z {rows}x{units}");
+            Same(expectedA, a, $"{f} a {rows}x{units}");
+            // And the scalar rule itself.
+            Same(expectedZ.Select(x => TOp.Forward(x)).ToArray(), a, $"{f} a {rows}x{units} (scalar rule)");
+        }
     }
 
     /// <summary>The element-wise widths: 512- and 256-bit vectors, and the scalar loops themselves.</summary>
