@@ -22,6 +22,7 @@ public sealed partial class OptionCoverageTests
     private const string V1Data = nameof(CommandProcessTests.EvaluatePredictAndPlot_AVersion1ModelWithEveryDataOption);
     private const string Plot = nameof(CommandProcessTests.Plot_TheBoundaryOnADataFileAndOnABuiltInDataset);
     private const string CvCsv = nameof(CommandProcessTests.Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds);
+    private const string TuneCsv = nameof(CommandProcessTests.Tune_ACsvWithEveryOption_ScoresByCvMeasuresTheTestFileAndSavesTheBest);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -67,6 +68,14 @@ public sealed partial class OptionCoverageTests
             ["--optimizer"] = CvCsv, ["--lr"] = CvCsv, ["--schedule"] = CvCsv, ["--epochs"] = CvCsv, ["--batch"] = CvCsv, ["--seed"] = CvCsv,
             ["--validation-fraction"] = CvCsv, ["--patience"] = CvCsv, ["--l2"] = CvCsv, ["--clip-norm"] = CvCsv, ["--json"] = CvCsv,
             ["--labels"] = nameof(CommandProcessTests.Cv_IdxFilesWithTheirLabels_AsText),
+        },
+        ["tune"] = new()
+        {
+            ["--data"] = TuneCsv, ["--delimiter"] = TuneCsv, ["--header"] = TuneCsv, ["--label-column"] = TuneCsv, ["--drop-columns"] = TuneCsv,
+            ["--task"] = TuneCsv, ["--test"] = TuneCsv, ["--trials"] = TuneCsv, ["--time"] = TuneCsv, ["--seed"] = TuneCsv, ["--folds"] = TuneCsv,
+            ["--preprocess"] = TuneCsv, ["--save"] = TuneCsv, ["--json"] = TuneCsv, ["--validation-fraction"] = TuneCsv,
+            ["--labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
+            ["--test-labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
         },
         ["evaluate"] = new()
         {

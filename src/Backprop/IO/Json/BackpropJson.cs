@@ -52,6 +52,8 @@ namespace Backprop.IO.Json;
 // cv, tune and importance (EvaluationOutputs.cs).
 [JsonSerializable(typeof(CrossValidationFoldLine))]
 [JsonSerializable(typeof(CrossValidationSummary))]
+[JsonSerializable(typeof(TuneTrialLine))]
+[JsonSerializable(typeof(TuneSummary))]
 public sealed partial class BackpropJson : JsonSerializerContext
 {
     /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>
