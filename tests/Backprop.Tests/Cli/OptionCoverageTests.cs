@@ -23,6 +23,7 @@ public sealed partial class OptionCoverageTests
     private const string Plot = nameof(CommandProcessTests.Plot_TheBoundaryOnADataFileAndOnABuiltInDataset);
     private const string CvCsv = nameof(CommandProcessTests.Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds);
     private const string TuneCsv = nameof(CommandProcessTests.Tune_ACsvWithEveryOption_ScoresByCvMeasuresTheTestFileAndSavesTheBest);
+    private const string ImpCsv = nameof(CommandProcessTests.Importance_ACsvWithEveryOption_TheTableTheJsonAndTheChart);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -76,6 +77,12 @@ public sealed partial class OptionCoverageTests
             ["--preprocess"] = TuneCsv, ["--save"] = TuneCsv, ["--json"] = TuneCsv, ["--validation-fraction"] = TuneCsv,
             ["--labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
             ["--test-labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
+        },
+        ["importance"] = new()
+        {
+            ["--model"] = ImpCsv, ["--data"] = ImpCsv, ["--delimiter"] = ImpCsv, ["--header"] = ImpCsv, ["--label-column"] = ImpCsv,
+            ["--drop-columns"] = ImpCsv, ["--task"] = ImpCsv, ["--split"] = ImpCsv, ["--repeats"] = ImpCsv, ["--seed"] = ImpCsv, ["--plot"] = ImpCsv,
+            ["--json"] = ImpCsv, ["--labels"] = nameof(CommandProcessTests.Importance_AnIdxModelWithItsLabels),
         },
         ["evaluate"] = new()
         {

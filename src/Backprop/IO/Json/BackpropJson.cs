@@ -54,6 +54,7 @@ namespace Backprop.IO.Json;
 [JsonSerializable(typeof(CrossValidationSummary))]
 [JsonSerializable(typeof(TuneTrialLine))]
 [JsonSerializable(typeof(TuneSummary))]
+[JsonSerializable(typeof(ImportanceReport))]
 public sealed partial class BackpropJson : JsonSerializerContext
 {
     /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>

@@ -148,3 +148,48 @@ public sealed record TuneSummary
     /// <summary>Seconds the search took.</summary>
     public double Seconds { get; init; }
 }
+
+/// <summary><c>backprop importance --json</c>: one object.</summary>
+public sealed record ImportanceReport
+{
+    /// <summary>Rows measured.</summary>
+    public int Rows { get; init; }
+
+    /// <summary>The score whose drop is the importance: accuracy or r2.</summary>
+    public required string Score { get; init; }
+
+    /// <summary>The score on the unshuffled rows.</summary>
+    public double? Baseline { get; init; }
+
+    /// <summary>Shuffles per column.</summary>
+    public int Repeats { get; init; }
+
+    /// <summary>The shuffles' seed.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Every column, most important first.</summary>
+    public required IReadOnlyList<ImportanceColumn> Columns { get; init; }
+
+    /// <summary>The bar chart written (--plot).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Plot { get; init; }
+}
+
+/// <summary>One column of <see cref="ImportanceReport"/>.</summary>
+public sealed record ImportanceColumn
+{
+    /// <summary>The column's name.</summary>
+    public required string Column { get; init; }
+
+    /// <summary>Its position among the model's columns, from 0.</summary>
+    public int Index { get; init; }
+
+    /// <summary>The mean drop of the score.</summary>
+    public double? Mean { get; init; }
+
+    /// <summary>The sample standard deviation of the drop over the repeats.</summary>
+    public double? Sd { get; init; }
+
+    /// <summary>The mean increase of the loss.</summary>
+    public double? LossIncrease { get; init; }
+}

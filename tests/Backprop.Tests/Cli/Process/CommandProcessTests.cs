@@ -240,6 +240,33 @@ public sealed class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Importance_ACsvWithEveryOption_TheTableTheJsonAndTheChart()
+    {
+        using var dir = fx.Scratch();
+        string[] csv = ["--delimiter", "semicolon", "--header", "no", "--label-column", "3", "--drop-columns", "0", "--task", "classification"];
+        Ok(ToolProcess.Run(dir.Dir, ["train", "--data", "semi.txt", .. csv, "--hidden", "4", "--epochs", "5", "--save", "m.json", "--quiet"]));
+        var r = ToolProcess.Run(dir.Dir, ["importance", "--model", "m.json", "--data", "semi.txt", .. csv, "--split", "test", "--repeats", "2",
+            "--seed", "3", "--plot", "imp.png", "--json"]);
+        Ok(r);
+        var report = JsonDocument.Parse(r.Out).RootElement;
+        Assert.Equal(16, report.GetProperty("rows").GetInt32());
+        Assert.Equal(2, report.GetProperty("columns").GetArrayLength());
+        Assert.Equal("imp.png", report.GetProperty("plot").GetString());
+        Assert.Equal(0x89, dir.Bytes("imp.png")[0]);
+        var bad = ToolProcess.Run(dir.Dir, "importance", "--model", "m.json", "--data", "semi.txt", "--repeats", "many");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(bad.ErrorLines);
+    }
+
+    [Fact]
+    public void Importance_AnIdxModelWithItsLabels()
+    {
+        var r = ToolProcess.Run(fx.Dir, "importance", "--model", "idx.json", "--data", "img-idx3-ubyte", "--labels", "lbl-idx1-ubyte", "--repeats", "2");
+        Ok(r);
+        Assert.Contains("Permutation importance of idx.json on 40 rows", r.Out);
+    }
+
+    [Fact]
     public void Train_EarlyStoppingReallyStops()
     {
         var r = ToolProcess.Run(fx.Dir, "train", "--dataset", "moons", "--validation-fraction", "0.3", "--patience", "2", "--epochs", "300",
