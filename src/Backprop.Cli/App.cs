@@ -43,6 +43,8 @@ public static class App
         root.Subcommands.Add(TrainCommand.Create(streams));
         root.Subcommands.Add(EvaluateCommand.Create(streams));
         root.Subcommands.Add(CvCommand.Create(streams));
+        root.Subcommands.Add(TuneCommand.Create(streams));
+        root.Subcommands.Add(ImportanceCommand.Create(streams));
         root.Subcommands.Add(PredictCommand.Create(streams));
         root.Subcommands.Add(PlotCommand.Create(streams));
         root.Subcommands.Add(InfoCommand.Create(streams));

@@ -24,6 +24,8 @@ public sealed partial class OptionCoverageTests
     private const string CvCsv = nameof(CommandProcessTests.Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds);
     private const string Table = nameof(CommandProcessTests.Train_AMessyTableWithEveryKindOption_PredictsNewRowsInAnotherOrder);
     private const string Inspect = nameof(CommandProcessTests.Inspect_ShowsTheKindsAndTakesEveryDataOption);
+    private const string TuneCsv = nameof(CommandProcessTests.Tune_ACsvWithEveryOption_ScoresByCvMeasuresTheTestFileAndSavesTheBest);
+    private const string ImpCsv = nameof(CommandProcessTests.Importance_ACsvWithEveryOption_TheTableTheJsonAndTheChart);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -76,6 +78,20 @@ public sealed partial class OptionCoverageTests
             ["--optimizer"] = CvCsv, ["--lr"] = CvCsv, ["--schedule"] = CvCsv, ["--epochs"] = CvCsv, ["--batch"] = CvCsv, ["--seed"] = CvCsv,
             ["--validation-fraction"] = CvCsv, ["--patience"] = CvCsv, ["--l2"] = CvCsv, ["--clip-norm"] = CvCsv, ["--json"] = CvCsv,
             ["--labels"] = nameof(CommandProcessTests.Cv_IdxFilesWithTheirLabels_AsText),
+        },
+        ["tune"] = new()
+        {
+            ["--data"] = TuneCsv, ["--delimiter"] = TuneCsv, ["--header"] = TuneCsv, ["--label-column"] = TuneCsv, ["--drop-columns"] = TuneCsv,
+            ["--task"] = TuneCsv, ["--test"] = TuneCsv, ["--trials"] = TuneCsv, ["--time"] = TuneCsv, ["--seed"] = TuneCsv, ["--folds"] = TuneCsv,
+            ["--preprocess"] = TuneCsv, ["--save"] = TuneCsv, ["--json"] = TuneCsv, ["--validation-fraction"] = TuneCsv,
+            ["--labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
+            ["--test-labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
+        },
+        ["importance"] = new()
+        {
+            ["--model"] = ImpCsv, ["--data"] = ImpCsv, ["--delimiter"] = ImpCsv, ["--header"] = ImpCsv, ["--label-column"] = ImpCsv,
+            ["--drop-columns"] = ImpCsv, ["--task"] = ImpCsv, ["--split"] = ImpCsv, ["--repeats"] = ImpCsv, ["--seed"] = ImpCsv, ["--plot"] = ImpCsv,
+            ["--json"] = ImpCsv, ["--labels"] = nameof(CommandProcessTests.Importance_AnIdxModelWithItsLabels),
         },
         ["evaluate"] = new()
         {

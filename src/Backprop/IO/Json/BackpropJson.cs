@@ -54,6 +54,9 @@ namespace Backprop.IO.Json;
 // cv, tune and importance (EvaluationOutputs.cs).
 [JsonSerializable(typeof(CrossValidationFoldLine))]
 [JsonSerializable(typeof(CrossValidationSummary))]
+[JsonSerializable(typeof(TuneTrialLine))]
+[JsonSerializable(typeof(TuneSummary))]
+[JsonSerializable(typeof(ImportanceReport))]
 public sealed partial class BackpropJson : JsonSerializerContext
 {
     /// <summary>The options of <see cref="Default"/> without indentation (checkpoint state, one line).</summary>

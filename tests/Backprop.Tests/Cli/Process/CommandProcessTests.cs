@@ -203,6 +203,70 @@ public sealed partial class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Tune_ACsvWithEveryOption_ScoresByCvMeasuresTheTestFileAndSavesTheBest()
+    {
+        using var dir = fx.Scratch();
+        var r = ToolProcess.Run(dir.Dir, "tune", "--data", "semi.txt", "--delimiter", "semicolon", "--header", "no", "--label-column", "3",
+            "--drop-columns", "0", "--task", "classification", "--test", "semi.txt", "--trials", "2", "--time", "10m", "--seed", "2", "--folds", "2",
+            "--preprocess", "min-max", "--save", "best.json", "--json");
+        Ok(r);
+        var summary = LastJson(r.Out);
+        Assert.Equal("cv 2", summary.GetProperty("scored_by").GetString());
+        Assert.Equal(80, summary.GetProperty("test_rows").GetInt32());
+        Assert.True(ModelFile.Load(dir.Path("best.json")).ExtraSections.ContainsKey("tune"));
+        var split = ToolProcess.Run(dir.Dir, "tune", "--data", "semi.txt", "--delimiter", "semicolon", "--trials", "1", "--validation-fraction", "0.3");
+        Ok(split);
+        Assert.Contains("scored by a 30% validation split", split.Out);
+        Assert.Contains("Leaderboard", split.Out);
+    }
+
+    [Fact]
+    public void Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel()
+    {
+        using var dir = fx.Scratch();
+        var r = ToolProcess.Run(dir.Dir, "tune", "--data", "img-idx3-ubyte", "--labels", "lbl-idx1-ubyte", "--test", "img-idx3-ubyte",
+            "--test-labels", "lbl-idx1-ubyte", "--trials", "1");
+        Ok(r);
+        Assert.Contains("Test (img-idx3-ubyte)", r.Out);
+        // A long search, stopped by SIGTERM once it has saved a best model: exit 143, the file whole and loadable.
+        var killed = ToolProcess.Bash(dir.Dir,
+            "$BACKPROP tune --data two.csv --time 10m --save best.json > out.txt 2>&1 & pid=$!; "
+            + "for i in $(seq 1 600); do [ -s best.json ] && break; sleep 0.05; done; sleep 0.3; kill -TERM $pid; wait $pid; echo $?");
+        Assert.True(killed.Code == 0, killed.ToString());
+        Assert.Equal("143", killed.Out.Trim());
+        Assert.True(ModelFile.Load(dir.Path("best.json")).ExtraSections.ContainsKey("tune"));
+        Assert.Contains("kept the best so far", File.ReadAllText(dir.Path("out.txt")));
+        Assert.Empty(Directory.GetFiles(dir.Dir, ".backprop-*"));
+    }
+
+    [Fact]
+    public void Importance_ACsvWithEveryOption_TheTableTheJsonAndTheChart()
+    {
+        using var dir = fx.Scratch();
+        string[] csv = ["--delimiter", "semicolon", "--header", "no", "--label-column", "3", "--drop-columns", "0", "--task", "classification"];
+        Ok(ToolProcess.Run(dir.Dir, ["train", "--data", "semi.txt", .. csv, "--hidden", "4", "--epochs", "5", "--save", "m.json", "--quiet"]));
+        var r = ToolProcess.Run(dir.Dir, ["importance", "--model", "m.json", "--data", "semi.txt", .. csv, "--split", "test", "--repeats", "2",
+            "--seed", "3", "--plot", "imp.png", "--json"]);
+        Ok(r);
+        var report = JsonDocument.Parse(r.Out).RootElement;
+        Assert.Equal(16, report.GetProperty("rows").GetInt32());
+        Assert.Equal(2, report.GetProperty("columns").GetArrayLength());
+        Assert.Equal("imp.png", report.GetProperty("plot").GetString());
+        Assert.Equal(0x89, dir.Bytes("imp.png")[0]);
+        var bad = ToolProcess.Run(dir.Dir, "importance", "--model", "m.json", "--data", "semi.txt", "--repeats", "many");
+        Assert.Equal(2, bad.Code);
+        Assert.Single(bad.ErrorLines);
+    }
+
+    [Fact]
+    public void Importance_AnIdxModelWithItsLabels()
+    {
+        var r = ToolProcess.Run(fx.Dir, "importance", "--model", "idx.json", "--data", "img-idx3-ubyte", "--labels", "lbl-idx1-ubyte", "--repeats", "2");
+        Ok(r);
+        Assert.Contains("Permutation importance of idx.json on 40 rows", r.Out);
+    }
+
+    [Fact]
     public void Train_EarlyStoppingReallyStops()
     {
         var r = ToolProcess.Run(fx.Dir, "train", "--dataset", "moons", "--validation-fraction", "0.3", "--patience", "2", "--epochs", "300",

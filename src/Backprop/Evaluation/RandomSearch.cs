@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Numerics;
+using Backprop.Data;
+using Backprop.Nn;
+using Backprop.Numerics;
+using Backprop.Training;
+
+namespace Backprop.Evaluation;
+
+/// <summary>One configuration the search tries: the network and how to train it (the epochs come from the rungs).</summary>
+/// <param name="Hidden">The hidden layer sizes.</param>
+/// <param name="Activation">The hidden activation.</param>
+/// <param name="Optimizer">The optimizer's name (<see cref="Optimizer.Create"/>).</param>
+/// <param name="LearningRate">Its learning rate.</param>
+/// <param name="L2">The L2 strength.</param>
+/// <param name="BatchSize">Rows per batch.</param>
+public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activation, string Optimizer, double LearningRate, double L2, int BatchSize)
+{
+    /// <summary>The `backprop train` options that give this configuration (and <paramref name="epochs"/> epochs).</summary>
+    public string ToCommandLine(int? epochs = null) => string.Create(CultureInfo.InvariantCulture,
+        $"--hidden {(Hidden.Count == 0 ? "none" : string.Join(",", Hidden))} --activation {Names.Of(Activation)} --optimizer {Optimizer} --lr {LearningRate:G3} --l2 {L2:G3} --batch {BatchSize}")
+        + (epochs is { } e ? string.Create(CultureInfo.InvariantCulture, $" --epochs {e}") : "");
+
+    /// <inheritdoc/>
+    public override string ToString() => ToCommandLine();
+}
+
+/// <summary>What the search draws its configurations from; <see cref="Default"/> is the CLI's.</summary>
+public sealed record SearchSpace
+{
+    /// <summary>The hidden layer shapes, drawn uniformly.</summary>
+    public IReadOnlyList<int[]> Hidden { get; init; } = [[64], [128], [256], [512], [128, 64], [256, 128], [512, 256]];
+
+    /// <summary>The hidden activations, drawn uniformly (relu listed twice: drawn half the time).</summary>
+    public IReadOnlyList<Activation> Activations { get; init; } = [Activation.Relu, Activation.Relu, Activation.LeakyRelu, Activation.Tanh];
+
+    /// <summary>The optimizers, drawn uniformly (adam listed more often).</summary>
+    public IReadOnlyList<string> Optimizers { get; init; } = ["adam", "adam", "adam", "adam", "momentum", "rmsprop"];
+
+    /// <summary>The learning rate is the optimizer's default (<see cref="TrainingDefaults.LearningRate"/>) times 10^u, u uniform in this range.</summary>
+    public (double Low, double High) LearningRateDecades { get; init; } = (-1, 0.7);
+
+    /// <summary>The chance of no L2 at all.</summary>
+    public double NoL2 { get; init; } = 0.2;
+
+    /// <summary>Otherwise L2 is 10^u, u uniform in this range.</summary>
+    public (double Low, double High) L2Decades { get; init; } = (-6, -2);
+
+    /// <summary>The batch sizes, drawn uniformly.</summary>
+    public IReadOnlyList<int> BatchSizes { get; init; } = [16, 32, 64, 128];
+
+    /// <summary>The space of the CLI's <c>tune</c>.</summary>
+    public static SearchSpace Default { get; } = new();
+
+    /// <summary>Draws one configuration.</summary>
+    public TrialSettings Draw(SplitMix64 rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var hidden = Hidden[rng.NextInt(Hidden.Count)];
+        var activation = Activations[rng.NextInt(Activations.Count)];
+        string optimizer = Optimizers[rng.NextInt(Optimizers.Count)];
+        double lr = TrainingDefaults.LearningRate(optimizer) * Math.Pow(10, rng.NextDouble(LearningRateDecades.Low, LearningRateDecades.High));
+        double l2Draw = rng.NextDouble();
+        double l2Exponent = rng.NextDouble(L2Decades.Low, L2Decades.High);
+        double l2 = l2Draw < NoL2 ? 0 : Math.Pow(10, l2Exponent);
+        int batch = BatchSizes[rng.NextInt(BatchSizes.Count)];
+        return new TrialSettings(hidden, activation, optimizer, Round3(lr), Round3(l2), batch);
+    }
+
+    private static double Round3(double v) => v == 0 ? 0 : double.Parse(v.ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+}
+
+/// <summary>How the search runs.</summary>
+public sealed record SearchOptions
+{
+    /// <summary>The seed of the configurations, the splits and every model: the same seed and trial count give the same leaderboard.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Configurations to try (rounded up to whole brackets); null: until <see cref="Time"/> runs out.</summary>
+    public int? Trials { get; init; }
+
+    /// <summary>The time budget: training stops (between two batches) when it is spent; null: no limit.</summary>
+    public TimeSpan? Time { get; init; }
+
+    /// <summary>Configurations per bracket of successive halving.</summary>
+    public int BracketSize { get; init; } = 9;
+
+    /// <summary>Each rung keeps the best 1/<see cref="Eta"/> of the configurations and trains them <see cref="Eta"/> times as long.</summary>
+    public int Eta { get; init; } = 3;
+
+    /// <summary>
+    /// Epochs of the first rung; null: enough for about <see cref="FirstRungUpdates"/> updates at batch 32, at least 2.
+    /// </summary>
+    public int? FirstRungEpochs { get; init; }
+
+    /// <summary>Updates of the first rung when <see cref="FirstRungEpochs"/> is null.</summary>
+    public int FirstRungUpdates { get; init; } = 500;
+
+    /// <summary>Score by K-fold cross-validation (K &gt;= 2); 0: by one validation split (<see cref="ValidationFraction"/>).</summary>
+    public int Folds { get; init; }
+
+    /// <summary>The fraction of the rows held out for validation when <see cref="Folds"/> is 0.</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>The space configurations are drawn from.</summary>
+    public SearchSpace Space { get; init; } = SearchSpace.Default;
+
+    /// <summary>Checks the fields; throws <see cref="BackpropException"/>.</summary>
+    public void Validate()
+    {
+        if (Trials is < 1)
+            throw new BackpropException($"The number of trials must be at least 1, got {Trials}.");
+        if (Trials is null && Time is null)
+            throw new BackpropException("A search needs a trial count or a time budget (or both).");
+        if (Time is { } t && t <= TimeSpan.Zero)
+            throw new BackpropException($"The time budget must be positive, got {t}.");
+        if (BracketSize < 1 || Eta < 2)
+            throw new BackpropException($"Brackets need at least 1 configuration and eta at least 2, got {BracketSize} and {Eta}.");
+        if (FirstRungEpochs is < 1 || FirstRungUpdates < 1)
+            throw new BackpropException("The first rung needs at least one epoch.");
+        if (Folds is 1 or < 0 || Folds > CrossValidation.MaxFolds)
+            throw new BackpropException($"Folds must be 0 (a validation split) or 2 to {CrossValidation.MaxFolds}, got {Folds}.");
+        if (Folds == 0 && !(ValidationFraction > 0 && ValidationFraction < 1))
+            throw new BackpropException($"The validation fraction must be in (0, 1), got {ValidationFraction}.");
+    }
+}
+
+/// <summary>One configuration measured after one rung.</summary>
+/// <param name="Trial">The configuration's number, from 1, in the order drawn.</param>
+/// <param name="Bracket">Its bracket, from 1.</param>
+/// <param name="Rung">The rung, from 1.</param>
+/// <param name="Settings">The configuration.</param>
+/// <param name="Epochs">Epochs trained so far (the epochs of its model's kept weights: with early stopping at the last rung, the best epoch).</param>
+/// <param name="Score">The score: minus the validation loss (higher is better; mean over the folds with cross-validation). The
+/// loss, not the accuracy, also for a classifier: on a few hundred validation rows accuracies tie or differ by a row, the
+/// loss tells them apart.</param>
+/// <param name="ValidationLoss">The validation loss (mean over the folds).</param>
+/// <param name="ValidationAccuracy">The validation accuracy (classification).</param>
+/// <param name="Seconds">Seconds since the search started.</param>
+/// <param name="IsBest">True when this result became the search's best so far (see <see cref="RandomSearch.Run"/>).</param>
+/// <param name="SecondsPerEpoch">The configuration's training time per epoch so far (all folds), for estimates.</param>
+public sealed record TrialResult(int Trial, int Bracket, int Rung, TrialSettings Settings, int Epochs, double Score, double ValidationLoss,
+    double? ValidationAccuracy, double Seconds, bool IsBest = false, double SecondsPerEpoch = 0);
+
+/// <summary>The outcome of a search.</summary>
+/// <param name="Results">Every rung of every configuration, in the order measured.</param>
+/// <param name="Best">The best configuration of the complete brackets (the last rung's survivor with the highest score), or null.</param>
+/// <param name="CompleteTrials">Configurations of the brackets that finished: <c>Trials</c> of a search that replays this one.</param>
+/// <param name="StoppedBy">Why it ended: "trials", "time" or "cancelled".</param>
+public sealed record SearchResult(IReadOnlyList<TrialResult> Results, TrialResult? Best, int CompleteTrials, string StoppedBy)
+{
+    /// <summary>The last rung of each configuration, best first (ties: the higher validation accuracy, then the earlier trial).</summary>
+    public IReadOnlyList<TrialResult> Leaderboard =>
+        Results.GroupBy(r => r.Trial).Select(g => g.Last()).OrderByDescending(r => r.Score).ThenByDescending(r => r.ValidationAccuracy ?? 0).ThenBy(r => r.Trial).ToList();
+}
+
+/// <summary>
+/// Random search with successive halving: configurations are drawn from a <see cref="SearchSpace"/> in brackets; in a
+/// bracket every configuration trains for the first rung's epochs, the best 1/eta (by validation score) continue to
+/// eta times as many epochs, and so on until one is left, whose last rung trains with early stopping (the best
+/// epoch's weights kept). Continuing a configuration goes on from its weights and optimizer state, so a rung costs
+/// only its new epochs. Seeded: the same seed and trial count give the same results (every model's weights,
+/// shuffling and the split are seeded; training is deterministic).
+/// </summary>
+public static class RandomSearch
+{
+    /// <summary>
+    /// Runs the search on <paramref name="data"/> (raw, labelled). <paramref name="build"/> makes an untrained model for a
+    /// configuration and its training rows (seed given). <paramref name="progress"/> hears every rung as it ends;
+    /// <paramref name="newBest"/> is called with each new best model (of a complete bracket, or, while none is complete,
+    /// of any finished rung), so a caller can save it at once. Ends when the trials are done, the time is spent or
+    /// <paramref name="cancellationToken"/> is cancelled; never throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static SearchResult Run<T>(Dataset data, SearchOptions options, Func<TrialSettings, Dataset, long, Model<T>> build,
+        IProgress<TrialResult>? progress = null, Action<TrialResult, Model<T>>? newBest = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(build);
+        options.Validate();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Time is { } time)
+            budget.CancelAfter(time);
+        var token = budget.Token;
+
+        // The rows each configuration trains and is scored on: one validation split, or K folds.
+        var parts = new List<(Dataset Train, Dataset Validation)>();
+        if (options.Folds == 0)
+            parts.Add(data.Split(options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
+        else
+        {
+            var folds = CrossValidation.Folds(data, options.Folds, SplitMix64.Derive(options.Seed, 41));
+            for (int k = 0; k < options.Folds; k++)
+                parts.Add(CrossValidation.Split(data, folds, k));
+        }
+        int firstEpochs = options.FirstRungEpochs
+            ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / 32.0)));
+        var rng = new SplitMix64(SplitMix64.Derive(options.Seed, 43));
+        var results = new List<TrialResult>();
+        TrialResult? best = null, provisional = null;
+        int trial = 0, complete = 0, bracket = 0;
+        string stoppedBy = "trials";
+        try
+        {
+            while (options.Trials is not { } n || trial < n)
+            {
+                bracket++;
+                int size = options.Trials is { } total ? Math.Min(options.BracketSize, total - trial) : options.BracketSize;
+                var members = new List<Member<T>>();
+                for (int i = 0; i < size; i++)
+                {
+                    trial++;
+                    var settings = options.Space.Draw(rng);
+                    long seed = unchecked((long)SplitMix64.Derive(options.Seed, (ulong)(1000 + trial)));
+                    members.Add(new Member<T>(trial, settings, parts.Select(p => (build(settings, p.Train, seed), Optimizer.Create(settings.Optimizer, settings.LearningRate))).ToList()));
+                }
+                int epochs = firstEpochs, rung = 0, trained = 0;
+                var alive = members;
+                while (true)
+                {
+                    rung++;
+                    bool last = alive.Count == 1;
+                    foreach (var m in alive)
+                    {
+                        var r = m.Train(parts, epochs - trained, last, options.Seed, token);
+                        var result = r with { Bracket = bracket, Rung = rung, Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3) };
+                        // A bracket's last survivor competes for the best; before any bracket is complete, every rung does (provisionally).
+                        if (last ? best is null || Better(result, best) : best is null && (provisional is null || Better(result, provisional)))
+                        {
+                            result = result with { IsBest = true };
+                            if (last)
+                                best = result;
+                            else
+                                provisional = result;
+                            newBest?.Invoke(result, m.Models[0].Model);
+                        }
+                        results.Add(result);
+                        progress?.Report(result);
+                    }
+                    trained = epochs;
+                    if (last)
+                        break;
+                    int keep = Math.Max(1, alive.Count / options.Eta);
+                    alive = alive.OrderByDescending(m => m.Last!.Score).ThenByDescending(m => m.Last!.ValidationAccuracy ?? 0).ThenBy(m => m.Trial).Take(keep).ToList();
+                    epochs *= options.Eta;
+                }
+                complete = trial;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            stoppedBy = cancellationToken.IsCancellationRequested ? "cancelled" : "time";
+        }
+        return new SearchResult(results, best ?? provisional, complete, stoppedBy);
+    }
+
+    /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>: a higher score (lower validation loss), or the same and a higher validation accuracy.</summary>
+    public static bool Better(TrialResult a, TrialResult b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.Score > b.Score || (a.Score == b.Score && (a.ValidationAccuracy ?? 0) > (b.ValidationAccuracy ?? 0));
+    }
+
+    private sealed class Member<T>(int trial, TrialSettings settings, List<(Model<T> Model, Optimizer Optimizer)> models)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Trial => trial;
+
+        public List<(Model<T> Model, Optimizer Optimizer)> Models => models;
+
+        public TrialResult? Last { get; private set; }
+
+        private int _epochs;
+        private double _seconds;
+
+        /// <summary>Trains every model of the configuration <paramref name="epochs"/> more epochs and scores it on its validation rows.</summary>
+        public TrialResult Train(List<(Dataset Train, Dataset Validation)> parts, int epochs, bool last, long seed, CancellationToken token)
+        {
+            double score = 0, loss = 0, accuracy = 0;
+            int kept = _epochs + epochs;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (int k = 0; k < models.Count; k++)
+            {
+                var (model, optimizer) = models[k];
+                var (train, validation) = parts[k];
+                var report = model.Fit(train, new TrainingOptions
+                {
+                    Epochs = epochs,
+                    BatchSize = settings.BatchSize,
+                    Optimizer = optimizer,
+                    L2 = settings.L2,
+                    Seed = unchecked(seed + trial),
+                    ValidationData = last ? validation : null,
+                    EarlyStopping = last ? new EarlyStopping(TrainingDefaults.Patience) : null,
+                }, token);
+                if (last && report.BestEpoch is { } b)
+                    kept = Math.Min(kept, _epochs + b);
+                var m = model.Evaluate(validation);
+                loss += m.Loss;
+                if (m is ClassificationMetrics c)
+                    accuracy += c.Accuracy;
+                score -= m.Loss;
+            }
+            _epochs += epochs;
+            _seconds += watch.Elapsed.TotalSeconds;
+            int n = models.Count;
+            bool classification = models[0].Model.Schema.Task == TaskKind.Classification;
+            Last = new TrialResult(trial, 0, 0, settings, kept, score / n, loss / n, classification ? accuracy / n : null, 0,
+                SecondsPerEpoch: _seconds / Math.Max(1, _epochs));
+            return Last;
+        }
+    }
+}
