@@ -91,14 +91,14 @@ public static class TableFiles
         return Profile(table, options);
     }
 
-    /// <summary>The raw values of <paramref name="input"/>: JSON (an array of records, or JSON lines), Parquet or CSV.</summary>
+    /// <summary>The raw values of <paramref name="input"/>: JSON (an array of records, or JSON lines), Parquet or CSV (sniffed).</summary>
     public static RawTable ReadRaw(Stream input, string source, CsvOptions options, IReadOnlyList<string>? expectNames = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         return Sniff(input, source) switch
         {
             "json" => JsonTable.Read(input, source, DataLimits.Check(options.MaxValues)),
-            "parquet" => throw new BackpropException($"{source}: is a Parquet file; this build reads CSV, TSV and JSON tables (Parquet is not supported yet)."),
+            "parquet" => ParquetTable.Read(input, source, DataLimits.Check(options.MaxValues)),
             "idx" => throw new BackpropException($"{source}: is an IDX (or gzip) file, not a table; IDX images have no columns to infer."),
             _ => CsvTable.Read(input, source, options, expectNames),
         };
