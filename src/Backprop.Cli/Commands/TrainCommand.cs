@@ -136,7 +136,7 @@ public static class TrainCommand
         /// Where a checkpoint goes: --checkpoint (periodic and on a signal), else on a signal only: the --resume file
         /// (when it is a regular file, not a pipe), or beside --save, or in the current folder.
         /// </summary>
-        public string CheckpointPath => Checkpoint ?? (Resume is not null && FileIdentity.Of(Resume).IsRegularFile ? Resume : null)
+        public string CheckpointPath => Checkpoint ?? (!string.IsNullOrEmpty(Resume) && FileIdentity.Of(Resume).IsRegularFile ? Resume : null)
             ?? (Save is not null ? Path.Combine(Path.GetDirectoryName(Save) ?? "", Path.GetFileNameWithoutExtension(Save) + ".checkpoint.json")
                 : "backprop.checkpoint.json");
 

@@ -274,7 +274,7 @@ public static class ModelFile
         var top = Reader.Index(root);
         string format = r.String(top, "format");
         if (format != FormatName)
-            throw r.Error("format", $"expected \"{FormatName}\", found \"{format}\"");
+            throw r.Error("format", $"expected \"{FormatName}\", found \"{CsvDataset.Shorten(format)}\"");
         int version = r.Int(top, "version", 1);
         if (version < OldestVersion || version > Version)
             throw r.Error("version", $"version {version} is not supported; this build reads versions {OldestVersion} to {Version}"

@@ -339,7 +339,7 @@ internal static class ModelSections
     {
         "classification" => Data.TaskKind.Classification,
         "regression" => Data.TaskKind.Regression,
-        _ => throw new ModelFormatException($"{source}: field '{field}': expected \"classification\" or \"regression\", found \"{name}\"."),
+        _ => throw new ModelFormatException($"{source}: field '{field}': expected \"classification\" or \"regression\", found \"{CsvDataset.Shorten(name ?? "")}\"."),
     };
 
     /// <summary>A section through the context; a JSON error becomes a <see cref="ModelFormatException"/> naming the field.</summary>

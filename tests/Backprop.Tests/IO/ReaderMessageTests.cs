@@ -111,4 +111,21 @@ public sealed class ModelSectionMessageTests
         var list = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<float>(text.Replace("\"many\"", "[1]"), "m.json"));
         Assert.Equal("m.json: field 'metrics.training_rows': expected a number, found an array.", list.Message);
     }
+
+    [Theory]
+    [InlineData("\"format\": \"backprop-model\"", "\"format\": \"{0}\"", "format")]
+    [InlineData("\"task\": \"classification\"", "\"task\": \"{0}\"", "pipeline.task")]
+    [InlineData("\"loss\": \"cross-entropy\"", "\"loss\": \"{0}\"", "loss")]
+    [InlineData("\"activation\": \"softmax\"", "\"activation\": \"{0}\"", "layers[0].activation")]
+    public void AValueQuotedInAMessageIsShortenedNotEchoedWhole(string from, string to, string field)
+    {
+        // A 300 MB string as the format used to come back whole in the error line (300 MB on standard error) and took
+        // 3.2 GB while the message was built; a message quotes at most the start and the end of what it found.
+        string text = Iris();
+        Assert.Contains(from, text);
+        string hostile = text.Replace(from, string.Format(System.Globalization.CultureInfo.InvariantCulture, to, new string('a', 100_000)));
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Deserialize<float>(hostile, "m.json"));
+        Assert.StartsWith($"m.json: field '{field}': ", e.Message);
+        Assert.True(e.Message.Length < 400, $"{e.Message.Length} characters: {e.Message[..Math.Min(200, e.Message.Length)]}");
+    }
 }

@@ -177,6 +177,8 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         foreach (string[] args in new[]
         {
             new[] { "train", "--dataset", "xor", "--save", "" },
+            ["train", "--dataset", "xor", "--resume", ""], // was internal error: ArgumentException (exit 4), from the Ctrl+C checkpoint's path
+            ["train", "--dataset", "xor", "--resume", " "],
             ["predict", "--model", "cls.json", "--data", "two.csv", "--output", ""],
             ["evaluate", "--model", "", "--data", "two.csv"],
             ["export", "--model", "cls.json", "--onnx", " "],
