@@ -73,10 +73,10 @@ public sealed class DefaultsTests : IDisposable
     [Fact]
     public void ADataFileIsTrainedWithEarlyStoppingAndTheBestWeightsByDefault()
     {
-        string data = Blobs(300);
-        var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "60", "--seed", "2");
+        string data = Blobs(1300);
+        var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "30", "--seed", "2");
         Assert.True(code == 0, err);
-        Assert.Contains($"at most 60 epochs (early stopping: patience {TrainingDefaults.Patience} on a 10% validation split, best weights kept)", output);
+        Assert.Contains($"at most 30 epochs (early stopping: patience {TrainingDefaults.Patience} on a 10% validation split, best weights kept)", output);
         Assert.Contains("validation loss", output);
 
         // The same data with --validation-fraction 0: no validation, no early stopping, every epoch run.
@@ -92,7 +92,7 @@ public sealed class DefaultsTests : IDisposable
     public void EarlyStoppingByDefaultEndsARunThatStoppedImprovingAndKeepsItsBestEpoch()
     {
         // Blobs that overlap: the validation loss stops improving long before 200 epochs.
-        string data = Blobs(300, spread: 3);
+        string data = Blobs(1300, spread: 3);
         var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "64", "--lr", "0.01", "--seed", "1");
         Assert.True(code == 0, err);
         Assert.Matches(@"Stopped early at epoch (\d+); kept the weights of epoch (\d+)\.", output);
