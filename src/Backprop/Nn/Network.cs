@@ -49,13 +49,12 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         Losses.RequireActivation(loss, _layers[^1].Activation);
         Inputs = inputs;
         Loss = loss;
-        _seedSized = loss is Loss.HalfSse or Loss.Mse && _layers.All(l =>
-            l.IsTiny && l.Units < 16 && l.Activation is Activation.Identity or Activation.Sigmoid or Activation.Tanh or Activation.Relu);
+        _seedSized = loss is Loss.HalfSse or Loss.Mse && _layers.All(l => l.IsTiny && l.Units < 16 && l.Kernel.IsElementwise);
     }
 
     /// <summary>
     /// True when a one-sample simultaneous step can take <see cref="SeedSizedStep"/>: squared loss, every layer on
-    /// the tiny path with fewer than 16 units and an activation the tiny formulas cover.
+    /// the tiny path with fewer than 16 units and an element-wise activation (every one but softmax).
     /// </summary>
     private readonly bool _seedSized;
 
@@ -240,10 +239,12 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// <see cref="TrainStep"/> for one sample through seed-sized layers (the seed network, W1 of the benchmarks) as
-    /// one loop nest: forward, loss, deltas, gradients and update with no span slicing, dispatch or vector set-up per
-    /// layer. Every value is computed by the same operations in the same order as the general path (the tiny loops
-    /// of <see cref="Dense{T}"/>, the scalar formulas of <see cref="Nn.Activations"/> and <see cref="Losses"/>), and
-    /// written to the same buffers, so the two paths give identical bits (tested).
+    /// one loop nest per layer: forward, loss, deltas, gradients and update with no span slicing, size checks or vector
+    /// set-up per layer. The activation and loss rules are the operators' own (each layer's kernel runs its
+    /// operator's scalar rules, <see cref="ActivationKernel{T}.SeedForward"/>, <see cref="ActivationKernel{T}.SeedDelta"/>;
+    /// the losses' <see cref="Losses.HalfSse"/> and <see cref="Losses.Mse"/>), the sums are <see cref="Dense{T}"/>'s
+    /// tiny-path sums in the same order, and every value is written to the same buffers, so the two paths give
+    /// identical bits (tested).
     /// </summary>
     private double SeedSizedStep(ReadOnlySpan<T> x, ReadOnlySpan<T> y, T lr)
     {
@@ -255,60 +256,24 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int l = 0; l <= last; l++)
         {
             var layer = _layers[l];
-            T[] w = layer.WeightArray, b = layer.BiasArray, z = _z[l], a = _a[l];
-            int ins = layer.Inputs;
-            var f = layer.Activation;
-            for (int u = 0; u < layer.Units; u++)
-            {
-                T sum = T.Zero;
-                for (int i = 0, o = u * ins; i < ins; i++)
-                    sum += input[i] * w[o + i];
-                if (layer.Bias == BiasMode.PerUnit)
-                    sum += b[u];
-                else if (layer.Bias == BiasMode.Shared)
-                    sum += b[0];
-                z[u] = sum;
-                a[u] = f switch
-                {
-                    Activation.Sigmoid => T.One / (T.One + T.Exp(-sum)),
-                    Activation.Tanh => T.Tanh(sum),
-                    Activation.Relu => T.Max(sum, T.Zero),
-                    _ => sum,
-                };
-            }
-            input = a;
+            layer.Kernel.SeedForward(input, layer.WeightArray, layer.BiasArray, layer.Bias, layer.Inputs, layer.Units, _z[l], _a[l]);
+            input = _a[l];
         }
 
-        // Loss (in double, as Losses.Value) and the output delta (as Losses.OutputDelta).
+        // Loss and output delta by the loss's rules (as Losses.Value and Losses.OutputDelta).
         int outputs = Outputs;
-        T[] oa = _a[last], oz = _z[last], od = _delta[last];
-        double squares = 0;
-        for (int i = 0; i < outputs; i++)
-        {
-            double d = double.CreateChecked(y[i]) - double.CreateChecked(oa[i]);
-            squares += d * d;
-        }
-        double loss = Loss == Loss.HalfSse ? 0.5 * squares / 1 : squares / outputs;
-        T scale = Loss == Loss.HalfSse ? T.One / T.One : T.CreateChecked(2) / T.CreateChecked(outputs);
-        var fo = _layers[last].Activation;
-        for (int i = 0; i < outputs; i++)
-        {
-            T d = -(y[i] - oa[i]) * scale;
-            od[i] = fo switch
-            {
-                Activation.Sigmoid => d * (oa[i] * (T.One - oa[i])),
-                Activation.Tanh => d * (T.One - oa[i] * oa[i]),
-                Activation.Relu => oz[i] > T.Zero ? d : T.Zero,
-                _ => d,
-            };
-        }
+        T[] oa = _a[last];
+        bool half = Loss == Loss.HalfSse;
+        double loss = half ? Losses.HalfSse.Value<T>(oa, y, 1, outputs) : Losses.Mse.Value<T>(oa, y, 1, outputs);
+        T scale = half ? Losses.HalfSse.Scale<T>(1, outputs) : Losses.Mse.Scale<T>(1, outputs);
+        _layers[last].Kernel.SeedSquaredErrorDelta(_z[last], oa, y, _delta[last], scale, outputs);
 
         // Gradients layer by layer (as Dense.ComputeGradients' one-row loops), deltas through the weights as they
-        // were in the forward pass (as Dense.BackwardInput and Activations.Backward).
+        // were in the forward pass (as Dense.BackwardInput and the activation's backward pass).
         for (int l = last; l >= 0; l--)
         {
             var layer = _layers[l];
-            T[] w = layer.WeightArray, g = layer.WeightGradientArray, bg = layer.BiasGradientArray, delta = _delta[l];
+            T[] g = layer.WeightGradientArray, bg = layer.BiasGradientArray, delta = _delta[l];
             T[] layerInput = l == 0 ? _input : _a[l - 1];
             int ins = layer.Inputs, units = layer.Units;
             T shared = T.Zero;
@@ -324,39 +289,13 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             if (layer.Bias == BiasMode.Shared)
                 bg[0] = shared;
-            if (l == 0)
-                continue;
-            var prev = _layers[l - 1];
-            T[] pa = _a[l - 1], pz = _z[l - 1], pd = _delta[l - 1], dA = _scratch;
-            for (int i = 0; i < ins; i++)
-            {
-                T sum = T.Zero;
-                for (int u = 0; u < units; u++)
-                    sum += delta[u] * w[u * ins + i];
-                dA[i] = sum;
-                pd[i] = prev.Activation switch
-                {
-                    Activation.Sigmoid => sum * (pa[i] * (T.One - pa[i])),
-                    Activation.Tanh => sum * (T.One - pa[i] * pa[i]),
-                    Activation.Relu => pz[i] > T.Zero ? sum : T.Zero,
-                    _ => sum,
-                };
-            }
+            if (l > 0)
+                _layers[l - 1].Kernel.SeedDelta(delta, layer.WeightArray, units, ins, _z[l - 1], _a[l - 1], _scratch, _delta[l - 1]);
         }
 
-        // The update, w <- w - lr * g (Dense.ApplyGradientDescent).
+        // The update, w <- w - lr * g: the layers' own.
         foreach (var layer in _layers)
-        {
-            T[] w = layer.WeightArray, g = layer.WeightGradientArray;
-            for (int i = 0; i < w.Length; i++)
-                w[i] -= lr * g[i];
-            if (layer.TrainableBias)
-            {
-                T[] b = layer.BiasArray, bg = layer.BiasGradientArray;
-                for (int i = 0; i < b.Length; i++)
-                    b[i] -= lr * bg[i];
-            }
-        }
+            layer.ApplyGradientDescent(lr);
         return loss;
     }
 

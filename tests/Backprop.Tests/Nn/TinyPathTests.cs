@@ -96,6 +96,7 @@ public sealed class TinyPathTests
     [
         "2-3s-2s half-sse shared", "2-3s-2s mse per-unit", "4-5t-3i mse per-unit", "3-7r-2s half-sse none",
         "1-4r-4t-1i mse shared", "5-15s-1s half-sse per-unit frozen", "2-2i mse per-unit",
+        "3-6l-2i mse per-unit", "2-12l-9t-1s half-sse shared",
     ];
 
     /// <summary>
@@ -119,7 +120,7 @@ public sealed class TinyPathTests
         bool trainable = !spec.EndsWith("frozen", StringComparison.Ordinal);
         var layers = sizes.Skip(1).Select(t => new LayerSpec(int.Parse(t[..^1]), t[^1] switch
         {
-            's' => Activation.Sigmoid, 't' => Activation.Tanh, 'r' => Activation.Relu, _ => Activation.Identity,
+            's' => Activation.Sigmoid, 't' => Activation.Tanh, 'r' => Activation.Relu, 'l' => Activation.LeakyRelu, _ => Activation.Identity,
         }, bias, trainable));
         return Network<T>.Create(int.Parse(sizes[0]), layers, loss, seed: spec.Length);
     }
