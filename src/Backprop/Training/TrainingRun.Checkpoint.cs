@@ -34,6 +34,9 @@ internal sealed partial class TrainingRun<T>
                 _optimizer.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value.ToString("R", inv))) + ")"),
             new("data", DataFingerprint()),
         };
+        // Only a sharded run has the key, so the checkpoints of unsharded runs read as before.
+        if (_options.Shards is { } shards)
+            list.Insert(list.Count - 1, new("shards", shards.ToString(inv)));
         return list;
     }
 
@@ -59,8 +62,12 @@ internal sealed partial class TrainingRun<T>
         return h.ToString("x16", CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Writes a checkpoint of the model and this run's state.</summary>
-    private void WriteCheckpoint(ICheckpointWriter writer) => writer.Write(_model, SaveState());
+    /// <summary>Writes a checkpoint of the model and this run's state (in a group of processes, rank 0 alone writes).</summary>
+    private void WriteCheckpoint(ICheckpointWriter writer)
+    {
+        if (_group is null or { Rank: 0 })
+            writer.Write(_model, SaveState());
+    }
 
     /// <summary>The run's state (without the weights, which the model holds); the arrays are copies.</summary>
     public TrainingState SaveState()

@@ -90,6 +90,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         _shuffle = new SplitMix64(SplitMix64.Derive(_seed, 2));
         _backup = new T[_net.ParameterCount];
         _best = options.EarlyStopping is not null ? new T[_net.ParameterCount] : [];
+        InitShards();
         if (options.ResumeFrom is { } resume)
             Resume(resume);
     }
@@ -98,7 +99,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     public bool Finished => _stoppedEarly || (_epoch >= _options.Epochs && !_inEpoch);
 
     /// <summary>Batches in one epoch.</summary>
-    public int BatchesPerEpoch => (_rows + _batchSize - 1) / _batchSize;
+    public int BatchesPerEpoch => _plan?.BatchesPerEpoch ?? (_rows + _batchSize - 1) / _batchSize;
 
     /// <summary>
     /// Runs the rest of the current epoch (all of the next one when none is in progress), records it in the model's
@@ -147,7 +148,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             if (Finished)
                 throw new InvalidOperationException("The training run has finished.");
             ++_epoch;
-            if (_options.Shuffle)
+            if (_options.Shuffle && _plan is null)
                 _shuffle.Shuffle(_order.AsSpan());
             _inEpoch = true;
             _batch = 0;
@@ -160,25 +161,38 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         int batches = BatchesPerEpoch;
         int b = _batch;
         ct.ThrowIfCancellationRequested();
-        int start = b * _batchSize, n = Math.Min(_batchSize, _rows - start);
-        for (int r = 0; r < n; r++)
+        int n, correct;
+        double loss;
+        if (_plan is not null)
         {
-            int row = _order[start + r];
-            _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
-            _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
+            // The sharded definition (TrainingRun.Sharded.cs): the gradient buffers receive the sum of the shards'.
+            (loss, correct, n) = ShardedGradients(epoch, b);
+            if (!double.IsFinite(loss))
+                throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
         }
-        var bx = _batchX.AsSpan(0, n * inputs);
-        var by = _batchY.AsSpan(0, n * outputs);
-        var o = _net.Forward(bx, n);
-        int correct = 0;
-        if (_labels.Length != 0)
+        else
+        {
+            int start = b * _batchSize;
+            n = Math.Min(_batchSize, _rows - start);
             for (int r = 0; r < n; r++)
-                if (ClassRule.Predict(o.Slice(r * outputs, outputs)) == _labels[_order[start + r]])
-                    correct++;
-        double loss = _net.ComputeLoss(by);
-        if (!double.IsFinite(loss))
-            throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
-        _net.Backward(by);
+            {
+                int row = _order[start + r];
+                _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
+                _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
+            }
+            var bx = _batchX.AsSpan(0, n * inputs);
+            var by = _batchY.AsSpan(0, n * outputs);
+            var o = _net.Forward(bx, n);
+            correct = 0;
+            if (_labels.Length != 0)
+                for (int r = 0; r < n; r++)
+                    if (ClassRule.Predict(o.Slice(r * outputs, outputs)) == _labels[_order[start + r]])
+                        correct++;
+            loss = _net.ComputeLoss(by);
+            if (!double.IsFinite(loss))
+                throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
+            _net.Backward(by);
+        }
         if (_options.L2 > 0)
             loss += Gradients.AddL2Penalty(_net, _options.L2);
         if (_options.ClipNorm is { } clip)
