@@ -10,6 +10,7 @@ using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Plotting;
 using Backprop.Training;
+using Backprop.Training.Distributed;
 
 namespace Backprop.Cli.Commands;
 
@@ -117,6 +118,12 @@ public static class TrainCommand
         /// <summary>--resume FILE.</summary>
         public string? Resume { get; init; }
 
+        /// <summary>--shards S (null: unsharded alone, <see cref="TrainingDefaults.Shards"/> under mpirun).</summary>
+        public int? Shards { get; init; }
+
+        /// <summary>The processes of an mpirun job this run is one of (set by <see cref="Run"/>); null: alone.</summary>
+        public IShardGroup? Group { get; set; }
+
         /// <summary>The hidden layer sizes (after <see cref="Validate"/>).</summary>
         public int[] HiddenSizes { get; private set; } = [];
 
@@ -191,6 +198,8 @@ public static class TrainCommand
                 : Preprocessing.Parse(Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{Preprocess}'; expected standardize, min-max, pixels or none.");
             if (Loss is not null)
                 Names.Parse<Loss>(Loss, "loss");
+            if (Shards is { } shards && shards is < 1 or > TrainingOptions.MaxShards)
+                throw new BackpropException($"--shards must be a whole number from 1 to {TrainingOptions.MaxShards}, got {shards}.");
         }
     }
 
@@ -228,11 +237,16 @@ public static class TrainCommand
         var checkpoint = new OutputFileOption("--checkpoint", "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.");
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Epochs between checkpoints (default 1; needs --checkpoint).", HelpName = "N" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
+        var shards = new Option<int?>("--shards")
+        {
+            Description = $"Define each batch's gradient as the sum of S shard gradients added in shard order, so that `mpirun -np K backprop train` gives the same model for any K and alone (default: {TrainingDefaults.Shards} under mpirun, unsharded alone; docs/distributed.md).",
+            HelpName = "S",
+        };
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction, preprocess, hidden, activation, loss, optimizer, lr, schedule,
-                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume })
+                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume, shards })
             command.Options.Add(o);
 
         command.SetAction(parse => App.Guard(streams, () =>
@@ -265,23 +279,59 @@ public static class TrainCommand
                 Checkpoint = parse.GetValue(checkpoint.Option),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 Resume = parse.GetValue(resume),
+                Shards = parse.GetValue(shards),
             };
             return Run(s, streams);
         }));
         return command;
     }
 
-    /// <summary>Validates, then the four steps: data, model, training, report.</summary>
+    /// <summary>
+    /// Validates, then the four steps: data, model, training, report. Started by mpirun (<see cref="MpiGroup.UnderLauncher"/>),
+    /// the process joins the job's group and trains its shards; rank 0 alone writes the output and the files, and an
+    /// error on any rank is reported as that rank's and ends the job.
+    /// </summary>
     public static int Run(Settings s, CliStreams streams)
     {
-        s.Validate();
+        if (!MpiGroup.UnderLauncher)
+        {
+            s.Validate();
+            return RunSteps(s, streams);
+        }
+        var group = MpiGroup.World();
+        var timed = new TimedGroup(group);
+        s.Group = timed;
+        try
+        {
+            s.Validate();
+            // The other ranks print nothing but their errors: rank 0 speaks for the job.
+            var watch = Stopwatch.StartNew();
+            int code = RunSteps(s, group.Rank == 0 ? streams : new CliStreams(TextWriter.Null, streams.Error));
+            if (Environment.GetEnvironmentVariable("BACKPROP_SHARD_TIMES") == "1")
+                streams.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"shard times: rank {group.Rank} of {group.Size}: {timed.Steps} steps, communication {timed.Seconds:F3} s ({timed.Seconds / Math.Max(timed.Steps, 1) * 1e3:F3} ms a step), whole run {watch.Elapsed.TotalSeconds:F3} s"));
+            group.Dispose();
+            return code;
+        }
+        catch (Exception e) when (e is BackpropException or IOException or UnauthorizedAccessException)
+        {
+            // Exiting non-zero without MPI_Finalize makes mpirun end the other ranks (which may wait for this one's shards).
+            throw new BackpropException($"rank {group.Rank} of {group.Size}: {e.Message}", e);
+        }
+    }
+
+    private static int RunSteps(Settings s, CliStreams streams)
+    {
         var data = LoadData(s);
         var model = BuildModel(s, data);
+        bool writes = s.Group is null or { Rank: 0 };
         // The model file it will write must fit on its file system: refused now, not after the epochs.
-        if (s.Save is { } save)
+        if (s.Save is { } save && writes)
             FileRoom.RequireForModel(model, save);
         var reporter = new Reporter(streams, s.Json);
         var outcome = Train(s, data, model, reporter, streams);
+        if (!writes)
+            return outcome.Diverged is not null ? ExitCodes.Failed : ExitCodes.Success;
         return Finish(s, data, model, outcome, reporter);
     }
 
@@ -370,6 +420,7 @@ public static class TrainCommand
     public static TrainingOutcome Train(Settings s, TrainingData data, Model<float> model, Reporter reporter, CliStreams streams)
     {
         var train = data.Train;
+        int? shards = s.Shards ?? (s.Group is not null ? TrainingDefaults.Shards : null);
         int batchesPerEpoch = (train.Rows + s.Batch - 1) / s.Batch;
         int epochCount = s.Epochs ?? Math.Clamp((2000 + batchesPerEpoch - 1) / batchesPerEpoch, 10, 200);
         var checkpointOptions = CheckpointFile.Every(s.CheckpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
@@ -385,13 +436,17 @@ public static class TrainCommand
             signal ??= context.Signal;
             cts.Cancel();
         }
-        using var sigint = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
-        using var sigterm = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
+        // Under mpirun a signal ends the process at once: a rank finishing its batch would wait for ranks already gone
+        // (the job resumes from its last periodic checkpoint).
+        bool handleSignals = streams.IsConsole && s.Group is null;
+        using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, train.Rows, epochCount);
         if (!s.Json && !s.Quiet)
         {
             reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
-                          $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}.");
+                          $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}" +
+                          (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
                 reporter.Line($"Note: {note}");
         }
@@ -415,6 +470,8 @@ public static class TrainCommand
                 BatchProgress = progress.Batches,
                 Checkpoint = checkpointOptions,
                 ResumeFrom = resumeFrom,
+                Shards = shards,
+                Group = s.Group,
             }, cts.Token);
         }
         catch (OperationCanceledException) when (signal is not null)

@@ -58,6 +58,7 @@ public sealed partial class OptionCoverageTests
             ["--save"] = nameof(CommandProcessTests.Train_ThatDivergesPrintsItsReportSavesTheModelAndWritesNullForNonFiniteNumbers),
             ["--plot"] = nameof(CommandProcessTests.Train_PlotWritesThePng),
             ["--quiet"] = Checkpoint, ["--checkpoint"] = Checkpoint, ["--checkpoint-every"] = Checkpoint, ["--resume"] = Checkpoint,
+            ["--shards"] = nameof(MpiProcessTests.Mpirun_KProcessesWriteTheModelFileOfOneProcessWithTheSameShards),
         },
         ["evaluate"] = new()
         {
@@ -147,6 +148,7 @@ public sealed partial class OptionCoverageTests
     public void EveryOptionOfEveryHelpTextHasATestAndEveryEntryIsAnOptionWithARealTest()
     {
         var tests = typeof(CommandProcessTests).GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Concat(typeof(MpiProcessTests).GetMethods(BindingFlags.Public | BindingFlags.Instance))
             .Where(m => m.GetCustomAttributes().Any(a => a is FactAttribute)).Select(m => m.Name).ToHashSet();
         var problems = new List<string>();
         foreach (var (command, entries) in Map)
