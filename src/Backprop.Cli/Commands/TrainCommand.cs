@@ -20,7 +20,7 @@ namespace Backprop.Cli.Commands;
 /// steps: the data (<see cref="LoadData"/>), the model (<see cref="BuildModel"/>), the training
 /// (<see cref="Train"/>) and the report (<see cref="Finish"/>).
 /// </summary>
-public static class TrainCommand
+public static partial class TrainCommand
 {
     /// <summary>Exit code after SIGINT (Ctrl+C): <see cref="ExitCodes.Interrupted"/>.</summary>
     public const int InterruptedExitCode = ExitCodes.Interrupted;
@@ -121,6 +121,9 @@ public static class TrainCommand
         /// <summary>--shards S (null: unsharded alone, <see cref="TrainingDefaults.Shards"/> under mpirun).</summary>
         public int? Shards { get; init; }
 
+        /// <summary>--stream: read the training rows from disk a block at a time (Parquet or CSV).</summary>
+        public bool Stream { get; init; }
+
         /// <summary>The processes of an mpirun job this run is one of (set by <see cref="Run"/>); null: alone.</summary>
         public IShardGroup? Group { get; set; }
 
@@ -200,6 +203,8 @@ public static class TrainCommand
                 Names.Parse<Loss>(Loss, "loss");
             if (Shards is { } shards && shards is < 1 or > TrainingOptions.MaxShards)
                 throw new BackpropException($"--shards must be a whole number from 1 to {TrainingOptions.MaxShards}, got {shards}.");
+            if (Stream)
+                this.ValidateStream();
         }
     }
 
@@ -237,6 +242,10 @@ public static class TrainCommand
         var checkpoint = new OutputFileOption("--checkpoint", "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.");
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Epochs between checkpoints (default 1; needs --checkpoint).", HelpName = "N" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "Read the training rows of --data (Parquet, or CSV with a header) from disk a block at a time, in shards, so memory does not grow with the rows (docs/distributed.md); no test or validation split.",
+        };
         var shards = new Option<int?>("--shards")
         {
             Description = $"Define each batch's gradient as the sum of S shard gradients added in shard order, so that `mpirun -np K backprop train` gives the same model for any K and alone (default: {TrainingDefaults.Shards} under mpirun, unsharded alone; docs/distributed.md).",
@@ -246,7 +255,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction, preprocess, hidden, activation, loss, optimizer, lr, schedule,
-                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume, shards })
+                     epochs, batch, seed, validation, patience, l2, clip, save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume, shards, stream })
             command.Options.Add(o);
 
         command.SetAction(parse => App.Guard(streams, () =>
@@ -280,6 +289,7 @@ public static class TrainCommand
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 Resume = parse.GetValue(resume),
                 Shards = parse.GetValue(shards),
+                Stream = parse.GetValue(stream),
             };
             return Run(s, streams);
         }));
@@ -322,7 +332,8 @@ public static class TrainCommand
 
     private static int RunSteps(Settings s, CliStreams streams)
     {
-        var data = LoadData(s);
+        var data = s.Stream ? OpenStream(s) : LoadData(s);
+        using var streamed = data.Streamed as IDisposable;
         var model = BuildModel(s, data);
         bool writes = s.Group is null or { Rank: 0 };
         // The model file it will write must fit on its file system: refused now, not after the epochs.
@@ -336,7 +347,17 @@ public static class TrainCommand
     }
 
     /// <summary>The training and test sets (raw: the model fits its preprocessing on the training rows only), where they came from, and notes for the user.</summary>
-    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes);
+    public sealed record TrainingData(Dataset Train, Dataset Test, DataSchema? Schema, PreprocessingKind Preprocessing, string Source, IReadOnlyList<string> Notes)
+    {
+        /// <summary>With --stream: the rows on disk (<see cref="Train"/> then has none and gives only the shape).</summary>
+        public IShardedRows? Streamed { get; init; }
+
+        /// <summary>With --stream: the preprocessing fitted in the first passes over the rows.</summary>
+        public Preprocessing? StreamedPreprocessing { get; init; }
+
+        /// <summary>The training rows, in memory or streamed.</summary>
+        public long TrainingRows => Streamed is { } rows ? StreamedRows(rows) : Train.Rows;
+    }
 
     /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
     public static TrainingData LoadData(Settings s)
@@ -420,8 +441,9 @@ public static class TrainCommand
     public static TrainingOutcome Train(Settings s, TrainingData data, Model<float> model, Reporter reporter, CliStreams streams)
     {
         var train = data.Train;
-        int? shards = s.Shards ?? (s.Group is not null ? TrainingDefaults.Shards : null);
-        int batchesPerEpoch = (train.Rows + s.Batch - 1) / s.Batch;
+        int? shards = data.Streamed?.Shards ?? s.Shards ?? (s.Group is not null ? TrainingDefaults.Shards : null);
+        int trainingRows = (int)data.TrainingRows;
+        int batchesPerEpoch = (trainingRows + s.Batch - 1) / s.Batch;
         int epochCount = s.Epochs ?? Math.Clamp((2000 + batchesPerEpoch - 1) / batchesPerEpoch, 10, 200);
         var checkpointOptions = CheckpointFile.Every(s.CheckpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
         var resumeFrom = s.Resume is null ? null : CheckpointFile.Read(s.Resume);
@@ -441,10 +463,10 @@ public static class TrainCommand
         bool handleSignals = streams.IsConsole && s.Group is null;
         using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
-        var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, train.Rows, epochCount);
+        var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, trainingRows, epochCount);
         if (!s.Json && !s.Quiet)
         {
-            reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
+            reporter.Line($"Training {model} on {data.Source}: {trainingRows} training rows{(data.Streamed is not null ? " (streamed)" : "")}, {data.Test.Rows} test rows, " +
                           $"{epochCount} epochs, batch {s.Batch}, optimizer {s.Optimizer}" +
                           (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
@@ -455,7 +477,7 @@ public static class TrainCommand
         TrainingDivergedException? diverged = null;
         try
         {
-            report = model.Fit(train, new TrainingOptions
+            var options = new TrainingOptions
             {
                 Epochs = epochCount,
                 BatchSize = s.Batch,
@@ -472,7 +494,10 @@ public static class TrainCommand
                 ResumeFrom = resumeFrom,
                 Shards = shards,
                 Group = s.Group,
-            }, cts.Token);
+            };
+            report = data.Streamed is { } rows
+                ? model.FitStreamed(rows, data.StreamedPreprocessing, options, cts.Token)
+                : model.Fit(train, options, cts.Token);
         }
         catch (OperationCanceledException) when (signal is not null)
         {
@@ -491,6 +516,8 @@ public static class TrainCommand
     /// <summary>Step 4: measures the model, saves it and the plot, and reports; returns the exit code.</summary>
     public static int Finish(Settings s, TrainingData data, Model<float> model, TrainingOutcome outcome, Reporter reporter)
     {
+        if (data.Streamed is not null)
+            return FinishStreamed(s, data, model, outcome, reporter);
         var trainMetrics = model.Evaluate(data.Train);
         Metrics? testMetrics = data.Test.Rows > 0 ? model.Evaluate(data.Test) : null;
         // A diverged run may leave a non-finite loss: the model is saved with its last finite weights and without the

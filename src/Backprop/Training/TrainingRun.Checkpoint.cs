@@ -43,6 +43,8 @@ internal sealed partial class TrainingRun<T>
     /// <summary>FNV-1a (64-bit) of the converted training and validation data, so a resume on other data is refused.</summary>
     private string DataFingerprint()
     {
+        if (_stream is not null)
+            return _stream.Fingerprint;
         ulong h = 14695981039346656037UL;
         void Add(ReadOnlySpan<byte> bytes)
         {
@@ -174,13 +176,14 @@ internal sealed partial class TrainingRun<T>
         if (!ulong.TryParse(s.ShuffleState, NumberStyles.None, CultureInfo.InvariantCulture, out ulong shuffleState))
             throw Error(source, "shuffle_state", $"expected a whole number 0..{ulong.MaxValue} as a string, found \"{Trim(s.ShuffleState ?? "")}\"");
         var order = s.Order ?? throw Error(source, "order", "missing");
-        if (order.Length != _rows)
-            throw Error(source, "order", $"expected {_rows} value(s), found {order.Length}");
-        var seen = new bool[_rows];
-        for (int i = 0; i < _rows; i++)
+        // A streamed run keeps no order (its shards' orders are drawn from the epoch): it has none to compare.
+        if (order.Length != _order.Length)
+            throw Error(source, "order", $"expected {_order.Length} value(s), found {order.Length}");
+        var seen = new bool[_order.Length];
+        for (int i = 0; i < _order.Length; i++)
         {
             int v = order[i];
-            if (v < 0 || v >= _rows)
+            if (v < 0 || v >= _order.Length)
                 throw Error(source, $"order[{i}]", $"expected a whole number from 0 to {_rows - 1}, found {v}");
             if (seen[v])
                 throw Error(source, $"order[{i}]", $"row {v} appears twice; expected a permutation of 0..{_rows - 1}");

@@ -2,6 +2,7 @@ using System.Numerics;
 using Backprop.Data;
 using Backprop.Nn;
 using Backprop.Numerics;
+using Backprop.Training.Distributed;
 
 namespace Backprop.Training;
 
@@ -57,7 +58,10 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     /// by row from the raw rows (a split's part is read through its row indices); class targets are written per batch
     /// from the labels, never held as one-hot rows (rows x classes).
     /// </remarks>
-    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, Preprocessing preprocessing, TrainingOptions options, long seed)
+    /// <param name="stream">Rows read from disk a block at a time (a sharded run; <paramref name="train"/> then has no
+    /// rows and gives only the shape), or null.</param>
+    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, Preprocessing preprocessing, TrainingOptions options, long seed,
+        IShardedRows? stream = null)
     {
         _model = model;
         _net = model.Network;
@@ -70,7 +74,10 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         footprint.RequireMemory();
         options.Checkpoint?.Writer.Check(model, footprint);
 
-        _rows = train.Rows;
+        _stream = stream;
+        _preprocessing = preprocessing;
+        _classification = train.IsClassification;
+        _rows = stream is null ? train.Rows : StreamRows(stream);
         _maxAbsInput = new double[_net.Inputs];
         _y = new Targets(_net, train);
         _x = Prepare(train, preprocessing, _maxAbsInput);
@@ -83,10 +90,10 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             _valLabels = validation.IsClassification ? validation.Labels.ToArray() : [];
         }
 
-        _batchSize = Math.Min(options.BatchSize, _rows);
+        _batchSize = Math.Max(1, Math.Min(options.BatchSize, _rows));
         _batchX = new T[_batchSize * _net.Inputs];
         _batchY = new T[_batchSize * _net.Outputs];
-        _order = Enumerable.Range(0, _rows).ToArray();
+        _order = stream is null ? Enumerable.Range(0, _rows).ToArray() : [];
         _shuffle = new SplitMix64(SplitMix64.Derive(_seed, 2));
         _backup = new T[_net.ParameterCount];
         _best = options.EarlyStopping is not null ? new T[_net.ParameterCount] : [];
@@ -247,7 +254,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
                 _stoppedEarly = epoch < _options.Epochs;
             }
         }
-        var result = new EpochResult(epoch, _epochLossSum / _rows, _labels.Length != 0 ? (double)_epochCorrect / _rows : null,
+        var result = new EpochResult(epoch, _epochLossSum / _rows, _classification ? (double)_epochCorrect / _rows : null,
             valLoss, valAcc, lr, batches, isBest);
         _history.Add(result);
         _model.Record(result);

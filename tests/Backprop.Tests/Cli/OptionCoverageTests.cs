@@ -59,6 +59,7 @@ public sealed partial class OptionCoverageTests
             ["--plot"] = nameof(CommandProcessTests.Train_PlotWritesThePng),
             ["--quiet"] = Checkpoint, ["--checkpoint"] = Checkpoint, ["--checkpoint-every"] = Checkpoint, ["--resume"] = Checkpoint,
             ["--shards"] = nameof(MpiProcessTests.Mpirun_KProcessesWriteTheModelFileOfOneProcessWithTheSameShards),
+            ["--stream"] = nameof(MpiProcessTests.Mpirun_StreamedParquetAndCsvTrainToTheBytesOfOneProcess_AndABadLineNamesTheRankFileAndByte),
         },
         ["evaluate"] = new()
         {

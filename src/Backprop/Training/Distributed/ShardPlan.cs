@@ -16,16 +16,27 @@ internal sealed class ShardPlan
     /// <summary>Rows per block of the in-shard shuffle (the unit a streaming reader reads from disk).</summary>
     public const int DefaultBlockRows = 1024;
 
-    private readonly long _rows;
+    private readonly long[] _starts;
     private readonly long _seed;
 
+    /// <summary>N rows cut evenly: shard s holds rows <c>[s*N/S, (s+1)*N/S)</c>.</summary>
     public ShardPlan(long rows, int shards, int batchSize, long seed, bool shuffle, int blockRows = DefaultBlockRows)
+        : this(Even(rows, shards), batchSize, seed, shuffle, blockRows)
     {
+    }
+
+    /// <summary>Shards of the given sizes, in order (a CSV file cut by byte ranges has shards of its own sizes).</summary>
+    public ShardPlan(IReadOnlyList<long> shardRows, int batchSize, long seed, bool shuffle, int blockRows = DefaultBlockRows)
+    {
+        int shards = shardRows.Count;
         if (shards < 1)
             throw new BackpropException($"The number of shards must be at least 1, got {shards}.");
         if (blockRows < 1)
             throw new BackpropException($"The rows per block must be at least 1, got {blockRows}.");
-        _rows = rows;
+        _starts = new long[shards + 1];
+        for (int i = 0; i < shards; i++)
+            _starts[i + 1] = _starts[i] + shardRows[i];
+        long rows = _starts[shards];
         Shards = shards;
         _seed = seed;
         Shuffle = shuffle;
@@ -53,10 +64,39 @@ internal sealed class ShardPlan
     public int BatchesPerEpoch { get; }
 
     /// <summary>The first training row of shard <paramref name="shard"/>.</summary>
-    public long ShardStart(int shard) => shard * _rows / Shards;
+    public long ShardStart(int shard) => _starts[shard];
 
     /// <summary>The rows of shard <paramref name="shard"/>.</summary>
-    public long ShardRows(int shard) => (shard + 1) * _rows / Shards - ShardStart(shard);
+    public long ShardRows(int shard) => _starts[shard + 1] - _starts[shard];
+
+    /// <summary>All rows.</summary>
+    public long Rows => _starts[^1];
+
+    /// <summary>The sizes of N rows cut evenly into S shards.</summary>
+    public static long[] Even(long rows, int shards)
+    {
+        var sizes = new long[Math.Max(shards, 0)];
+        for (int s = 0; s < sizes.Length; s++)
+            sizes[s] = (s + 1) * rows / shards - s * rows / shards;
+        return sizes;
+    }
+
+    /// <summary>
+    /// Where position <paramref name="position"/> of shard <paramref name="shard"/>'s order lies: the block and the
+    /// position in the block order at which that block starts (every block is full but the shard's last).
+    /// </summary>
+    public (int Block, long BlockStart) Locate(int[] blockOrder, int shard, long position)
+    {
+        long at = 0;
+        foreach (int block in blockOrder)
+        {
+            int size = BlockSize(shard, block);
+            if (position < at + size)
+                return (block, at);
+            at += size;
+        }
+        throw new ArgumentOutOfRangeException(nameof(position), position, "past the shard's rows");
+    }
 
     /// <summary>The positions <c>[Start, Start + Count)</c> in shard <paramref name="shard"/>'s order that batch <paramref name="batch"/> (from 0) takes.</summary>
     public (long Start, int Count) Part(int shard, int batch)

@@ -115,6 +115,31 @@ public sealed class MpiProcessTests
         Assert.Matches(@"error: rank [01] of 2: bad\.csv.*line 42", all);
     }
 
+    [Fact]
+    public void Mpirun_StreamedParquetAndCsvTrainToTheBytesOfOneProcess_AndABadLineNamesTheRankFileAndByte()
+    {
+        RequireMpi();
+        using var dir = new TempDir();
+        string parquet = System.IO.Path.Combine(dir.Path, "t.parquet");
+        Backprop.Distributed.SyntheticParquet.Write(parquet, 3000, features: 4, classes: 3, seed: 2, rowGroupRows: 512);
+        string[] train = ["train", "--data", "t.parquet", "--stream", "--hidden", "8", "--epochs", "2", "--shards", "4"];
+        Ok(ToolProcess.Run(dir.Path, [.. train, "--save", "alone.json"]));
+        var job = ToolProcess.Bash(dir.Path, $"\"$MPIRUN\" --oversubscribe -np 2 $BACKPROP {Args([.. train, "--save", "mpi.json"])}", Env, timeoutSeconds: 180);
+        Ok(job);
+        Assert.Contains("3000 training rows (streamed)", job.Out);
+        Assert.Equal(File.ReadAllBytes(System.IO.Path.Combine(dir.Path, "alone.json")), File.ReadAllBytes(System.IO.Path.Combine(dir.Path, "mpi.json")));
+
+        // A CSV whose second half (rank 1's shards) holds a value that is not a number: rank 1 says where, the job ends.
+        var lines = new List<string> { "a,b,label" };
+        for (int i = 0; i < 400; i++)
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{i * 0.01:F2},{i % 5},{(i % 2 == 0 ? "x" : "y")}"));
+        lines[351] = "3.50,five,y";
+        File.WriteAllLines(System.IO.Path.Combine(dir.Path, "bad.csv"), lines);
+        var bad = ToolProcess.Bash(dir.Path, $"\"$MPIRUN\" --oversubscribe -np 2 $BACKPROP train --data bad.csv --stream --epochs 1", Env, timeoutSeconds: 120);
+        Assert.NotEqual(0, bad.Code);
+        Assert.Matches(@"error: rank 1 of 2: bad\.csv: byte \d+ \(shard \d+, row \d+ of the shard\), column 'b': 'five' is not a finite number", bad.Out + bad.Err);
+    }
+
     private sealed class TempDir : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("bp-mpi-").FullName;
