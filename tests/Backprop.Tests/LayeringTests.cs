@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Backprop.Tests;
 
 /// <summary>
-/// The library's rooms depend on each other one way only: Numerics &lt; Nn &lt; Data &lt; Training &lt; Evaluation &lt; Explain &lt; IO, and
+/// The library's rooms depend on each other one way only: Numerics &lt; Nn &lt; Data &lt; Training &lt; Distributed &lt; Evaluation &lt; Explain &lt; IO, and
 /// the command line (Backprop.Cli) and the plotting adapter above all of them. Two checks that fail on any edge against
 /// that order: every type's signatures (fields, properties, methods, base types, generic arguments) by reflection, and
 /// every source file's using directives and namespace-qualified type names (which also cover method bodies).
@@ -12,7 +12,7 @@ namespace Backprop.Tests;
 public sealed partial class LayeringTests
 {
     /// <summary>The rooms of src/Backprop in order: each may use only the ones before it.</summary>
-    public static readonly string[] Rooms = ["Numerics", "Nn", "Data", "Training", "Evaluation", "Explain", "IO"];
+    public static readonly string[] Rooms = ["Numerics", "Nn", "Data", "Training", "Distributed", "Evaluation", "Explain", "IO"];
 
     private static readonly Assembly Core = typeof(BackpropException).Assembly;
 

@@ -10,6 +10,7 @@ using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Plotting;
 using Backprop.Training;
+using Backprop.Training.Distributed;
 
 namespace Backprop.Cli.Commands;
 
@@ -19,7 +20,7 @@ namespace Backprop.Cli.Commands;
 /// steps: the data (<see cref="LoadData"/>), the model (<see cref="BuildModel"/>), the training
 /// (<see cref="Train"/>) and the report (<see cref="Finish"/>).
 /// </summary>
-public static class TrainCommand
+public static partial class TrainCommand
 {
     /// <summary>Exit code after SIGINT (Ctrl+C): <see cref="ExitCodes.Interrupted"/>.</summary>
     public const int InterruptedExitCode = ExitCodes.Interrupted;
@@ -117,6 +118,15 @@ public static class TrainCommand
         /// <summary>--resume FILE.</summary>
         public string? Resume { get; init; }
 
+        /// <summary>--shards S (null: unsharded alone, <see cref="TrainingDefaults.Shards"/> under mpirun).</summary>
+        public int? Shards { get; init; }
+
+        /// <summary>--stream: read the training rows from disk a block at a time (Parquet or CSV).</summary>
+        public bool Stream { get; init; }
+
+        /// <summary>The processes of an mpirun job this run is one of (set by <see cref="Run"/>); null: alone.</summary>
+        public IShardGroup? Group { get; set; }
+
         /// <summary>The hidden layer sizes (after <see cref="Validate"/>).</summary>
         public int[] HiddenSizes { get; private set; } = [];
 
@@ -148,9 +158,10 @@ public static class TrainCommand
         /// the best epoch's weights restored) and --epochs as an upper bound (default <see cref="TrainingDefaults.MaxEpochs"/>);
         /// --validation-fraction 0 turns it off. Without early stopping the epochs default to about 2,000 updates.
         /// </summary>
-        public TrainingPlan Plan(int trainingRows)
+        public TrainingPlan Plan(int trainingRows, bool streamed = false)
         {
-            bool file = Data.Data is not null;
+            // A streamed run has no validation split (every row trains): no early stopping by default.
+            bool file = Data.Data is not null && !streamed;
             double validation = Validation ?? (file && (Patience is not null || trainingRows >= TrainingDefaults.MinRowsForEarlyStopping)
                 ? TrainingDefaults.ValidationFraction : 0);
             int? patience = Patience ?? (file && validation > 0 ? TrainingDefaults.Patience : null);
@@ -211,6 +222,10 @@ public static class TrainCommand
                 : Preprocessing.Parse(Preprocess) ?? throw new BackpropException($"--preprocess: unknown kind '{Preprocess}'; expected standardize, min-max, pixels or none.");
             if (Loss is not null)
                 Names.Parse<Loss>(Loss, "loss");
+            if (Shards is { } shards && shards is < 1 or > TrainingOptions.MaxShards)
+                throw new BackpropException($"--shards must be a whole number from 1 to {TrainingOptions.MaxShards}, got {shards}.");
+            if (Stream)
+                this.ValidateStream();
         }
     }
 
@@ -240,13 +255,22 @@ public static class TrainCommand
         var checkpoint = new OutputFileOption("--checkpoint", "Write a checkpoint here (docs/checkpoint-format.md), atomically, every --checkpoint-every epochs, at the end and on Ctrl+C/SIGTERM.");
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Epochs between checkpoints (default 1; needs --checkpoint).", HelpName = "N" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data and options); ends bit-identical to an uninterrupted run.", HelpName = "FILE" };
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "Read the training rows of --data (Parquet, or CSV with a header) from disk a block at a time, in shards, so memory does not grow with the rows (docs/distributed.md); no test or validation split.",
+        };
+        var shards = new Option<int?>("--shards")
+        {
+            Description = $"Define each batch's gradient as the sum of S shard gradients added in shard order, so that `mpirun -np K backprop train` gives the same model for any K and alone (default: {TrainingDefaults.Shards} under mpirun, unsharded alone; docs/distributed.md).",
+            HelpName = "S",
+        };
 
         var command = new Command("train", "Train a network from a CSV file, MNIST IDX files or a built-in dataset, and save it.");
         data.AddTo(command, includeKinds: true);
         foreach (var o in new Option[] { dataset, test, testLabels, testFraction })
             command.Options.Add(o);
         set.AddTo(command);
-        foreach (var o in new Option[] { save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume })
+        foreach (var o in new Option[] { save.Option, plot.Option, json, quiet, checkpoint.Option, checkpointEvery, resume, shards, stream })
             command.Options.Add(o);
 
         command.SetAction(parse => App.Guard(streams, () =>
@@ -264,23 +288,61 @@ public static class TrainCommand
                 Checkpoint = parse.GetValue(checkpoint.Option),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 Resume = parse.GetValue(resume),
+                Shards = parse.GetValue(shards),
+                Stream = parse.GetValue(stream),
             };
             return Run(s, streams);
         }));
         return command;
     }
 
-    /// <summary>Validates, then the four steps: data, model, training, report.</summary>
+    /// <summary>
+    /// Validates, then the four steps: data, model, training, report. Started by mpirun (<see cref="MpiGroup.UnderLauncher"/>),
+    /// the process joins the job's group and trains its shards; rank 0 alone writes the output and the files, and an
+    /// error on any rank is reported as that rank's and ends the job.
+    /// </summary>
     public static int Run(Settings s, CliStreams streams)
     {
-        s.Validate();
-        var data = LoadData(s);
+        if (!MpiGroup.UnderLauncher)
+        {
+            s.Validate();
+            return RunSteps(s, streams);
+        }
+        var group = MpiGroup.World();
+        var timed = new TimedGroup(group);
+        s.Group = timed;
+        try
+        {
+            s.Validate();
+            // The other ranks print nothing but their errors: rank 0 speaks for the job.
+            var watch = Stopwatch.StartNew();
+            int code = RunSteps(s, group.Rank == 0 ? streams : new CliStreams(TextWriter.Null, streams.Error));
+            if (Environment.GetEnvironmentVariable("BACKPROP_SHARD_TIMES") == "1")
+                streams.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"shard times: rank {group.Rank} of {group.Size}: {timed.Steps} steps, communication {timed.Seconds:F3} s ({timed.Seconds / Math.Max(timed.Steps, 1) * 1e3:F3} ms a step), whole run {watch.Elapsed.TotalSeconds:F3} s"));
+            group.Dispose();
+            return code;
+        }
+        catch (Exception e) when (e is BackpropException or IOException or UnauthorizedAccessException)
+        {
+            // Exiting non-zero without MPI_Finalize makes mpirun end the other ranks (which may wait for this one's shards).
+            throw new BackpropException($"rank {group.Rank} of {group.Size}: {e.Message}", e);
+        }
+    }
+
+    private static int RunSteps(Settings s, CliStreams streams)
+    {
+        var data = s.Stream ? OpenStream(s) : LoadData(s);
+        using var streamed = data.Streamed as IDisposable;
         var model = BuildModel(s, data);
+        bool writes = s.Group is null or { Rank: 0 };
         // The model file it will write must fit on its file system: refused now, not after the epochs.
-        if (s.Save is { } save)
+        if (s.Save is { } save && writes)
             FileRoom.RequireForModel(model, save);
         var reporter = new Reporter(streams, s.Json);
         var outcome = Train(s, data, model, reporter, streams);
+        if (!writes)
+            return outcome.Diverged is not null ? ExitCodes.Failed : ExitCodes.Success;
         return Finish(s, data, model, outcome, reporter);
     }
 
@@ -306,6 +368,15 @@ public static class TrainCommand
         /// the mean and scale that map its outputs back (<see cref="Model{T}.UnscaleOutputs"/>); null otherwise.
         /// </summary>
         public (Dataset Train, double Mean, double Scale)? Standardised { get; init; }
+
+        /// <summary>With --stream: the rows on disk (<see cref="Train"/> then has none and gives only the shape).</summary>
+        public IShardedRows? Streamed { get; init; }
+
+        /// <summary>With --stream: the preprocessing fitted in the first passes over the rows.</summary>
+        public Preprocessing? StreamedPreprocessing { get; init; }
+
+        /// <summary>The training rows, in memory or streamed.</summary>
+        public long TrainingRows => Streamed is { } rows ? StreamedRows(rows) : Train.Rows;
     }
 
     /// <summary>Step 1: reads (or makes) the data and splits off the test set.</summary>
@@ -439,7 +510,9 @@ public static class TrainCommand
     public static TrainingOutcome Train(Settings s, TrainingData data, Model<float> model, Reporter reporter, CliStreams streams)
     {
         var train = data.Train;
-        var plan = s.Plan(train.Rows);
+        int? shards = data.Streamed?.Shards ?? s.Shards ?? (s.Group is not null ? TrainingDefaults.Shards : null);
+        int trainingRows = (int)data.TrainingRows;
+        var plan = s.Plan(trainingRows, streamed: data.Streamed is not null);
         int epochCount = plan.Epochs;
         var checkpointOptions = CheckpointFile.Every(s.CheckpointPath, s.Checkpoint is null ? 0 : s.CheckpointEvery ?? 1);
         var resumeFrom = s.Resume is null ? null : CheckpointFile.Read(s.Resume);
@@ -454,9 +527,12 @@ public static class TrainCommand
             signal ??= context.Signal;
             cts.Cancel();
         }
-        using var sigint = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
-        using var sigterm = streams.IsConsole ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
-        var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, train.Rows, epochCount);
+        // Under mpirun a signal ends the process at once: a rank finishing its batch would wait for ranks already gone
+        // (the job resumes from its last periodic checkpoint).
+        bool handleSignals = streams.IsConsole && s.Group is null;
+        using var sigint = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var sigterm = handleSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
+        var progress = new TrainingProgress(reporter, s.Quiet, live: streams.IsTerminal && !s.Json && !s.Quiet, trainingRows, epochCount);
         if (!s.Json && !s.Quiet)
         {
             if (data.SchemaLines.Count > 0)
@@ -465,11 +541,12 @@ public static class TrainCommand
                 foreach (string line in data.SchemaLines)
                     reporter.Line(line);
             }
-            reporter.Line($"Training {model} on {data.Source}: {train.Rows} training rows, {data.Test.Rows} test rows, " +
+            reporter.Line($"Training {model} on {data.Source}: {trainingRows} training rows{(data.Streamed is not null ? " (streamed)" : "")}, {data.Test.Rows} test rows, " +
                           (plan.Patience is { } pp
                               ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
                               : $"{epochCount} epochs") +
-                          $", batch {s.Batch}, optimizer {s.Optimizer}.");
+                          $", batch {s.Batch}, optimizer {s.Optimizer}" +
+                          (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
                 reporter.Line($"Note: {note}");
         }
@@ -478,13 +555,18 @@ public static class TrainCommand
         TrainingDivergedException? diverged = null;
         try
         {
-            report = model.Fit(data.Standardised?.Train ?? train, FitOptions(s, plan) with
+            var options = FitOptions(s, plan) with
             {
                 Progress = progress,
                 BatchProgress = progress.Batches,
                 Checkpoint = checkpointOptions,
                 ResumeFrom = resumeFrom,
-            }, cts.Token);
+                Shards = shards,
+                Group = s.Group,
+            };
+            report = data.Streamed is { } rows
+                ? model.FitStreamed(rows, data.StreamedPreprocessing, options, cts.Token)
+                : model.Fit(data.Standardised?.Train ?? train, options, cts.Token);
         }
         catch (OperationCanceledException) when (signal is not null)
         {
@@ -519,6 +601,8 @@ public static class TrainCommand
     /// <summary>Step 4: measures the model, saves it and the plot, and reports; returns the exit code.</summary>
     public static int Finish(Settings s, TrainingData data, Model<float> model, TrainingOutcome outcome, Reporter reporter)
     {
+        if (data.Streamed is not null)
+            return FinishStreamed(s, data, model, outcome, reporter);
         var trainMetrics = model.Evaluate(data.Train);
         Metrics? testMetrics = data.Test.Rows > 0 ? model.Evaluate(data.Test) : null;
         // A diverged run may leave a non-finite loss: the model is saved with its last finite weights and without the

@@ -301,7 +301,7 @@ public sealed record ModelMetrics
 /// chunk of 256 rows). Only one training run at a time: a second <see cref="Fit"/> while one runs is refused.
 /// Writing <see cref="Network"/>'s weights directly while predicting is not safe.
 /// </remarks>
-public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Rows per chunk of the batched prediction methods.</summary>
     private const int Chunk = 256;

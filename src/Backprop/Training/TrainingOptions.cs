@@ -60,6 +60,12 @@ public static class TrainingDefaults
         _ => throw new BackpropException($"Unknown optimizer '{optimizer}'; expected one of: {string.Join(", ", OptimizerNames)}."),
     };
 
+    /// <summary>
+    /// The shards of a sharded run when none is given (<see cref="TrainingOptions.Shards"/>): 12 divides evenly among
+    /// 1, 2, 3, 4 and 6 processes. The CLI uses it under <c>mpirun</c>; it does not depend on the number of processes.
+    /// </summary>
+    public const int Shards = 12;
+
     /// <summary>The optimizers <see cref="Optimizer.Create"/> knows by name.</summary>
     public static IReadOnlyList<string> OptimizerNames { get; } = ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"];
 
@@ -173,6 +179,21 @@ public sealed record TrainingOptions
     /// </summary>
     public TrainingCheckpoint? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// S: when set, each mini-batch's gradient is defined as the sum, in shard order, of S shard gradients (the rows
+    /// cut into S shards, each shuffled on its own: docs/distributed.md), so the weights are the same bits whichever
+    /// processes compute the shards (<see cref="Group"/>). Null (the default): one gradient per batch over a global
+    /// shuffle, as before sharding existed.
+    /// </summary>
+    public int? Shards { get; init; }
+
+    /// <summary>
+    /// The processes that train together (<c>Distributed.MpiGroup.World()</c> under <c>mpirun</c>); each
+    /// computes its own shards. Needs <see cref="Shards"/> (at least as many as processes). Null: this process alone.
+    /// Only rank 0 writes checkpoints.
+    /// </summary>
+    public Distributed.IShardGroup? Group { get; init; }
+
     /// <summary>Throws <see cref="BackpropException"/> naming the first field that is out of range.</summary>
     public void Validate()
     {
@@ -191,8 +212,17 @@ public sealed record TrainingOptions
         if (EarlyStopping is not null && ValidationData is null && ValidationFraction == 0)
             throw new BackpropException(
                 "Early stopping watches the validation loss, and there is no validation data: set ValidationFraction (e.g. 0.2) or ValidationData.");
+        if (Shards is { } shards && shards is < 1 or > MaxShards)
+            throw new BackpropException($"The number of shards must be from 1 to {MaxShards}, got {shards}.");
+        if (Group is not null && Shards is null)
+            throw new BackpropException("A group of processes trains on shards: set Shards (e.g. TrainingDefaults.Shards).");
+        if (Group is { } group && Shards is { } s2 && group.Size > s2)
+            throw new BackpropException($"{group.Size} processes need at least {group.Size} shards, got {s2}; give as many shards as processes or more.");
         ArgumentNullException.ThrowIfNull(Schedule);
     }
+
+    /// <summary>The most shards a run may have.</summary>
+    public const int MaxShards = 4096;
 }
 
 /// <summary>Where and how often a training run writes checkpoints.</summary>

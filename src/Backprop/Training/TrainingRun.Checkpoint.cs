@@ -34,12 +34,17 @@ internal sealed partial class TrainingRun<T>
                 _optimizer.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value.ToString("R", inv))) + ")"),
             new("data", DataFingerprint()),
         };
+        // Only a sharded run has the key, so the checkpoints of unsharded runs read as before.
+        if (_options.Shards is { } shards)
+            list.Insert(list.Count - 1, new("shards", shards.ToString(inv)));
         return list;
     }
 
     /// <summary>FNV-1a (64-bit) of the converted training and validation data, so a resume on other data is refused.</summary>
     private string DataFingerprint()
     {
+        if (_stream is not null)
+            return _stream.Fingerprint;
         ulong h = 14695981039346656037UL;
         void Add(ReadOnlySpan<byte> bytes)
         {
@@ -59,8 +64,12 @@ internal sealed partial class TrainingRun<T>
         return h.ToString("x16", CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Writes a checkpoint of the model and this run's state.</summary>
-    private void WriteCheckpoint(ICheckpointWriter writer) => writer.Write(_model, SaveState());
+    /// <summary>Writes a checkpoint of the model and this run's state (in a group of processes, rank 0 alone writes).</summary>
+    private void WriteCheckpoint(ICheckpointWriter writer)
+    {
+        if (_group is null or { Rank: 0 })
+            writer.Write(_model, SaveState());
+    }
 
     /// <summary>The run's state (without the weights, which the model holds); the arrays are copies.</summary>
     public TrainingState SaveState()
@@ -167,13 +176,14 @@ internal sealed partial class TrainingRun<T>
         if (!ulong.TryParse(s.ShuffleState, NumberStyles.None, CultureInfo.InvariantCulture, out ulong shuffleState))
             throw Error(source, "shuffle_state", $"expected a whole number 0..{ulong.MaxValue} as a string, found \"{Trim(s.ShuffleState ?? "")}\"");
         var order = s.Order ?? throw Error(source, "order", "missing");
-        if (order.Length != _rows)
-            throw Error(source, "order", $"expected {_rows} value(s), found {order.Length}");
-        var seen = new bool[_rows];
-        for (int i = 0; i < _rows; i++)
+        // A streamed run keeps no order (its shards' orders are drawn from the epoch): it has none to compare.
+        if (order.Length != _order.Length)
+            throw Error(source, "order", $"expected {_order.Length} value(s), found {order.Length}");
+        var seen = new bool[_order.Length];
+        for (int i = 0; i < _order.Length; i++)
         {
             int v = order[i];
-            if (v < 0 || v >= _rows)
+            if (v < 0 || v >= _order.Length)
                 throw Error(source, $"order[{i}]", $"expected a whole number from 0 to {_rows - 1}, found {v}");
             if (seen[v])
                 throw Error(source, $"order[{i}]", $"row {v} appears twice; expected a permutation of 0..{_rows - 1}");

@@ -2,6 +2,7 @@ using System.Numerics;
 using Backprop.Data;
 using Backprop.Nn;
 using Backprop.Numerics;
+using Backprop.Training.Distributed;
 
 namespace Backprop.Training;
 
@@ -57,7 +58,10 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     /// by row from the raw rows (a split's part is read through its row indices); class targets are written per batch
     /// from the labels, never held as one-hot rows (rows x classes).
     /// </remarks>
-    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, Preprocessing preprocessing, TrainingOptions options, long seed)
+    /// <param name="stream">Rows read from disk a block at a time (a sharded run; <paramref name="train"/> then has no
+    /// rows and gives only the shape), or null.</param>
+    public TrainingRun(Model<T> model, Dataset train, Dataset? validation, Preprocessing preprocessing, TrainingOptions options, long seed,
+        IShardedRows? stream = null)
     {
         _model = model;
         _net = model.Network;
@@ -70,7 +74,10 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         footprint.RequireMemory();
         options.Checkpoint?.Writer.Check(model, footprint);
 
-        _rows = train.Rows;
+        _stream = stream;
+        _preprocessing = preprocessing;
+        _classification = train.IsClassification;
+        _rows = stream is null ? train.Rows : StreamRows(stream);
         _maxAbsInput = new double[_net.Inputs];
         _y = new Targets(_net, train);
         _x = Prepare(train, preprocessing, _maxAbsInput);
@@ -83,13 +90,14 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             _valLabels = validation.IsClassification ? validation.Labels.ToArray() : [];
         }
 
-        _batchSize = Math.Min(options.BatchSize, _rows);
+        _batchSize = Math.Max(1, Math.Min(options.BatchSize, _rows));
         _batchX = new T[_batchSize * _net.Inputs];
         _batchY = new T[_batchSize * _net.Outputs];
-        _order = Enumerable.Range(0, _rows).ToArray();
+        _order = stream is null ? Enumerable.Range(0, _rows).ToArray() : [];
         _shuffle = new SplitMix64(SplitMix64.Derive(_seed, 2));
         _backup = new T[_net.ParameterCount];
         _best = options.EarlyStopping is not null ? new T[_net.ParameterCount] : [];
+        InitShards();
         if (options.ResumeFrom is { } resume)
             Resume(resume);
     }
@@ -98,7 +106,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     public bool Finished => _stoppedEarly || (_epoch >= _options.Epochs && !_inEpoch);
 
     /// <summary>Batches in one epoch.</summary>
-    public int BatchesPerEpoch => (_rows + _batchSize - 1) / _batchSize;
+    public int BatchesPerEpoch => _plan?.BatchesPerEpoch ?? (_rows + _batchSize - 1) / _batchSize;
 
     /// <summary>
     /// Runs the rest of the current epoch (all of the next one when none is in progress), records it in the model's
@@ -147,7 +155,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             if (Finished)
                 throw new InvalidOperationException("The training run has finished.");
             ++_epoch;
-            if (_options.Shuffle)
+            if (_options.Shuffle && _plan is null)
                 _shuffle.Shuffle(_order.AsSpan());
             _inEpoch = true;
             _batch = 0;
@@ -160,25 +168,38 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         int batches = BatchesPerEpoch;
         int b = _batch;
         ct.ThrowIfCancellationRequested();
-        int start = b * _batchSize, n = Math.Min(_batchSize, _rows - start);
-        for (int r = 0; r < n; r++)
+        int n, correct;
+        double loss;
+        if (_plan is not null)
         {
-            int row = _order[start + r];
-            _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
-            _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
+            // The sharded definition (TrainingRun.Sharded.cs): the gradient buffers receive the sum of the shards'.
+            (loss, correct, n) = ShardedGradients(epoch, b);
+            if (!double.IsFinite(loss))
+                throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
         }
-        var bx = _batchX.AsSpan(0, n * inputs);
-        var by = _batchY.AsSpan(0, n * outputs);
-        var o = _net.Forward(bx, n);
-        int correct = 0;
-        if (_labels.Length != 0)
+        else
+        {
+            int start = b * _batchSize;
+            n = Math.Min(_batchSize, _rows - start);
             for (int r = 0; r < n; r++)
-                if (ClassRule.Predict(o.Slice(r * outputs, outputs)) == _labels[_order[start + r]])
-                    correct++;
-        double loss = _net.ComputeLoss(by);
-        if (!double.IsFinite(loss))
-            throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
-        _net.Backward(by);
+            {
+                int row = _order[start + r];
+                _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
+                _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
+            }
+            var bx = _batchX.AsSpan(0, n * inputs);
+            var by = _batchY.AsSpan(0, n * outputs);
+            var o = _net.Forward(bx, n);
+            correct = 0;
+            if (_labels.Length != 0)
+                for (int r = 0; r < n; r++)
+                    if (ClassRule.Predict(o.Slice(r * outputs, outputs)) == _labels[_order[start + r]])
+                        correct++;
+            loss = _net.ComputeLoss(by);
+            if (!double.IsFinite(loss))
+                throw Diverged(epoch, b + 1, lr, $"the loss became {Describe(loss)}", stepFailed: false);
+            _net.Backward(by);
+        }
         if (_options.L2 > 0)
             loss += Gradients.AddL2Penalty(_net, _options.L2);
         if (_options.ClipNorm is { } clip)
@@ -233,7 +254,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
                 _stoppedEarly = epoch < _options.Epochs;
             }
         }
-        var result = new EpochResult(epoch, _epochLossSum / _rows, _labels.Length != 0 ? (double)_epochCorrect / _rows : null,
+        var result = new EpochResult(epoch, _epochLossSum / _rows, _classification ? (double)_epochCorrect / _rows : null,
             valLoss, valAcc, lr, batches, isBest);
         _history.Add(result);
         _model.Record(result);

@@ -64,6 +64,8 @@ public sealed partial class OptionCoverageTests
             ["--plot"] = nameof(CommandProcessTests.Train_PlotWritesThePng),
             ["--quiet"] = Checkpoint, ["--checkpoint"] = Checkpoint, ["--checkpoint-every"] = Checkpoint, ["--resume"] = Checkpoint,
             ["--categorical"] = Table, ["--numeric"] = Table, ["--date"] = Table, ["--text"] = Table, ["--ignore"] = Table, ["--missing"] = Table,
+            ["--shards"] = nameof(MpiProcessTests.Mpirun_KProcessesWriteTheModelFileOfOneProcessWithTheSameShards),
+            ["--stream"] = nameof(MpiProcessTests.Mpirun_StreamedParquetAndCsvTrainToTheBytesOfOneProcess_AndABadLineNamesTheRankFileAndByte),
         },
         ["inspect"] = new()
         {
@@ -182,6 +184,7 @@ public sealed partial class OptionCoverageTests
     public void EveryOptionOfEveryHelpTextHasATestAndEveryEntryIsAnOptionWithARealTest()
     {
         var tests = typeof(CommandProcessTests).GetMethods(BindingFlags.Public | BindingFlags.Instance)
+            .Concat(typeof(MpiProcessTests).GetMethods(BindingFlags.Public | BindingFlags.Instance))
             .Where(m => m.GetCustomAttributes().Any(a => a is FactAttribute)).Select(m => m.Name).ToHashSet();
         var problems = new List<string>();
         foreach (var (command, entries) in Map)
