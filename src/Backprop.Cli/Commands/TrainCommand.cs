@@ -325,7 +325,7 @@ public static class TrainCommand
             {
                 all = numeric.Data;
                 schema = numeric.Schema;
-                schemaLines = TableFiles.SchemaTable(numeric);
+                schemaLines = TableFiles.SchemaSummary(numeric);
             }
             else
             {

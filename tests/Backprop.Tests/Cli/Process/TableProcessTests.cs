@@ -81,6 +81,14 @@ public sealed partial class CommandProcessTests
     }
 
     [Fact]
+    public void Train_ANumericCsv_SaysInOneLineThatEveryColumnIsNumeric()
+    {
+        var r = ToolProcess.Run(fx.Dir, "train", "--data", "two.csv", "--epochs", "1", "--hidden", "2");
+        Ok(r);
+        Assert.Matches(@"Columns of two\.csv:\n  \d+ of \d+ columns numeric, no missing values \(read by the numeric reader\); the label is column \d+", r.Out);
+    }
+
+    [Fact]
     public void Inspect_ShowsTheKindsAndTakesEveryDataOption()
     {
         string data = MessyTable();
