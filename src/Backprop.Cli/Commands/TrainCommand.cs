@@ -403,7 +403,7 @@ public static partial class TrainCommand
             {
                 all = numeric.Data;
                 schema = numeric.Schema;
-                schemaLines = TableFiles.SchemaTable(numeric);
+                schemaLines = TableFiles.SchemaSummary(numeric);
             }
             else
             {

@@ -18,7 +18,7 @@ namespace Backprop.IO;
 /// The protobuf messages are encoded field by field with Google.Protobuf's <see cref="CodedOutputStream"/>,
 /// with the field numbers of onnx.proto.
 /// </summary>
-public static class OnnxExport
+public static partial class OnnxExport
 {
     /// <summary>The ONNX IR version written.</summary>
     public const long IrVersion = 7;
@@ -49,7 +49,8 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(model);
         var pre = model.Preprocessing
             ?? throw new BackpropException("The model's preprocessing is not fitted yet: train the model before exporting it.");
-        return ToBytes(model.Network, pre, model.Task == TaskKind.Classification ? model.ClassNames : null);
+        var classes = model.Task == TaskKind.Classification ? model.ClassNames : null;
+        return model.Table is { } table ? TableToBytes(model.Network, pre, table, classes) : ToBytes(model.Network, pre, classes);
     }
 
     /// <summary>Writes the ONNX file atomically (float32; a double network is converted).</summary>
@@ -83,6 +84,40 @@ public static class OnnxExport
             current = "preprocessed";
         }
 
+        AddNetwork(net, current, nodes, initializers);
+
+        var graph = Message(o =>
+        {
+            foreach (var n in nodes)
+                WriteMessage(o, 1, n);
+            WriteString(o, 2, "backprop");
+            foreach (var t in initializers)
+                WriteMessage(o, 5, t);
+            WriteString(o, 10, $"Feed-forward network: {net.Inputs} inputs, layers {string.Join(" -> ", net.Layers.Select(x => $"{x.Units} {Names.Of(x.Activation)}"))}.");
+            WriteMessage(o, 11, ValueInfo(InputName, net.Inputs));
+            WriteMessage(o, 12, ValueInfo(OutputName, net.Outputs));
+        });
+
+        return Message(o =>
+        {
+            WriteInt64(o, 1, IrVersion);
+            WriteString(o, 2, "Backprop");
+            WriteString(o, 3, typeof(OnnxExport).Assembly.GetName().Version?.ToString(3) ?? "0");
+            WriteString(o, 4, "backprop");
+            WriteInt64(o, 5, 1);
+            WriteMessage(o, 7, graph);
+            // OperatorSetIdProto: domain (1) left empty = the default ONNX domain, version (2).
+            WriteMessage(o, 8, Message(s => WriteInt64(s, 2, OpsetVersion)));
+            if (preprocessing is not null)
+                WriteMessage(o, 14, Entry("backprop.preprocessing", Preprocessing.NameOf(preprocessing.Kind)));
+            if (classes is not null)
+                WriteMessage(o, 14, Entry("classes", JsonSerializer.Serialize(classes, Json.BackpropJson.Compact.IReadOnlyListString)));
+        });
+    }
+
+    /// <summary>The network's Gemm and activation nodes from <paramref name="current"/> to <see cref="OutputName"/>.</summary>
+    private static void AddNetwork(Network<float> net, string current, List<byte[]> nodes, List<byte[]> initializers)
+    {
         for (int l = 0; l < net.Layers.Count; l++)
         {
             var layer = net.Layers[l];
@@ -112,39 +147,12 @@ public static class OnnxExport
                     Activation.Relu => Node("Relu", name, [z], a),
                     Activation.LeakyRelu => Node("LeakyRelu", name, [z], a, FloatAttribute("alpha", (float)Activations.LeakySlope)),
                     Activation.Softmax => Node("Softmax", name, [z], a, IntAttribute("axis", 1)),
-                    _ => throw new ArgumentOutOfRangeException(nameof(network), layer.Activation, "Unknown activation."),
+                    _ => throw new ArgumentOutOfRangeException(nameof(net), layer.Activation, "Unknown activation."),
                 });
                 current = a;
             }
         }
 
-        var graph = Message(o =>
-        {
-            foreach (var n in nodes)
-                WriteMessage(o, 1, n);
-            WriteString(o, 2, "backprop");
-            foreach (var t in initializers)
-                WriteMessage(o, 5, t);
-            WriteString(o, 10, $"Feed-forward network: {net.Inputs} inputs, layers {string.Join(" -> ", net.Layers.Select(x => $"{x.Units} {Names.Of(x.Activation)}"))}.");
-            WriteMessage(o, 11, ValueInfo(InputName, net.Inputs));
-            WriteMessage(o, 12, ValueInfo(OutputName, net.Outputs));
-        });
-
-        return Message(o =>
-        {
-            WriteInt64(o, 1, IrVersion);
-            WriteString(o, 2, "Backprop");
-            WriteString(o, 3, typeof(OnnxExport).Assembly.GetName().Version?.ToString(3) ?? "0");
-            WriteString(o, 4, "backprop");
-            WriteInt64(o, 5, 1);
-            WriteMessage(o, 7, graph);
-            // OperatorSetIdProto: domain (1) left empty = the default ONNX domain, version (2).
-            WriteMessage(o, 8, Message(s => WriteInt64(s, 2, OpsetVersion)));
-            if (preprocessing is not null)
-                WriteMessage(o, 14, Entry("backprop.preprocessing", Preprocessing.NameOf(preprocessing.Kind)));
-            if (classes is not null)
-                WriteMessage(o, 14, Entry("classes", JsonSerializer.Serialize(classes, Json.BackpropJson.Compact.IReadOnlyListString)));
-        });
     }
 
     // --- onnx.proto messages, field numbers as in onnx.proto ---

@@ -48,8 +48,8 @@ public static class TableFiles
         return (null, ReadTable(input, path, options));
     }
 
-    /// <summary>True when the stream is neither JSON nor Parquet (left at its start).</summary>
-    private static bool LooksLikeCsv(Stream input, string path) => Sniff(input, path) == "csv";
+    /// <summary>True when the stream is neither JSON nor Parquet (left at its start): CSV, or IDX for the numeric reader.</summary>
+    private static bool LooksLikeCsv(Stream input, string path) => Sniff(input, path) is "csv" or "idx";
 
     /// <summary>"json", "parquet", "idx" or "csv", from the first bytes (the stream is left at its start).</summary>
     internal static string Sniff(Stream input, string path)
@@ -295,6 +295,21 @@ public static class TableFiles
                 p.Why + (p.Unparsable > 0 ? $"; {p.Unparsable} value(s) of another kind read as missing" : "")]);
         }
         return Align(rows);
+    }
+
+    /// <summary>
+    /// The schema of a numeric file, in one line (a file of 65 numeric columns needs no 67-line table; <c>inspect</c>
+    /// prints the table): every feature numeric, no missing values, the label and the dropped columns.
+    /// </summary>
+    public static IReadOnlyList<string> SchemaSummary(DataFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var s = file.Schema;
+        if (s.FileColumns is not { } width || s.FeatureColumns is not { } positions)
+            return [];
+        string label = s.TargetColumn is { } t ? $"the label is column {t}" + (s.Target is { } name ? $" (\"{RawTable.Shorten(name)}\")" : "") : "no label column";
+        string dropped = s.DroppedColumns.Count > 0 ? $"; ignored: {RawTable.Shorten(string.Join(", ", s.DroppedColumns))}" : "";
+        return [$"  {positions.Count} of {width} columns numeric, no missing values (read by the numeric reader); {label}{dropped}."];
     }
 
     /// <summary>The schema table of a numeric file: every feature numeric.</summary>

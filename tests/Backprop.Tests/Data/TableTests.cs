@@ -138,6 +138,37 @@ public sealed class TableTests
     }
 
     [Fact]
+    public void CsvTable_Fuzzed_OnlyClearErrorsAndBoundedMemory()
+    {
+        string seed = "name,n,when,ok\nab,1.5,2001-02-03,true\n\"c,d\",NA,,false\n x ,2,2001-02-04,yes\n";
+        var rng = new Random(61);
+        for (int i = 0; i < 3000; i++)
+        {
+            var chars = seed.ToList();
+            for (int k = rng.Next(1, 6); k > 0; k--)
+            {
+                int at = rng.Next(chars.Count);
+                switch (rng.Next(3))
+                {
+                    case 0: chars[at] = (char)rng.Next(1, 256); break;
+                    case 1: chars.RemoveAt(at); break;
+                    default: chars.Insert(at, ",\n\";\t\0 "[rng.Next(7)]); break;
+                }
+            }
+            using var s = new MemoryStream(Encoding.UTF8.GetBytes(new string([.. chars])));
+            try
+            {
+                var table = TableFiles.ReadRaw(s, "f.csv", new CsvOptions { MaxValues = 12 });
+                Assert.True((long)table.Rows * table.Columns <= 12);
+                TableFiles.Profile(table, new CsvOptions());
+            }
+            catch (BackpropException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void NumericCsv_TakesTheNumericReader_SameDatasetAsBefore()
     {
         using var dir = new Backprop.Tests.IO.TempDirectory();

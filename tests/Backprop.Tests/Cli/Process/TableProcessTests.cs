@@ -61,6 +61,11 @@ public sealed partial class CommandProcessTests
         Assert.Contains("1 value(s) of \"color\" not seen in training were treated as missing", p.Err);
         Assert.Contains("1 value(s) of \"when\" that are not of its kind were treated as missing", p.Err);
 
+        // A separate --test file is encoded by the pipeline fitted on --data.
+        var t = ToolProcess.Run(fx.Dir, "train", "--data", data, "--label-column", "label", "--test", data, "--epochs", "2", "--hidden", "4", "--json");
+        Ok(t);
+        Assert.Contains("\"test_rows\":90", t.Out);
+
         var e = ToolProcess.Run(fx.Dir, "evaluate", "--model", model, "--data", data);
         Ok(e);
         Assert.Contains("accuracy", e.Out);
@@ -73,6 +78,14 @@ public sealed partial class CommandProcessTests
         Assert.Contains("size (missing) = 1", x.Out);
         Assert.Contains("when:year = 2004", x.Out);
         Assert.Contains("code=v = 1", x.Out);
+    }
+
+    [Fact]
+    public void Train_ANumericCsv_SaysInOneLineThatEveryColumnIsNumeric()
+    {
+        var r = ToolProcess.Run(fx.Dir, "train", "--data", "two.csv", "--epochs", "1", "--hidden", "2");
+        Ok(r);
+        Assert.Matches(@"Columns of two\.csv:\n  \d+ of \d+ columns numeric, no missing values \(read by the numeric reader\); the label is column \d+", r.Out);
     }
 
     [Fact]
