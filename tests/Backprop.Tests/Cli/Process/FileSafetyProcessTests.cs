@@ -139,6 +139,12 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         Assert.DoesNotContain("epoch", r.Out);
         Assert.StartsWith("error: --save /sys/backprop-test.json: cannot write in the folder '/sys'", r.Err);
         Assert.False(File.Exists("/sys/backprop-test.json"));
+        // procfs refuses them with ENOENT although the folder exists: the same I/O error (it was exit 2, "Could not find file").
+        Assert.SkipUnless(Directory.Exists("/proc/self"), "no /proc on this machine");
+        var proc = ToolProcess.Run(fx.Dir, "train", "--data", "two.csv", "--hidden", "2", "--epochs", "3", "--save", "/proc/backprop-test.json");
+        Assert.True(proc.Code == 3, proc.ToString());
+        Assert.DoesNotContain("epoch", proc.Out);
+        Assert.Equal("error: --save /proc/backprop-test.json: cannot write in the folder '/proc' (it exists but takes no new file).\n", proc.Err);
     }
 
     [Fact]
