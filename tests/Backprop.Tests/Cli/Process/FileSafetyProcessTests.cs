@@ -177,6 +177,25 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         Assert.NotNull(ModelFile.Read<double>(dir.Path("ck.json")).Checkpoint);
     }
 
+    [Theory]
+    [InlineData("info --model cls.json")]
+    [InlineData("info --model cls.json --json")]
+    [InlineData("evaluate --model cls.json --data two.csv")]
+    [InlineData("predict --model cls.json --data two.csv")]
+    [InlineData("explain")]
+    [InlineData("demo --steps 10")]
+    [InlineData("gradcheck --model cls.json --input 0.5,0.5 --target 1,0")]
+    [InlineData("--help")]
+    public void StandardOutputThatFailsIsExitCode3ForEveryCommand(string command)
+    {
+        // Issue 14 item 16: an I/O error on standard output gave 1 (the docs said 2); it is 3 for every command, with one
+        // error line, not only for train (above).
+        var r = ToolProcess.Bash(fx.Dir, $"$BACKPROP {command} > /dev/full");
+        Assert.True(r.Code == 3, r.ToString());
+        Assert.Equal("error: cannot write to standard output (No space left on device).\n", r.Err);
+        Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of("/dev/full").Kind);
+    }
+
     [Fact]
     public void AnEmptyPathIsAClearError()
     {
