@@ -81,6 +81,14 @@ public static class AtomicFile
             }
             File.Delete(temp);
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && Directory.Exists(dir))
+        {
+            // The folder is there (CheckTarget saw it) and still "not found": procfs answers ENOENT to a new file. That is
+            // a folder that takes no new file, an I/O error like EACCES or EROFS, not a missing path the user mistyped.
+            TryDelete(temp);
+            throw new BackpropException($"{path}: cannot write in the folder '{dir}' (it exists but takes no new file).",
+                new IOException("the folder takes no new file", e));
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);

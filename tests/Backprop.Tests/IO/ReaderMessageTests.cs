@@ -22,6 +22,15 @@ public sealed class ReaderMessageTests
     }
 
     [Fact]
+    public void OneClassIsRefusedNotTrainedAsTwo()
+    {
+        // Issue 14 item 15: a CSV whose labels are all one class trained a classifier of a phantom second class.
+        var data = CsvDataset.Parse("1,2,yes\n3,4,yes\n5,6,yes\n", null, "one.csv");
+        var e = Assert.Throws<BackpropException>(() => Backprop.Training.Model.For(data));
+        Assert.Equal("one.csv: every label is \"yes\" (one class); a classifier needs examples of at least two classes.", e.Message);
+    }
+
+    [Fact]
     public void ClosedQuotesStillRead()
     {
         var d = CsvDataset.Parse("a,b,name\n1,2,\"x \"\"big\"\" one\"\n3,4,\"two\nlines\"\n5,6,plain\n", null, "t.csv");

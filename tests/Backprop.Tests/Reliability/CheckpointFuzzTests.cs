@@ -147,6 +147,7 @@ public sealed class CheckpointFuzzTests : IDisposable
     [InlineData("best_weights", "[1, 2]", "checkpoint.best_weights")]
     [InlineData("epoch_loss_sum", "\"NaN\"", "checkpoint.epoch_loss_sum")]
     [InlineData("history", "{}", "checkpoint.history")]
+    [InlineData("epochs_trained", "2147483647", "checkpoint.epochs_trained': expected a whole number from 0 to 1073741824")] // issue 14 item 15: was accepted
     public void HostileFieldsAreRejectedByName(string field, string json, string expected)
     {
         var root = JsonNode.Parse(Checkpoint.Value)!.AsObject();
@@ -165,6 +166,21 @@ public sealed class CheckpointFuzzTests : IDisposable
         root["checkpoint"]!["optimizer"]!["state"] = JsonNode.Parse(state);
         var e = Assert.ThrowsAny<BackpropException>(() => ResumeStrict(root.ToJsonString()));
         Assert.Contains("checkpoint.optimizer.state", e.Message);
+    }
+
+    [Fact]
+    public void ANegativeSecondMomentIsRejectedByName()
+    {
+        // Issue 14 item 15: Adam's v below 0 was accepted, and the next step's square root of it was then blamed on the
+        // learning rate. A second moment averages squares: it is refused when read, naming the tensor and the slot.
+        var root = JsonNode.Parse(Checkpoint.Value)!.AsObject();
+        var v = root["checkpoint"]!["optimizer"]!["state"]![0]![1]!;
+        while (v is JsonArray { Count: > 0 } a && a[0] is JsonArray)
+            v = a[0]!;
+        var values = v.AsArray();
+        values[0] = -0.5;
+        var e = Assert.ThrowsAny<BackpropException>(() => ResumeStrict(root.ToJsonString()));
+        Assert.Contains("'checkpoint.optimizer.state[0][1]': the second moment v[0] is negative (-0.5)", e.Message);
     }
 
     private static void ResumeStrict(string text)

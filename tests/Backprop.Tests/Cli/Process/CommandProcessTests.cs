@@ -398,6 +398,24 @@ public sealed partial class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Train_WithATestRowOf1e300_SavesTheModelAndPrintsItsSummary()
+    {
+        // Issue 14 item 5's second case: a test feature of 1e300 made the test loss infinite, and the model file and the
+        // --json summary failed with "internal error: ArgumentException ... cannot be written as valid JSON" (exit 1).
+        using var dir = fx.Scratch();
+        var lines = File.ReadAllLines(Path.Combine(fx.Dir, "two.csv"));
+        lines[5] = "1e300," + lines[5].Split(',', 2)[1];
+        File.WriteAllLines(dir.Path("test.csv"), lines);
+        var r = ToolProcess.Run(dir.Dir, "train", "--data", "two.csv", "--test", "test.csv", "--hidden", "4", "--epochs", "3", "--save", "m.json", "--json");
+        Ok(r);
+        Assert.DoesNotContain("internal error", r.Err);
+        var summary = LastJson(r.Out);
+        Assert.Equal(80, summary.GetProperty("test_rows").GetInt32());
+        Assert.Equal("m.json", summary.GetProperty("saved").GetString());
+        Assert.Equal(3, ModelFile.Load(dir.Path("m.json")).Training.EpochsTrained);
+    }
+
+    [Fact]
     public void Evaluate_TheTextReportOfAClassifier()
     {
         var r = ToolProcess.Run(fx.Dir, "evaluate", "--model", "cls.json", "--data", "two.csv");

@@ -139,6 +139,12 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         Assert.DoesNotContain("epoch", r.Out);
         Assert.StartsWith("error: --save /sys/backprop-test.json: cannot write in the folder '/sys'", r.Err);
         Assert.False(File.Exists("/sys/backprop-test.json"));
+        // procfs refuses them with ENOENT although the folder exists: the same I/O error (it was exit 2, "Could not find file").
+        Assert.SkipUnless(Directory.Exists("/proc/self"), "no /proc on this machine");
+        var proc = ToolProcess.Run(fx.Dir, "train", "--data", "two.csv", "--hidden", "2", "--epochs", "3", "--save", "/proc/backprop-test.json");
+        Assert.True(proc.Code == 3, proc.ToString());
+        Assert.DoesNotContain("epoch", proc.Out);
+        Assert.Equal("error: --save /proc/backprop-test.json: cannot write in the folder '/proc' (it exists but takes no new file).\n", proc.Err);
     }
 
     [Fact]
@@ -169,6 +175,25 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         Assert.Contains(reason, r.Err);
         Assert.Equal(3, ModelFile.Load(dir.Path("m.json")).Training.EpochsTrained);
         Assert.NotNull(ModelFile.Read<double>(dir.Path("ck.json")).Checkpoint);
+    }
+
+    [Theory]
+    [InlineData("info --model cls.json")]
+    [InlineData("info --model cls.json --json")]
+    [InlineData("evaluate --model cls.json --data two.csv")]
+    [InlineData("predict --model cls.json --data two.csv")]
+    [InlineData("explain")]
+    [InlineData("demo --steps 10")]
+    [InlineData("gradcheck --model cls.json --input 0.5,0.5 --target 1,0")]
+    [InlineData("--help")]
+    public void StandardOutputThatFailsIsExitCode3ForEveryCommand(string command)
+    {
+        // Issue 14 item 16: an I/O error on standard output gave 1 (the docs said 2); it is 3 for every command, with one
+        // error line, not only for train (above).
+        var r = ToolProcess.Bash(fx.Dir, $"$BACKPROP {command} > /dev/full");
+        Assert.True(r.Code == 3, r.ToString());
+        Assert.Equal("error: cannot write to standard output (No space left on device).\n", r.Err);
+        Assert.Equal(FileKind.CharacterDevice, FileIdentity.Of("/dev/full").Kind);
     }
 
     [Fact]
