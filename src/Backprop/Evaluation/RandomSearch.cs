@@ -224,6 +224,11 @@ public static class RandomSearch
                     bool last = alive.Count == 1;
                     foreach (var m in alive)
                     {
+                        // The timer cancels training between batches; a loaded machine may run its callback late, so
+                        // the budget is also checked here, before each piece of work starts.
+                        if (options.Time is { } limit && watch.Elapsed >= limit)
+                            budget.Cancel();
+                        token.ThrowIfCancellationRequested();
                         var r = m.Train(parts, epochs - trained, last, options.Seed, token);
                         var result = r with { Bracket = bracket, Rung = rung, Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3) };
                         // A bracket's last survivor competes for the best; before any bracket is complete, every rung does (provisionally).
