@@ -92,7 +92,7 @@ public static partial class TrainCommand
             Saved = s.Save,
         };
         if (outcome.Diverged is not null)
-            reporter.Note($"Training stopped: {outcome.Diverged.Message}");
+            reporter.Note(outcome.Diverged.Message);
         reporter.Report(summary, BackpropJson.Compact.TrainingSummary, _ => string.Join('\n', new[]
         {
             string.Create(CultureInfo.InvariantCulture, $"Done in {outcome.Seconds:F1} s. Training (last epoch, streamed, {rows} rows): loss {last?.TrainingLoss:G5}")

@@ -660,7 +660,7 @@ public static partial class TrainCommand
             Notes = data.Notes.Count > 0 ? data.Notes : null,
         };
         if (outcome.Diverged is not null)
-            reporter.Note($"Training stopped: {outcome.Diverged.Message}");
+            reporter.Note(outcome.Diverged.Message);
         reporter.Report(summary, BackpropJson.Compact.TrainingSummary, _ => SummaryText(s, outcome, trainMetrics, testMetrics, plotted));
         if (plotFailure is not null)
         {

@@ -385,6 +385,7 @@ public sealed partial class CommandProcessTests(CliProcessFixture fx)
         var r = ToolProcess.Run(dir.Dir, "train", "--dataset", "moons", "--hidden", "16", "--optimizer", "sgd", "--lr", "1e10", "--epochs", "5", "--save", "d.json");
         Assert.True(r.Code == 1, r.ToString());
         Assert.Contains("Training stopped at epoch 1", r.Err);
+        Assert.DoesNotContain("Training stopped: Training stopped", r.Err); // said once, not twice
         Assert.DoesNotContain("internal error", r.Err);
         Assert.Contains("Saved the model to d.json (its last finite weights).", r.Out);
         var saved = ModelFile.Load(dir.Path("d.json"));
