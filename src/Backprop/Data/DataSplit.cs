@@ -6,6 +6,21 @@ namespace Backprop.Data;
 public static class DataSplit
 {
     /// <summary>
+    /// The rows of each class in <see cref="Dataset.ClassNames"/> order, each ascending (for regression, all rows as
+    /// one stratum): what the stratified split and the cross-validation folds shuffle.
+    /// </summary>
+    internal static int[][] Strata(Dataset data)
+    {
+        if (!data.IsClassification)
+            return [Enumerable.Range(0, data.Rows).ToArray()];
+        var strata = Enumerable.Range(0, data.ClassCount).Select(_ => new List<int>()).ToArray();
+        var labels = data.Labels;
+        for (int r = 0; r < data.Rows; r++)
+            strata[labels[r]].Add(r);
+        return strata.Select(s => s.ToArray()).ToArray();
+    }
+
+    /// <summary>
     /// A stratified split: within each class (for regression or unlabelled data, within the whole set) the rows are
     /// shuffled with <see cref="SplitMix64"/> seeded by <paramref name="seed"/> (one stream, classes in
     /// <see cref="Dataset.ClassNames"/> order) and the first round(count x fraction) go to the part (halves round away
@@ -18,23 +33,11 @@ public static class DataSplit
         ArgumentNullException.ThrowIfNull(data);
         if (!(fraction > 0 && fraction < 1))
             throw new BackpropException($"The fraction to split off must be between 0 and 1 (exclusive), found {fraction}.");
-        List<int>[] strata;
-        if (data.IsClassification)
-        {
-            strata = Enumerable.Range(0, data.ClassCount).Select(_ => new List<int>()).ToArray();
-            var labels = data.Labels;
-            for (int r = 0; r < data.Rows; r++)
-                strata[labels[r]].Add(r);
-        }
-        else
-        {
-            strata = [Enumerable.Range(0, data.Rows).ToList()];
-        }
         var rng = new SplitMix64(seed);
         var inPart = new bool[data.Rows];
-        foreach (var stratum in strata)
+        var strata = Strata(data);
+        foreach (var rows in strata)
         {
-            var rows = stratum.ToArray();
             rng.Shuffle<int>(rows);
             int take = (int)Math.Round(rows.Length * fraction, MidpointRounding.AwayFromZero);
             if (rows.Length >= 2)
@@ -50,8 +53,8 @@ public static class DataSplit
         {
             // A class of one row stays whole on the first side (a class of two or more has rows on both): a
             // stratified split of classification data fails only when every class has a single row.
-            bool allSingle = data.IsClassification && strata.All(rows => rows.Count <= 1);
-            var names = data.IsClassification ? data.ClassNames.Where((_, c) => strata[c].Count == 1).ToList() : [];
+            bool allSingle = data.IsClassification && strata.All(rows => rows.Length <= 1);
+            var names = data.IsClassification ? data.ClassNames.Where((_, c) => strata[c].Length == 1).ToList() : [];
             throw new BackpropException(
                 $"{data.Name}: {data.Rows} row(s) cannot be split into two non-empty parts with fraction {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
                 + (!allSingle ? "."

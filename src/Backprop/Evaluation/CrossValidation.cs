@@ -28,22 +28,11 @@ public static class CrossValidation
     {
         ArgumentNullException.ThrowIfNull(data);
         RequireFolds(data, folds);
-        List<int>[] strata;
-        if (data.IsClassification)
-        {
-            strata = Enumerable.Range(0, data.ClassCount).Select(_ => new List<int>()).ToArray();
-            var labels = data.Labels;
-            for (int r = 0; r < data.Rows; r++)
-                strata[labels[r]].Add(r);
-        }
-        else
-            strata = [Enumerable.Range(0, data.Rows).ToList()];
         var rng = new SplitMix64(seed);
         var fold = new int[data.Rows];
         int next = 0;
-        foreach (var stratum in strata)
+        foreach (var rows in DataSplit.Strata(data))
         {
-            var rows = stratum.ToArray();
             rng.Shuffle<int>(rows);
             foreach (int r in rows)
                 fold[r] = next++ % folds;
