@@ -267,16 +267,9 @@ public static class IdxDataset
         return filled;
     }
 
-    /// <summary>
-    /// The compressed stream under the gzip decoder: keeps the last 8 bytes it passed on, which end a gzip file that
-    /// has nothing after its data (CRC-32 and size of the data, docs/data.md). <see cref="GZipStream"/> itself stops at
-    /// the end of its data and ignores what follows, so this is where bytes after the data are found.
-    /// </summary>
-    private sealed class TrailerStream(Stream inner) : Stream
+    /// <summary>The wrappers below are read front to back once: no seeking, no length, no writing.</summary>
+    private abstract class ForwardOnlyStream : Stream
     {
-        private readonly byte[] _tail = new byte[8];
-        private long _total;
-
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -286,6 +279,17 @@ public static class IdxDataset
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// The compressed stream under the gzip decoder: keeps the last 8 bytes it passed on, which end a gzip file that
+    /// has nothing after its data (CRC-32 and size of the data, docs/data.md). <see cref="GZipStream"/> itself stops at
+    /// the end of its data and ignores what follows, so this is where bytes after the data are found.
+    /// </summary>
+    private sealed class TrailerStream(Stream inner) : ForwardOnlyStream
+    {
+        private readonly byte[] _tail = new byte[8];
+        private long _total;
 
         public override int Read(byte[] buffer, int offset, int count)
         {
@@ -329,63 +333,26 @@ public static class IdxDataset
     }
 
     /// <summary>The decompressed bytes on their way to the parser: their count and CRC-32 (IEEE 802.3, as gzip uses).</summary>
-    private sealed class Crc32Stream : Stream
+    private sealed class Crc32Stream : ForwardOnlyStream
     {
-        private static readonly uint[] Table = BuildTable();
-        private uint _crc = 0xFFFFFFFF;
+        private readonly System.IO.Hashing.Crc32 _crc = new();
 
         public Stream Inner { get; set; } = Null;
         public long Count { get; private set; }
-        public uint Crc => ~_crc;
-
-        private static uint[] BuildTable()
-        {
-            var t = new uint[256];
-            for (uint n = 0; n < 256; n++)
-            {
-                uint c = n;
-                for (int k = 0; k < 8; k++)
-                    c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-                t[n] = c;
-            }
-            return t;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public uint Crc => _crc.GetCurrentHashAsUInt32();
 
         public override int Read(byte[] buffer, int offset, int count)
         {
             int got = Inner.Read(buffer, offset, count);
-            uint c = _crc;
-            for (int i = offset; i < offset + got; i++)
-                c = Table[(c ^ buffer[i]) & 0xFF] ^ (c >> 8);
-            _crc = c;
+            _crc.Append(buffer.AsSpan(offset, got));
             Count += got;
             return got;
         }
     }
 
     /// <summary>Reads one stream, then another (to give back bytes already read while sniffing the format).</summary>
-    private sealed class ConcatStream(Stream first, Stream second) : Stream
+    private sealed class ConcatStream(Stream first, Stream second) : ForwardOnlyStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         public override int Read(byte[] buffer, int offset, int count)
         {
             int got = first.Read(buffer, offset, count);
