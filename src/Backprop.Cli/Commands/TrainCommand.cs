@@ -94,6 +94,12 @@ public static partial class TrainCommand
         /// <summary>--l2 LAMBDA.</summary>
         public double L2 { get; init; } = TrainingDefaults.CommandLineL2;
 
+        /// <summary>--dropout P.</summary>
+        public double Dropout { get; init; } = TrainingDefaults.CommandLineDropout;
+
+        /// <summary>--input-dropout P.</summary>
+        public double InputDropout { get; init; } = TrainingDefaults.CommandLineInputDropout;
+
         /// <summary>--clip-norm NORM.</summary>
         public double? ClipNorm { get; init; }
 
@@ -202,6 +208,10 @@ public static partial class TrainCommand
                 throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
             if (!(L2 >= 0) || !double.IsFinite(L2))
                 throw new BackpropException($"--l2 must be a finite number >= 0, got {Inv(L2)}.");
+            if (!(Dropout >= 0 && Dropout < 1))
+                throw new BackpropException($"--dropout must be a number in [0, 1), got {Inv(Dropout)}.");
+            if (!(InputDropout >= 0 && InputDropout < 1))
+                throw new BackpropException($"--input-dropout must be a number in [0, 1), got {Inv(InputDropout)}.");
             if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
                 throw new BackpropException($"--clip-norm must be a finite number > 0, got {Inv(clip)}.");
             if (Dataset is not null && !SyntheticData.Names.Contains(Dataset.Trim().ToLowerInvariant()))
@@ -592,6 +602,8 @@ public static partial class TrainCommand
         Optimizer = s.OptimizerFactory(),
         Schedule = s.LearningRateSchedule,
         L2 = s.L2,
+        Dropout = s.Dropout,
+        InputDropout = s.InputDropout,
         ClipNorm = s.ClipNorm,
         Seed = s.Seed,
         ValidationFraction = plan.Validation,

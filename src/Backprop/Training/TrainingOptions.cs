@@ -105,6 +105,12 @@ public static class TrainingDefaults
     /// </summary>
     public const double CommandLineL2 = 0.001;
 
+    /// <summary>The hidden-layer dropout rate of a run described on the command line (<c>--dropout</c>) when none is given.</summary>
+    public const double CommandLineDropout = 0;
+
+    /// <summary>The input dropout rate of a run described on the command line (<c>--input-dropout</c>) when none is given.</summary>
+    public const double CommandLineInputDropout = 0;
+
     /// <summary>
     /// The epoch count without early stopping and with none given: enough for about 2,000 updates, between 10 and 200.
     /// </summary>
@@ -140,6 +146,17 @@ public sealed record TrainingOptions
     /// and each weight's gradient gains lambda * w. Reported losses include the penalty. Default 0.
     /// </summary>
     public double L2 { get; init; }
+
+    /// <summary>
+    /// Inverted dropout on every hidden layer's outputs while training (<see cref="Nn.Dropout"/>): each is zeroed with
+    /// this probability and the kept ones scaled by 1 / (1 - rate), so prediction is unchanged. The masks depend on the
+    /// seed, epoch, global row number, layer and unit only: the same bits for any thread count or shard layout. In [0, 1);
+    /// default 0 (none).
+    /// </summary>
+    public double Dropout { get; init; }
+
+    /// <summary>Inverted dropout on the network's inputs while training, as <see cref="Dropout"/>. In [0, 1); default 0 (none).</summary>
+    public double InputDropout { get; init; }
 
     /// <summary>When set, gradients are clipped to this global L2 norm before each step (torch's clip_grad_norm_).</summary>
     public double? ClipNorm { get; init; }
@@ -203,6 +220,10 @@ public sealed record TrainingOptions
             throw new BackpropException($"The batch size must be at least 1, got {BatchSize}.");
         if (!(L2 >= 0) || !double.IsFinite(L2))
             throw new BackpropException($"L2 must be a finite number >= 0, got {L2}.");
+        if (!(Dropout >= 0 && Dropout < 1))
+            throw new BackpropException($"The dropout rate must be in [0, 1), got {Dropout}.");
+        if (!(InputDropout >= 0 && InputDropout < 1))
+            throw new BackpropException($"The input dropout rate must be in [0, 1), got {InputDropout}.");
         if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
             throw new BackpropException($"The gradient clipping norm must be a finite number > 0, got {clip}.");
         if (!(ValidationFraction >= 0 && ValidationFraction < 1))
