@@ -57,10 +57,10 @@ public sealed class TrainingOptionSet
     public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip gradients to this global L2 norm.", HelpName = "NORM" };
 
     /// <summary>--dropout P.</summary>
-    public Option<double> Dropout { get; } = new("--dropout") { Description = Inv($"Inverted dropout on every hidden layer's outputs while training: each is zeroed with probability P (default {TrainingDefaults.CommandLineDropout}; 0 for none). Prediction is unchanged."), HelpName = "P", DefaultValueFactory = _ => TrainingDefaults.CommandLineDropout };
+    public Option<double?> Dropout { get; } = new("--dropout") { Description = Inv($"Inverted dropout on every hidden layer's outputs while training: each is zeroed with probability P (default {TrainingDefaults.Dropout} for a --data file, 0 for a built-in dataset; 0 for none). Prediction is unchanged."), HelpName = "P" };
 
     /// <summary>--input-dropout P.</summary>
-    public Option<double> InputDropout { get; } = new("--input-dropout") { Description = Inv($"Inverted dropout on the network's inputs while training (default {TrainingDefaults.CommandLineInputDropout}; 0 for none)."), HelpName = "P", DefaultValueFactory = _ => TrainingDefaults.CommandLineInputDropout };
+    public Option<double?> InputDropout { get; } = new("--input-dropout") { Description = Inv($"Inverted dropout on the network's inputs while training (default {TrainingDefaults.InputDropout} for a --data file, 0 for a built-in dataset; 0 for none)."), HelpName = "P" };
 
     /// <summary>The options, in the order --help lists them.</summary>
     public IEnumerable<Option> All => [Preprocess, Hidden, Activation, Loss, Optimizer, LearningRate, Schedule, Epochs, Batch, Seed, Validation, Patience, L2, Dropout, InputDropout, ClipNorm];

@@ -105,11 +105,21 @@ public static class TrainingDefaults
     /// </summary>
     public const double CommandLineL2 = 0.001;
 
-    /// <summary>The hidden-layer dropout rate of a run described on the command line (<c>--dropout</c>) when none is given.</summary>
-    public const double CommandLineDropout = 0;
+    /// <summary>
+    /// The hidden layers' dropout rate of a data file trained on the command line (<c>--data</c>, in memory) with no
+    /// <c>--dropout</c>: 0.3 (built-in datasets: 0). Chosen with <see cref="InputDropout"/> by 5-fold cross-validation on
+    /// optdigits.tra alone (seeds 1 and 2; docs/results.md, "Dropout"): 98.60% mean accuracy against 98.37% without
+    /// dropout, the best of the pairs tried (hidden 0 to 0.5, inputs 0 to 0.3). Measured afterwards on optdigits.tes
+    /// (seeds 1-5): 97.70% against 96.92%.
+    /// </summary>
+    public const double Dropout = 0.3;
 
-    /// <summary>The input dropout rate of a run described on the command line (<c>--input-dropout</c>) when none is given.</summary>
-    public const double CommandLineInputDropout = 0;
+    /// <summary>
+    /// The inputs' dropout rate of a data file trained on the command line with no <c>--input-dropout</c>: 0.2 (built-in
+    /// datasets: 0); chosen with <see cref="Dropout"/>. Of the two, it is the one that pays on optdigits: hidden dropout
+    /// 0.3 alone gave 97.16% on optdigits.tes, input dropout 0.2 alone 97.64%, both 97.70% (seeds 1-5).
+    /// </summary>
+    public const double InputDropout = 0.2;
 
     /// <summary>
     /// The epoch count without early stopping and with none given: enough for about 2,000 updates, between 10 and 200.
