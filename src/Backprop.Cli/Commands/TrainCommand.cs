@@ -94,6 +94,12 @@ public static partial class TrainCommand
         /// <summary>--l2 LAMBDA.</summary>
         public double L2 { get; init; } = TrainingDefaults.CommandLineL2;
 
+        /// <summary>--dropout P (null: <see cref="TrainingDefaults.Dropout"/> for a data file in memory, else 0).</summary>
+        public double? Dropout { get; init; }
+
+        /// <summary>--input-dropout P (null: <see cref="TrainingDefaults.InputDropout"/> for a data file in memory, else 0).</summary>
+        public double? InputDropout { get; init; }
+
         /// <summary>--clip-norm NORM.</summary>
         public double? ClipNorm { get; init; }
 
@@ -157,6 +163,8 @@ public static partial class TrainCommand
         /// <see cref="TrainingDefaults.ValidationFraction"/> split (patience <see cref="TrainingDefaults.Patience"/>,
         /// the best epoch's weights restored) and --epochs as an upper bound (default <see cref="TrainingDefaults.MaxEpochs"/>);
         /// --validation-fraction 0 turns it off. Without early stopping the epochs default to about 2,000 updates.
+        /// A data file trained in memory (any size) takes <see cref="TrainingDefaults.Dropout"/> and
+        /// <see cref="TrainingDefaults.InputDropout"/> unless --dropout or --input-dropout is given; a built-in dataset none.
         /// </summary>
         public TrainingPlan Plan(int trainingRows, bool streamed = false)
         {
@@ -166,7 +174,8 @@ public static partial class TrainCommand
                 ? TrainingDefaults.ValidationFraction : 0);
             int? patience = Patience ?? (file && validation > 0 ? TrainingDefaults.Patience : null);
             int epochs = Epochs ?? (patience is not null ? TrainingDefaults.MaxEpochs : TrainingDefaults.AutoEpochs(trainingRows, Batch));
-            return new TrainingPlan(validation, patience, epochs);
+            return new TrainingPlan(validation, patience, epochs,
+                Dropout ?? (file ? TrainingDefaults.Dropout : 0), InputDropout ?? (file ? TrainingDefaults.InputDropout : 0));
         }
 
         /// <summary>The files this run reads.</summary>
@@ -202,6 +211,10 @@ public static partial class TrainCommand
                 throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
             if (!(L2 >= 0) || !double.IsFinite(L2))
                 throw new BackpropException($"--l2 must be a finite number >= 0, got {Inv(L2)}.");
+            if (Dropout is { } dr && !(dr >= 0 && dr < 1))
+                throw new BackpropException($"--dropout must be a number in [0, 1), got {Inv(dr)}.");
+            if (InputDropout is { } idr && !(idr >= 0 && idr < 1))
+                throw new BackpropException($"--input-dropout must be a number in [0, 1), got {Inv(idr)}.");
             if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
                 throw new BackpropException($"--clip-norm must be a finite number > 0, got {Inv(clip)}.");
             if (Dataset is not null && !SyntheticData.Names.Contains(Dataset.Trim().ToLowerInvariant()))
@@ -233,7 +246,9 @@ public static partial class TrainCommand
     /// <param name="Validation">The fraction of the training rows held out for validation (0: none).</param>
     /// <param name="Patience">Early stopping's patience (null: no early stopping).</param>
     /// <param name="Epochs">The epochs (an upper bound with early stopping).</param>
-    public sealed record TrainingPlan(double Validation, int? Patience, int Epochs);
+    /// <param name="Dropout">The hidden layers' dropout rate (<see cref="TrainingOptions.Dropout"/>).</param>
+    /// <param name="InputDropout">The inputs' dropout rate (<see cref="TrainingOptions.InputDropout"/>).</param>
+    public sealed record TrainingPlan(double Validation, int? Patience, int Epochs, double Dropout = 0, double InputDropout = 0);
 
     /// <summary>The command and its options.</summary>
     public static Command Create(CliStreams streams)
@@ -546,6 +561,7 @@ public static partial class TrainCommand
                               ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
                               : $"{epochCount} epochs") +
                           $", batch {s.Batch}, optimizer {s.Optimizer}" +
+                          (plan.Dropout > 0 || plan.InputDropout > 0 ? Inv($", dropout {plan.Dropout} (inputs {plan.InputDropout})") : "") +
                           (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
                 reporter.Line($"Note: {note}");
@@ -592,6 +608,8 @@ public static partial class TrainCommand
         Optimizer = s.OptimizerFactory(),
         Schedule = s.LearningRateSchedule,
         L2 = s.L2,
+        Dropout = plan.Dropout,
+        InputDropout = plan.InputDropout,
         ClipNorm = s.ClipNorm,
         Seed = s.Seed,
         ValidationFraction = plan.Validation,

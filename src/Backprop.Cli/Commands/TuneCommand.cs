@@ -251,6 +251,8 @@ public static partial class TuneCommand
                 BatchSize = best.Settings.BatchSize,
                 Optimizer = Optimizer.Create(best.Settings.Optimizer, best.Settings.LearningRate),
                 L2 = best.Settings.L2,
+                Dropout = best.Settings.Dropout,
+                InputDropout = best.Settings.InputDropout,
                 Seed = unchecked(seed + best.Trial),
             }, budget.Token);
             return model;

@@ -7,7 +7,7 @@ namespace Backprop.Cli.Options;
 
 /// <summary>
 /// The options that describe a model and how to train it (--preprocess, --hidden, --activation, --loss, --optimizer,
-/// --lr, --schedule, --epochs, --batch, --seed, --validation-fraction, --patience, --l2, --clip-norm), declared once
+/// --lr, --schedule, --epochs, --batch, --seed, --validation-fraction, --patience, --l2, --dropout, --input-dropout, --clip-norm), declared once
 /// here and shared by <c>train</c> and <c>cv</c>; every default comes from <see cref="TrainingDefaults"/>.
 /// </summary>
 public sealed class TrainingOptionSet
@@ -56,8 +56,14 @@ public sealed class TrainingOptionSet
     /// <summary>--clip-norm NORM.</summary>
     public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip gradients to this global L2 norm.", HelpName = "NORM" };
 
+    /// <summary>--dropout P.</summary>
+    public Option<double?> Dropout { get; } = new("--dropout") { Description = Inv($"Inverted dropout on every hidden layer's outputs while training: each is zeroed with probability P (default {TrainingDefaults.Dropout} for a --data file, 0 for a built-in dataset; 0 for none). Prediction is unchanged."), HelpName = "P" };
+
+    /// <summary>--input-dropout P.</summary>
+    public Option<double?> InputDropout { get; } = new("--input-dropout") { Description = Inv($"Inverted dropout on the network's inputs while training (default {TrainingDefaults.InputDropout} for a --data file, 0 for a built-in dataset; 0 for none)."), HelpName = "P" };
+
     /// <summary>The options, in the order --help lists them.</summary>
-    public IEnumerable<Option> All => [Preprocess, Hidden, Activation, Loss, Optimizer, LearningRate, Schedule, Epochs, Batch, Seed, Validation, Patience, L2, ClipNorm];
+    public IEnumerable<Option> All => [Preprocess, Hidden, Activation, Loss, Optimizer, LearningRate, Schedule, Epochs, Batch, Seed, Validation, Patience, L2, Dropout, InputDropout, ClipNorm];
 
     /// <summary>Adds every option to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -86,6 +92,8 @@ public sealed class TrainingOptionSet
         Validation = parse.GetValue(Validation),
         Patience = parse.GetValue(Patience),
         L2 = parse.GetValue(L2),
+        Dropout = parse.GetValue(Dropout),
+        InputDropout = parse.GetValue(InputDropout),
         ClipNorm = parse.GetValue(ClipNorm),
     };
 }

@@ -14,11 +14,14 @@ namespace Backprop.Evaluation;
 /// <param name="LearningRate">Its learning rate.</param>
 /// <param name="L2">The L2 strength.</param>
 /// <param name="BatchSize">Rows per batch.</param>
-public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activation, string Optimizer, double LearningRate, double L2, int BatchSize)
+/// <param name="Dropout">The hidden layers' dropout rate (<see cref="TrainingOptions.Dropout"/>).</param>
+/// <param name="InputDropout">The inputs' dropout rate (<see cref="TrainingOptions.InputDropout"/>).</param>
+public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activation, string Optimizer, double LearningRate, double L2, int BatchSize,
+    double Dropout = 0, double InputDropout = 0)
 {
     /// <summary>The `backprop train` options that give this configuration (and <paramref name="epochs"/> epochs).</summary>
     public string ToCommandLine(int? epochs = null) => string.Create(CultureInfo.InvariantCulture,
-        $"--hidden {(Hidden.Count == 0 ? "none" : string.Join(",", Hidden))} --activation {Names.Of(Activation)} --optimizer {Optimizer} --lr {LearningRate:G3} --l2 {L2:G3} --batch {BatchSize}")
+        $"--hidden {(Hidden.Count == 0 ? "none" : string.Join(",", Hidden))} --activation {Names.Of(Activation)} --optimizer {Optimizer} --lr {LearningRate:G3} --l2 {L2:G3} --batch {BatchSize} --dropout {Dropout:G3} --input-dropout {InputDropout:G3}")
         + (epochs is { } e ? string.Create(CultureInfo.InvariantCulture, $" --epochs {e}") : "");
 
     /// <inheritdoc/>
@@ -49,6 +52,13 @@ public sealed record SearchSpace
     /// <summary>The batch sizes, drawn uniformly.</summary>
     public IReadOnlyList<int> BatchSizes { get; init; } = [16, 32, 64, 128];
 
+    /// <summary>The hidden layers' dropout rates, drawn uniformly (drawn after everything else, so the rest of a
+    /// configuration is what it was before dropout was searched).</summary>
+    public IReadOnlyList<double> DropoutRates { get; init; } = [0, 0.2, 0.3, 0.5];
+
+    /// <summary>The inputs' dropout rates, drawn uniformly (after the hidden layers' rate).</summary>
+    public IReadOnlyList<double> InputDropoutRates { get; init; } = [0, 0.1, 0.2, 0.3];
+
     /// <summary>The space of the CLI's <c>tune</c>.</summary>
     public static SearchSpace Default { get; } = new();
 
@@ -64,7 +74,9 @@ public sealed record SearchSpace
         double l2Exponent = rng.NextDouble(L2Decades.Low, L2Decades.High);
         double l2 = l2Draw < NoL2 ? 0 : Math.Pow(10, l2Exponent);
         int batch = BatchSizes[rng.NextInt(BatchSizes.Count)];
-        return new TrialSettings(hidden, activation, optimizer, Round3(lr), Round3(l2), batch);
+        double dropout = DropoutRates.Count == 0 ? 0 : DropoutRates[rng.NextInt(DropoutRates.Count)];
+        double inputDropout = InputDropoutRates.Count == 0 ? 0 : InputDropoutRates[rng.NextInt(InputDropoutRates.Count)];
+        return new TrialSettings(hidden, activation, optimizer, Round3(lr), Round3(l2), batch, dropout, inputDropout);
     }
 
     private static double Round3(double v) => v == 0 ? 0 : double.Parse(v.ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
@@ -297,6 +309,8 @@ public static class RandomSearch
                     BatchSize = settings.BatchSize,
                     Optimizer = optimizer,
                     L2 = settings.L2,
+                    Dropout = settings.Dropout,
+                    InputDropout = settings.InputDropout,
                     Seed = unchecked(seed + trial),
                     ValidationData = last ? validation : null,
                     EarlyStopping = last ? new EarlyStopping(TrainingDefaults.Patience) : null,

@@ -145,6 +145,14 @@ public sealed record TrainingSection
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? BatchSize { get; init; }
 
+    /// <summary>The last run's hidden-layer dropout rate (optional: absent when none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Dropout { get; init; }
+
+    /// <summary>The last run's input dropout rate (optional: absent when none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? InputDropout { get; init; }
+
     // The held-out split (issue 17): optional, all five or none; a file without them reads as before (format version 2).
 
     /// <summary>The seed of the split that held out the test rows of the data file.</summary>
@@ -325,6 +333,8 @@ internal static class ModelSections
             Optimizer = t.Optimizer,
             LearningRate = t.LearningRate,
             BatchSize = t.BatchSize,
+            Dropout = t.Dropout,
+            InputDropout = t.InputDropout,
             HeldOutSeed = t.HeldOut?.Seed,
             HeldOutFraction = t.HeldOut?.Fraction,
             DataRows = t.HeldOut?.Rows,
@@ -475,9 +485,16 @@ internal static class ModelSections
             Optimizer = training.Optimizer,
             LearningRate = training.LearningRate,
             BatchSize = training.BatchSize,
+            Dropout = DropoutRate(training.Dropout, "training.dropout", source),
+            InputDropout = DropoutRate(training.InputDropout, "training.input_dropout", source),
             HeldOut = HeldOut(training, source),
         }, source, "pipeline", table);
     }
+
+    /// <summary>An optional dropout rate of a training section: absent, or in (0, 1).</summary>
+    private static double? DropoutRate(double? rate, string field, string source) =>
+        rate is not { } r || (r > 0 && r < 1) ? rate
+            : throw new ModelFormatException($"{source}: field '{field}': expected a number greater than 0 and less than 1, found {r.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}.");
 
     /// <summary>The held-out split of a training section: all five fields or none, each in range.</summary>
     private static Training.HeldOutSplit? HeldOut(TrainingSection t, string source)

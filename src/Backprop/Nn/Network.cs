@@ -10,7 +10,7 @@ namespace Backprop.Nn;
 /// An instance is not thread-safe: it owns the activation and delta buffers of its last pass, which is
 /// what lets <c>Explain</c> print the numbers the engine actually computed.
 /// </remarks>
-public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dense<T>[] _layers;
     private T[] _input = [];
@@ -120,11 +120,12 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         EnsureCapacity(rows);
         Rows = rows;
         x.CopyTo(_input);
+        DropInputs(rows);
         ReadOnlySpan<T> current = _input.AsSpan(0, rows * Inputs);
         for (int l = 0; l < _layers.Length; l++)
         {
             _layers[l].Forward(current, rows, _z[l], _a[l]);
-            current = _a[l].AsSpan(0, rows * _layers[l].Units);
+            current = DropHidden(l, rows);
         }
         return current;
     }
@@ -306,9 +307,6 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>An independent copy of the parameters.</summary>
     public Network<T> Clone() => Convert<T>();
 
-    private ReadOnlySpan<T> LayerInput(int l) =>
-        l == 0 ? _input.AsSpan(0, Rows * Inputs) : _a[l - 1].AsSpan(0, Rows * _layers[l - 1].Units);
-
     private void OutputDelta(ReadOnlySpan<T> targets)
     {
         int last = _layers.Length - 1;
@@ -323,6 +321,7 @@ public sealed class Network<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = Rows * prev.Units;
         var dA = _scratch.AsSpan(0, n);
         _layers[l].BackwardInput(_delta[l], Rows, dA);
+        MaskGradient(l - 1, dA);
         prev.Kernel.Backward(PreActivations(l - 1), Activations(l - 1), dA, _delta[l - 1], Rows, prev.Units);
     }
 

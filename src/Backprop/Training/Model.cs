@@ -249,6 +249,12 @@ public sealed record ModelTraining
     /// <summary>The last batch size trained with.</summary>
     public int? BatchSize { get; init; }
 
+    /// <summary>The last run's hidden-layer dropout rate (<see cref="TrainingOptions.Dropout"/>; null: none).</summary>
+    public double? Dropout { get; init; }
+
+    /// <summary>The last run's input dropout rate (<see cref="TrainingOptions.InputDropout"/>; null: none).</summary>
+    public double? InputDropout { get; init; }
+
     /// <summary>The rows of its data file the model was not trained on (null: not recorded; see <see cref="HeldOutSplit"/>).</summary>
     public HeldOutSplit? HeldOut { get; init; }
 }
@@ -504,6 +510,8 @@ public sealed partial class Model<T> where T : unmanaged, IFloatingPointIeee754<
                 Optimizer = options.Optimizer!.ToString(),
                 LearningRate = options.Optimizer.LearningRate,
                 BatchSize = options.BatchSize,
+                Dropout = options.Dropout > 0 ? options.Dropout : null,
+                InputDropout = options.InputDropout > 0 ? options.InputDropout : null,
             };
             return run;
         }

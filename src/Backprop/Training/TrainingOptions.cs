@@ -106,6 +106,22 @@ public static class TrainingDefaults
     public const double CommandLineL2 = 0.001;
 
     /// <summary>
+    /// The hidden layers' dropout rate of a data file trained on the command line (<c>--data</c>, in memory) with no
+    /// <c>--dropout</c>: 0.3 (built-in datasets: 0). Chosen with <see cref="InputDropout"/> by 5-fold cross-validation on
+    /// optdigits.tra alone (seeds 1 and 2; docs/results.md, "Dropout"): 98.60% mean accuracy against 98.37% without
+    /// dropout, the best of the pairs tried (hidden 0 to 0.5, inputs 0 to 0.3). Measured afterwards on optdigits.tes
+    /// (seeds 1-5): 97.70% against 96.92%.
+    /// </summary>
+    public const double Dropout = 0.3;
+
+    /// <summary>
+    /// The inputs' dropout rate of a data file trained on the command line with no <c>--input-dropout</c>: 0.2 (built-in
+    /// datasets: 0); chosen with <see cref="Dropout"/>. Of the two, it is the one that pays on optdigits: hidden dropout
+    /// 0.3 alone gave 97.16% on optdigits.tes, input dropout 0.2 alone 97.64%, both 97.70% (seeds 1-5).
+    /// </summary>
+    public const double InputDropout = 0.2;
+
+    /// <summary>
     /// The epoch count without early stopping and with none given: enough for about 2,000 updates, between 10 and 200.
     /// </summary>
     public static int AutoEpochs(int rows, int batchSize)
@@ -140,6 +156,17 @@ public sealed record TrainingOptions
     /// and each weight's gradient gains lambda * w. Reported losses include the penalty. Default 0.
     /// </summary>
     public double L2 { get; init; }
+
+    /// <summary>
+    /// Inverted dropout on every hidden layer's outputs while training (<see cref="Nn.Dropout"/>): each is zeroed with
+    /// this probability and the kept ones scaled by 1 / (1 - rate), so prediction is unchanged. The masks depend on the
+    /// seed, epoch, global row number, layer and unit only: the same bits for any thread count or shard layout. In [0, 1);
+    /// default 0 (none).
+    /// </summary>
+    public double Dropout { get; init; }
+
+    /// <summary>Inverted dropout on the network's inputs while training, as <see cref="Dropout"/>. In [0, 1); default 0 (none).</summary>
+    public double InputDropout { get; init; }
 
     /// <summary>When set, gradients are clipped to this global L2 norm before each step (torch's clip_grad_norm_).</summary>
     public double? ClipNorm { get; init; }
@@ -203,6 +230,10 @@ public sealed record TrainingOptions
             throw new BackpropException($"The batch size must be at least 1, got {BatchSize}.");
         if (!(L2 >= 0) || !double.IsFinite(L2))
             throw new BackpropException($"L2 must be a finite number >= 0, got {L2}.");
+        if (!(Dropout >= 0 && Dropout < 1))
+            throw new BackpropException($"The dropout rate must be in [0, 1), got {Dropout}.");
+        if (!(InputDropout >= 0 && InputDropout < 1))
+            throw new BackpropException($"The input dropout rate must be in [0, 1), got {InputDropout}.");
         if (ClipNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
             throw new BackpropException($"The gradient clipping norm must be a finite number > 0, got {clip}.");
         if (!(ValidationFraction >= 0 && ValidationFraction < 1))

@@ -34,6 +34,12 @@ internal sealed partial class TrainingRun<T>
                 _optimizer.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value.ToString("R", inv))) + ")"),
             new("data", DataFingerprint()),
         };
+        // Only a run with dropout has the keys, so the checkpoints of runs without it read as before.
+        if (_options.Dropout > 0 || _options.InputDropout > 0)
+        {
+            list.Insert(list.Count - 1, new("dropout", _options.Dropout.ToString("R", inv)));
+            list.Insert(list.Count - 1, new("input_dropout", _options.InputDropout.ToString("R", inv)));
+        }
         // Only a sharded run has the key, so the checkpoints of unsharded runs read as before.
         if (_options.Shards is { } shards)
             list.Insert(list.Count - 1, new("shards", shards.ToString(inv)));
@@ -145,6 +151,10 @@ internal sealed partial class TrainingRun<T>
                 throw new BackpropException(
                     $"{source}: the checkpoint was written by a different run ({key}: checkpoint has '{Trim(found)}', this run has '{expected}'); resume with the same data, model, optimizer and training settings.");
         }
+        // The dropout keys are written only by a run with dropout: a run without it must not continue one with it.
+        if (_options.Dropout == 0 && _options.InputDropout == 0 && s.Run is { } run && run.TryGetValue("dropout", out var rate))
+            throw new BackpropException(
+                $"{source}: the checkpoint was written by a different run (dropout: checkpoint has '{Trim(rate)}', this run has none); resume with the same data, model, optimizer and training settings.");
         int batches = BatchesPerEpoch;
         if (s.Epoch < 0)
             throw Error(source, "epoch", $"expected a whole number >= 0, found {s.Epoch}");

@@ -131,7 +131,7 @@ internal sealed partial class TrainingRun<T>
                 FillBatch(_shardOrders[k].AsSpan((int)start, n));
             else
                 FillBatch(k, shard, epoch, start, n);
-            var (loss, right) = ShardGradient(n);
+            var (loss, right) = ShardGradient(n, epoch);
             T share = T.CreateChecked((double)n / rows);
             if (_group is null)
             {
@@ -200,6 +200,8 @@ internal sealed partial class TrainingRun<T>
         for (int r = 0; r < order.Length; r++)
         {
             int row = order[r];
+            if (_dropout is { } d)
+                d.RowIds(order.Length)[r] = row;
             _x.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
             _y.Write(row, _batchY.AsSpan(r * outputs, outputs));
             _batchLabels[r] = _labels.Length != 0 ? _labels[row] : 0;
@@ -227,6 +229,8 @@ internal sealed partial class TrainingRun<T>
             if (cache.Block < 0 || position < cache.Start || position >= cache.Start + cache.Size)
                 LoadBlock(cache, shard, epoch, position);
             int row = cache.Order[(int)(position - cache.Start)];
+            if (_dropout is { } d)
+                d.RowIds(n)[r] = plan.ShardStart(shard) + (long)cache.Block * plan.BlockRows + row;
             cache.X.AsSpan(row * inputs, inputs).CopyTo(_batchX.AsSpan(r * inputs));
             cache.Y.AsSpan(row * outputs, outputs).CopyTo(_batchY.AsSpan(r * outputs));
             _batchLabels[r] = cache.Labels[row];
@@ -279,11 +283,13 @@ internal sealed partial class TrainingRun<T>
     }
 
     /// <summary>Forward and backward on the <paramref name="n"/> rows of the batch buffers; their mean loss and correct predictions.</summary>
-    private (double Loss, int Correct) ShardGradient(int n)
+    private (double Loss, int Correct) ShardGradient(int n, int epoch)
     {
         int inputs = _net.Inputs, outputs = _net.Outputs;
         var by = _batchY.AsSpan(0, n * outputs);
-        var o = _net.Forward(_batchX.AsSpan(0, n * inputs), n);
+        if (_dropout is { } d)
+            d.Key = Nn.Dropout.EpochKey(_seed, epoch);
+        var o = _net.ForwardTraining(_batchX.AsSpan(0, n * inputs), n, _dropout);
         int correct = 0;
         if (_classification)
             for (int r = 0; r < n; r++)

@@ -37,6 +37,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
     private readonly int _rows, _valRows, _batchSize;
     private readonly T[] _backup, _best;
     private readonly double[] _maxAbsInput;
+    private readonly Dropout? _dropout;
     private readonly List<EpochResult> _history = [];
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _wait, _epoch;
@@ -97,6 +98,7 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
         _shuffle = new SplitMix64(SplitMix64.Derive(_seed, 2));
         _backup = new T[_net.ParameterCount];
         _best = options.EarlyStopping is not null ? new T[_net.ParameterCount] : [];
+        _dropout = options.Dropout > 0 || options.InputDropout > 0 ? new Dropout(options.InputDropout, options.Dropout) : null;
         InitShards();
         if (options.ResumeFrom is { } resume)
             Resume(resume);
@@ -189,7 +191,14 @@ internal sealed partial class TrainingRun<T> where T : unmanaged, IFloatingPoint
             }
             var bx = _batchX.AsSpan(0, n * inputs);
             var by = _batchY.AsSpan(0, n * outputs);
-            var o = _net.Forward(bx, n);
+            if (_dropout is { } d)
+            {
+                d.Key = Dropout.EpochKey(_seed, epoch);
+                var ids = d.RowIds(n);
+                for (int r = 0; r < n; r++)
+                    ids[r] = _order[start + r];
+            }
+            var o = _net.ForwardTraining(bx, n, _dropout);
             correct = 0;
             if (_labels.Length != 0)
                 for (int r = 0; r < n; r++)

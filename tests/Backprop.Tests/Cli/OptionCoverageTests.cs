@@ -58,6 +58,8 @@ public sealed partial class OptionCoverageTests
             ["--preprocess"] = Regression, ["--loss"] = Regression, ["--json"] = Regression, ["--activation"] = Regression,
             ["--hidden"] = Optimizers, ["--optimizer"] = Optimizers, ["--lr"] = Optimizers, ["--schedule"] = Optimizers, ["--epochs"] = Optimizers,
             ["--batch"] = Optimizers, ["--seed"] = Optimizers, ["--l2"] = Optimizers, ["--clip-norm"] = Optimizers,
+            ["--dropout"] = nameof(CommandProcessTests.Train_WithDropout_RecordsTheRatesInTheModelAndRefusesARateOutOfRange),
+            ["--input-dropout"] = nameof(CommandProcessTests.Train_WithDropout_RecordsTheRatesInTheModelAndRefusesARateOutOfRange),
             ["--validation-fraction"] = nameof(CommandProcessTests.Train_EarlyStoppingReallyStops),
             ["--patience"] = nameof(CommandProcessTests.Train_EarlyStoppingReallyStops),
             ["--save"] = nameof(CommandProcessTests.Train_ThatDivergesPrintsItsReportSavesTheModelAndWritesNullForNonFiniteNumbers),
@@ -79,6 +81,7 @@ public sealed partial class OptionCoverageTests
             ["--folds"] = CvCsv, ["--folds-out"] = CvCsv, ["--preprocess"] = CvCsv, ["--hidden"] = CvCsv, ["--activation"] = CvCsv, ["--loss"] = CvCsv,
             ["--optimizer"] = CvCsv, ["--lr"] = CvCsv, ["--schedule"] = CvCsv, ["--epochs"] = CvCsv, ["--batch"] = CvCsv, ["--seed"] = CvCsv,
             ["--validation-fraction"] = CvCsv, ["--patience"] = CvCsv, ["--l2"] = CvCsv, ["--clip-norm"] = CvCsv, ["--json"] = CvCsv,
+            ["--dropout"] = CvCsv, ["--input-dropout"] = CvCsv,
             ["--labels"] = nameof(CommandProcessTests.Cv_IdxFilesWithTheirLabels_AsText),
         },
         ["tune"] = new()

@@ -86,6 +86,28 @@ public sealed class RandomSearchTests : IDisposable
     }
 
     [Fact]
+    public void ATrialTrainsWithItsDropoutAndTheRestOfADrawIsWhatItWasBeforeDropoutWasSearched()
+    {
+        var space = Small with { DropoutRates = [0.5], InputDropoutRates = [0.25] };
+        var models = new List<Model<float>>();
+        RandomSearch.Run(SyntheticData.Create("blobs", seed: 1), new SearchOptions
+        {
+            Seed = 3, Trials = 2, BracketSize = 2, Eta = 2, FirstRungEpochs = 2, Space = space,
+        }, (settings, train, seed) =>
+        {
+            var m = Build(settings, train, seed);
+            models.Add(m);
+            return m;
+        }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.All(models, m => Assert.Equal((0.5, 0.25), (m.Training.Dropout, m.Training.InputDropout)));
+        // The dropout rates are drawn last: the other settings of a draw do not depend on them.
+        var a = space.Draw(new Backprop.Numerics.SplitMix64(9UL));
+        var b = (Small with { DropoutRates = [], InputDropoutRates = [] }).Draw(new Backprop.Numerics.SplitMix64(9UL));
+        Assert.Equal(b with { Dropout = 0.5, InputDropout = 0.25, Hidden = a.Hidden }, a);
+        Assert.Equal(b.Hidden, a.Hidden);
+    }
+
+    [Fact]
     public void DrawnSettingsAreInTheSpace()
     {
         var rng = new Backprop.Numerics.SplitMix64(5UL);
@@ -97,8 +119,15 @@ public sealed class RandomSearchTests : IDisposable
             double def = TrainingDefaults.LearningRate(t.Optimizer);
             Assert.InRange(t.LearningRate, def * 0.0999, def * 5.02);
             Assert.True(t.L2 == 0 || t.L2 is >= 9.9e-7 and <= 0.0101, t.ToString());
+            Assert.Contains(t.Dropout, SearchSpace.Default.DropoutRates);
+            Assert.Contains(t.InputDropout, SearchSpace.Default.InputDropoutRates);
         }
-        Assert.Equal("--hidden 8,4 --activation relu --optimizer adam --lr 0.001 --l2 0 --batch 32 --epochs 7",
+        // Both are searched: over 200 draws each rate of the space comes up.
+        rng = new Backprop.Numerics.SplitMix64(5UL);
+        var draws = Enumerable.Range(0, 200).Select(_ => SearchSpace.Default.Draw(rng)).ToList();
+        Assert.Equal(SearchSpace.Default.DropoutRates.Order(), draws.Select(d => d.Dropout).Distinct().Order());
+        Assert.Equal(SearchSpace.Default.InputDropoutRates.Order(), draws.Select(d => d.InputDropout).Distinct().Order());
+        Assert.Equal("--hidden 8,4 --activation relu --optimizer adam --lr 0.001 --l2 0 --batch 32 --dropout 0 --input-dropout 0 --epochs 7",
             new TrialSettings([8, 4], Activation.Relu, "adam", 0.001, 0, 32).ToCommandLine(7));
     }
 

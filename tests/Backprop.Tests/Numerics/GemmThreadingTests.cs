@@ -70,6 +70,32 @@ public sealed class GemmThreadingTests
         Assert.False(untouched.Layers[0].Weights.SequenceEqual(one.AsSpan(0, 784 * 96)));
     }
 
+    [Fact]
+    public void TrainingWithDropoutWithOneTwoOrThreeThreadsGivesBitIdenticalWeights()
+    {
+        // The masks are functions of (seed, epoch, row, layer, unit), never of the thread that computes a row: the
+        // products of this shape are split across threads, and the weights must not show it.
+        var rng = new Random(8);
+        var x = Enumerable.Range(0, 96 * 784).Select(_ => rng.NextDouble()).ToArray();
+        var labels = Enumerable.Range(0, 96).Select(i => i % 10).ToArray();
+        var data = Backprop.Data.Dataset.Classification(x, 784, labels, 10);
+        float[] Train(int threads, double dropout) => WithThreads(threads, () =>
+        {
+            var model = Backprop.Training.Model.Classifier(784, 10).Dense(96, Activation.Relu).Dense(64, Activation.Relu).Build(3);
+            model.Fit(data, new Backprop.Training.TrainingOptions
+            {
+                Epochs = 2, BatchSize = 32, Optimizer = new Backprop.Training.Adam(1e-3), Dropout = dropout, InputDropout = dropout / 2, Seed = 4,
+            }, TestContext.Current.CancellationToken);
+            return Parameters(model.Network);
+        });
+
+        var one = Train(1, 0.5);
+        Assert.True(one.AsSpan().SequenceEqual(Train(2, 0.5)), "1 vs 2 threads");
+        Assert.True(one.AsSpan().SequenceEqual(Train(3, 0.5)), "1 vs 3 threads");
+        // Dropout really changed the run.
+        Assert.False(one.AsSpan().SequenceEqual(Train(1, 0)));
+    }
+
     /// <summary>A rule outside the library that needs whole tensors (as LARS or LAMB do, for a tensor's norm).</summary>
     private sealed class WholeTensorRule() : Backprop.Training.Optimizer(0.1, 0)
     {

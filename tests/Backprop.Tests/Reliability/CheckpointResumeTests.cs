@@ -29,7 +29,7 @@ public sealed class CheckpointResumeTests : IDisposable
     {
         "sgd" => new Sgd(0.05),
         "nesterov" => new Sgd(0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3),
-        "adam" => new Adam(0.01),
+        "adam" or "adam+dropout" => new Adam(0.01),
         "adamw" => new AdamW(0.01, weightDecay: 0.05),
         "rmsprop" => new RmsProp(0.005, momentum: 0.5, centered: true),
         _ => throw new ArgumentException(name),
@@ -47,6 +47,9 @@ public sealed class CheckpointResumeTests : IDisposable
         ValidationFraction = 0.25,
         L2 = 1e-4,
         ClipNorm = 5,
+        // "adam+dropout": the masks are a function of the seed, epoch and row, so a resume draws the same ones.
+        Dropout = optimizer.EndsWith("+dropout", StringComparison.Ordinal) ? 0.3 : 0,
+        InputDropout = optimizer.EndsWith("+dropout", StringComparison.Ordinal) ? 0.1 : 0,
         EarlyStopping = earlyStopping ? new EarlyStopping(patience: 2) : null,
         Seed = 21,
         Checkpoint = checkpoint,
@@ -79,7 +82,7 @@ public sealed class CheckpointResumeTests : IDisposable
         // 68 training rows / batch 8 = 9 batches per epoch: cut inside the first epoch, exactly at an epoch
         // boundary, in the middle of later epochs and just before the end.
         var d = new TheoryData<string, int>();
-        foreach (var opt in new[] { "sgd", "nesterov", "adam", "adamw", "rmsprop" })
+        foreach (var opt in new[] { "sgd", "nesterov", "adam", "adamw", "rmsprop", "adam+dropout" })
             foreach (int cut in new[] { 1, 9, 23, 58 })
                 d.Add(opt, cut);
         return d;
@@ -175,6 +178,13 @@ public sealed class CheckpointResumeTests : IDisposable
 
         e = Assert.ThrowsAny<BackpropException>(() => NewModel().Fit(Data, Options("rmsprop", resume: path), Ct));
         Assert.Contains("optimizer", e.Message);
+
+        e = Assert.ThrowsAny<BackpropException>(() => NewModel().Fit(Data, Options("adam+dropout", resume: path), Ct));
+        Assert.Contains("dropout", e.Message);
+        string withDropout = Path.Combine(_dir, "dropout.json");
+        NewModel().Fit(Data, Options("adam+dropout", epochs: 2, checkpoint: CheckpointFile.Every(withDropout)), Ct);
+        e = Assert.ThrowsAny<BackpropException>(() => NewModel().Fit(Data, Options("adam", resume: withDropout), Ct));
+        Assert.Contains("dropout", e.Message);
 
         e = Assert.ThrowsAny<BackpropException>(() => NewModel().Fit(SyntheticData.TwoMoons(90, 0.15, seed: 5), Options("adam", resume: path), Ct));
         Assert.Contains("data", e.Message);

@@ -78,6 +78,7 @@ public sealed class DefaultsTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains($"at most 30 epochs (early stopping: patience {TrainingDefaults.Patience} on a 10% validation split, best weights kept)", output);
         Assert.Contains("validation loss", output);
+        Assert.Contains(FormattableString.Invariant($", dropout {TrainingDefaults.Dropout} (inputs {TrainingDefaults.InputDropout})"), output);
 
         // The same data with --validation-fraction 0: no validation, no early stopping, every epoch run.
         (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "12", "--validation-fraction", "0", "--json");
@@ -111,6 +112,24 @@ public sealed class DefaultsTests : IDisposable
         Assert.Equal(TrainingDefaults.AutoEpochs(1000, 32), plan.Epochs);
         plan = Settings(data: "x.csv").Plan(1000);
         Assert.Equal((TrainingDefaults.ValidationFraction, TrainingDefaults.Patience, TrainingDefaults.MaxEpochs), (plan.Validation, plan.Patience, plan.Epochs));
+    }
+
+    [Fact]
+    public void ADataFileInMemoryTrainsWithDropoutByDefaultAndABuiltInSetOrAStreamWithout()
+    {
+        foreach (int rows in new[] { 150, 5000 })
+        {
+            var plan = Settings(data: "x.csv").Plan(rows);
+            Assert.Equal((TrainingDefaults.Dropout, TrainingDefaults.InputDropout), (plan.Dropout, plan.InputDropout));
+        }
+        Assert.True(TrainingDefaults.Dropout > 0 && TrainingDefaults.InputDropout > 0);
+        var builtIn = Settings(dataset: "moons").Plan(1000);
+        Assert.Equal((0.0, 0.0), (builtIn.Dropout, builtIn.InputDropout));
+        var streamed = Settings(data: "x.csv").Plan(5000, streamed: true);
+        Assert.Equal((0.0, 0.0), (streamed.Dropout, streamed.InputDropout));
+        // Given: the options win, 0 included.
+        var given = (Settings(data: "x.csv") with { Dropout = 0, InputDropout = 0.05 }).Plan(5000);
+        Assert.Equal((0.0, 0.05), (given.Dropout, given.InputDropout));
     }
 
     private static TrainCommand.Settings Settings(string? data = null, string? dataset = null) =>

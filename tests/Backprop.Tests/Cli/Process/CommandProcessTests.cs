@@ -156,6 +156,29 @@ public sealed partial class CommandProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void Train_WithDropout_RecordsTheRatesInTheModelAndRefusesARateOutOfRange()
+    {
+        using var dir = fx.Scratch();
+        var r = ToolProcess.Run(dir.Dir, "train", "--data", "two.csv", "--dropout", "0.3", "--input-dropout", "0.1", "--hidden", "16",
+            "--epochs", "20", "--batch", "8", "--seed", "2", "--save", "m.json", "--json");
+        Ok(r);
+        Assert.True(LastJson(r.Out).GetProperty("training_accuracy").GetDouble() > 0.8, r.Out);
+        string model = File.ReadAllText(dir.Path("m.json"));
+        Assert.Contains("\"dropout\": 0.3", model);
+        Assert.Contains("\"input_dropout\": 0.1", model);
+        var without = ToolProcess.Run(dir.Dir, "train", "--data", "two.csv", "--hidden", "16", "--epochs", "20", "--batch", "8", "--seed", "2", "--json");
+        Ok(without);
+        Assert.NotEqual(LastJson(r.Out).GetProperty("training_loss").GetDouble(), LastJson(without.Out).GetProperty("training_loss").GetDouble());
+        foreach (var (option, value) in new[] { ("--dropout", "1"), ("--input-dropout", "-0.2") })
+        {
+            var bad = ToolProcess.Run(dir.Dir, "train", "--data", "two.csv", option, value);
+            Assert.Equal(2, bad.Code);
+            Assert.Single(bad.ErrorLines);
+            Assert.Contains($"error: {option} must be a number in [0, 1)", bad.Err);
+        }
+    }
+
+    [Fact]
     public void Cv_ACsvWithEveryDataAndTrainingOption_WritesItsFolds()
     {
         using var dir = fx.Scratch();
@@ -163,7 +186,7 @@ public sealed partial class CommandProcessTests(CliProcessFixture fx)
             "--drop-columns", "0", "--task", "classification", "--folds", "4", "--folds-out", "folds.csv", "--preprocess", "min-max",
             "--hidden", "6", "--activation", "tanh", "--loss", "cross-entropy", "--optimizer", "momentum", "--lr", "0.05", "--schedule", "cosine:30",
             "--epochs", "30", "--batch", "8", "--seed", "4", "--validation-fraction", "0.25", "--patience", "5", "--l2", "0.001", "--clip-norm", "5",
-            "--json");
+            "--dropout", "0.1", "--input-dropout", "0.05", "--json");
         Ok(r);
         var lines = r.Out.Trim().Split('\n');
         Assert.Equal(5, lines.Length);

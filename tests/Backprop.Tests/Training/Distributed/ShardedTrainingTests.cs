@@ -19,9 +19,11 @@ public sealed class ShardedTrainingTests
 
     private static Model<float> NewModel() => Model.Classifier(2, 2).Dense(16, Activation.Tanh).Dense(8, Activation.Relu).Build(5);
 
-    private static TrainingOptions Options(int? shards, IShardGroup? group = null, int epochs = 4) => new()
+    private static TrainingOptions Options(int? shards, IShardGroup? group = null, int epochs = 4, double dropout = 0) => new()
     {
         Epochs = epochs,
+        Dropout = dropout,
+        InputDropout = dropout / 2,
         BatchSize = 20,
         Optimizer = new Adam(0.01),
         Shards = shards,
@@ -33,25 +35,29 @@ public sealed class ShardedTrainingTests
     private static int[] Bits(Model<float> m) =>
         m.Network.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).Select(BitConverter.SingleToInt32Bits).ToArray();
 
-    private static int[] TrainAlone(int? shards, int epochs = 4)
+    private static int[] TrainAlone(int? shards, int epochs = 4, double dropout = 0)
     {
         var model = NewModel();
-        model.Fit(Moons, Options(shards, epochs: epochs), Ct);
+        model.Fit(Moons, Options(shards, epochs: epochs, dropout: dropout), Ct);
         return Bits(model);
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public void AnyNumberOfProcessesGivesTheBitsOfOneProcess(int processes)
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(3, 0)]
+    [InlineData(4, 0)]
+    [InlineData(1, 0.4)]
+    [InlineData(3, 0.4)]
+    public void AnyNumberOfProcessesGivesTheBitsOfOneProcess(int processes, double dropout)
     {
-        var alone = TrainAlone(12);
+        var alone = TrainAlone(12, dropout: dropout);
+        if (dropout > 0)
+            Assert.NotEqual(TrainAlone(12), alone);
         var ranks = ThreadGroup.Run(processes, g =>
         {
             var model = NewModel();
-            var report = model.Fit(Moons, Options(12, g), Ct);
+            var report = model.Fit(Moons, Options(12, g, dropout: dropout), Ct);
             return (Bits: Bits(model), report.History.Count, g.Sent);
         });
         foreach (var r in ranks)

@@ -27,7 +27,7 @@ public sealed class StreamedTableTests : IDisposable
         m.Network.Layers.SelectMany(l => l.Weights.ToArray().Concat(l.Biases.ToArray())).Select(BitConverter.SingleToInt32Bits).ToArray();
 
     private static int[] TrainStreamed(string path, IShardGroup? group, StreamedTableOptions? options = null, int epochs = 2, CheckpointOptions? checkpoint = null,
-        TrainingCheckpoint? resume = null)
+        TrainingCheckpoint? resume = null, double dropout = 0)
     {
         using var table = StreamedTable.Open(path, options, 6, group);
         var model = Model.Classifier(table.Inputs, table.ClassNames.Count).Dense(8, Activation.Tanh).Build(4);
@@ -39,6 +39,8 @@ public sealed class StreamedTableTests : IDisposable
             Shards = 6,
             Group = group,
             Seed = 2,
+            Dropout = dropout,
+            InputDropout = dropout / 2,
             Checkpoint = checkpoint,
             ResumeFrom = resume,
         }, Ct);
@@ -74,6 +76,17 @@ public sealed class StreamedTableTests : IDisposable
         // The data matters: another file gives other weights.
         SyntheticParquet.Write(path, 4000, features: 4, classes: 3, seed: 6, rowGroupRows: 700);
         Assert.NotEqual(alone, TrainStreamed(path, null));
+    }
+
+    [Fact]
+    public void AStreamedTableWithDropoutTrainsToTheSameBitsForAnyNumberOfProcesses()
+    {
+        string path = PathOf("t.parquet");
+        SyntheticParquet.Write(path, 3000, features: 4, classes: 3, seed: 5, rowGroupRows: 700);
+        var alone = TrainStreamed(path, null, dropout: 0.4);
+        Assert.NotEqual(TrainStreamed(path, null), alone);
+        var ranks = ThreadGroup.Run(3, g => TrainStreamed(path, g, dropout: 0.4));
+        Assert.All(ranks, bits => Assert.Equal(alone, bits));
     }
 
     [Fact]
