@@ -137,7 +137,7 @@ public sealed record SearchOptions
 /// <param name="ValidationLoss">The validation loss (mean over the folds).</param>
 /// <param name="ValidationAccuracy">The validation accuracy (classification).</param>
 /// <param name="Seconds">Seconds since the search started.</param>
-/// <param name="IsBest">True when this result became the search's best so far (see <see cref="RandomSearch.Run"/>).</param>
+/// <param name="IsBest">True when this result became the search's best so far (see <c>RandomSearch.Run</c>).</param>
 /// <param name="SecondsPerEpoch">The configuration's training time per epoch so far (all folds), for estimates.</param>
 public sealed record TrialResult(int Trial, int Bracket, int Rung, TrialSettings Settings, int Epochs, double Score, double ValidationLoss,
     double? ValidationAccuracy, double Seconds, bool IsBest = false, double SecondsPerEpoch = 0);
@@ -153,6 +153,16 @@ public sealed record SearchResult(IReadOnlyList<TrialResult> Results, TrialResul
     public IReadOnlyList<TrialResult> Leaderboard =>
         Results.GroupBy(r => r.Trial).Select(g => g.Last()).OrderByDescending(r => r.Score).ThenByDescending(r => r.ValidationAccuracy ?? 0).ThenBy(r => r.Trial).ToList();
 }
+
+/// <summary>
+/// The rows of one part of a search as its models see them: they train on <see cref="Train"/>, early-stop on
+/// <see cref="Stop"/> in a bracket's last rung (empty: on <see cref="Validation"/>), and are scored on <see cref="Validation"/>.
+/// Whatever the caller derives from the data (a table's encoding, a target scale) is fitted on the training rows only.
+/// </summary>
+/// <param name="Train">The rows every rung trains on.</param>
+/// <param name="Stop">The rows the last rung chooses its epoch on (disjoint from both others).</param>
+/// <param name="Validation">The rows that score the configuration (never trained on, never used to stop).</param>
+public sealed record SearchPart(Dataset Train, Dataset Stop, Dataset Validation);
 
 /// <summary>
 /// Random search with successive halving: configurations are drawn from a <see cref="SearchSpace"/> in brackets; in a
@@ -176,7 +186,24 @@ public static class RandomSearch
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Run(data, options, (train, stop, validation) => new SearchPart(data.Subset([.. train]), data.Subset([.. stop]), data.Subset([.. validation])),
+            build, progress, newBest, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the search with a part function: for each part (the validation split, or each fold) <paramref name="prepare"/>
+    /// gets the row indices (into <paramref name="data"/>) of its training, early-stopping and validation rows and makes
+    /// their datasets, fitting whatever it derives from the data (a table's encoding) on the training rows alone;
+    /// <paramref name="build"/> is then given that part's <see cref="SearchPart.Train"/>. Otherwise as the other overload.
+    /// </summary>
+    public static SearchResult Run<T>(Dataset data, SearchOptions options, Func<IReadOnlyList<int>, IReadOnlyList<int>, IReadOnlyList<int>, SearchPart> prepare,
+        Func<TrialSettings, Dataset, long, Model<T>> build, IProgress<TrialResult>? progress = null, Action<TrialResult, Model<T>>? newBest = null,
+        CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(prepare);
         ArgumentNullException.ThrowIfNull(build);
         options.Validate();
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -186,15 +213,16 @@ public static class RandomSearch
         var token = budget.Token;
 
         // The rows each configuration trains and is scored on: one validation split, or K folds.
-        var parts = new List<(Dataset Train, Dataset Validation)>();
+        var splits = new List<(int[] Train, int[] Validation)>();
         if (options.Folds == 0)
-            parts.Add(data.Split(options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
+            splits.Add(DataSplit.StratifiedIndices(data, options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
         else
         {
             var folds = CrossValidation.Folds(data, options.Folds, SplitMix64.Derive(options.Seed, 41));
             for (int k = 0; k < options.Folds; k++)
-                parts.Add(CrossValidation.Split(data, folds, k));
+                splits.Add(CrossValidation.Rows(folds, k));
         }
+        var parts = splits.Select(p => prepare(p.Train, [], p.Validation)).ToList();
         int firstEpochs = options.FirstRungEpochs
             ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / 32.0)));
         var rng = new SplitMix64(SplitMix64.Derive(options.Seed, 43));
@@ -282,7 +310,7 @@ public static class RandomSearch
         private double _seconds;
 
         /// <summary>Trains every model of the configuration <paramref name="epochs"/> more epochs and scores it on its validation rows.</summary>
-        public TrialResult Train(List<(Dataset Train, Dataset Validation)> parts, int epochs, bool last, long seed, CancellationToken token)
+        public TrialResult Train(List<SearchPart> parts, int epochs, bool last, long seed, CancellationToken token)
         {
             double score = 0, loss = 0, accuracy = 0;
             int kept = _epochs + epochs;
@@ -290,7 +318,8 @@ public static class RandomSearch
             for (int k = 0; k < models.Count; k++)
             {
                 var (model, optimizer) = models[k];
-                var (train, validation) = parts[k];
+                var (train, stop, validation) = parts[k];
+                bool stops = last;
                 var report = model.Fit(train, new TrainingOptions
                 {
                     Epochs = epochs,
@@ -298,10 +327,10 @@ public static class RandomSearch
                     Optimizer = optimizer,
                     L2 = settings.L2,
                     Seed = unchecked(seed + trial),
-                    ValidationData = last ? validation : null,
-                    EarlyStopping = last ? new EarlyStopping(TrainingDefaults.Patience) : null,
+                    ValidationData = stops ? (stop.Rows > 0 ? stop : validation) : null,
+                    EarlyStopping = stops ? new EarlyStopping(TrainingDefaults.Patience) : null,
                 }, token);
-                if (last && report.BestEpoch is { } b)
+                if (stops && report.BestEpoch is { } b)
                     kept = Math.Min(kept, _epochs + b);
                 var m = model.Evaluate(validation);
                 loss += m.Loss;
