@@ -46,7 +46,7 @@ public static partial class TuneCommand
         public int Folds { get; init; }
 
         /// <summary>--validation-fraction F.</summary>
-        public double ValidationFraction { get; init; } = new SearchOptions().ValidationFraction;
+        public double ValidationFraction { get; init; } = TrainingDefaults.TuneValidationFraction;
 
         /// <summary>--preprocess KIND.</summary>
         public string? Preprocess { get; init; }
@@ -111,7 +111,7 @@ public static partial class TuneCommand
         var trials = new Option<int?>("--trials") { Description = "Configurations to try, in brackets of 9 (successive halving: each rung keeps the best third and trains it three times as long). The same seed and count give the same leaderboard.", HelpName = "N" };
         var seed = new Option<long>("--seed") { Description = "Seed of the configurations, the validation split and every model.", HelpName = "N", DefaultValueFactory = _ => 1 };
         var folds = new Option<int>("--folds") { Description = "Score each configuration by K-fold cross-validation (K times the work) instead of one validation split.", HelpName = "K" };
-        var validation = new Option<double>("--validation-fraction") { Description = "The fraction of --data held out to score the configurations (default 0.2; not with --folds).", HelpName = "F", DefaultValueFactory = _ => new SearchOptions().ValidationFraction };
+        var validation = new Option<double>("--validation-fraction") { Description = $"The fraction of --data held out to score the configurations (default {TrainingDefaults.TuneValidationFraction.ToString(CultureInfo.InvariantCulture)}; not with --folds).", HelpName = "F", DefaultValueFactory = _ => TrainingDefaults.TuneValidationFraction };
         var preprocess = new Option<string?>("--preprocess") { Description = "standardize (default for tabular data), min-max, pixels (default for IDX images) or none.", HelpName = "KIND" };
         var save = new OutputFileOption("--save", "Write the best model here (atomically, each time a better one is found), with a 'tune' section holding its settings.");
         var json = CommonOptions.Json("Print one JSON object per configuration and rung and a summary object as the last line (docs/cli.md).");
@@ -233,7 +233,7 @@ public static partial class TuneCommand
     }
 
     /// <summary>The share of a --time budget the search itself may use; the rest is for the refit on every row.</summary>
-    public const double SearchShare = 0.8;
+    public const double SearchShare = TrainingDefaults.TuneSearchShare;
 
     /// <summary>
     /// One part of the search (the validation split, or a fold) as its models see it: the encoding (a table's) fitted

@@ -83,24 +83,32 @@ public sealed record SearchOptions
     public TimeSpan? Time { get; init; }
 
     /// <summary>Configurations per bracket of successive halving.</summary>
-    public int BracketSize { get; init; } = 9;
+    public int BracketSize { get; init; } = TrainingDefaults.TuneBracketSize;
 
     /// <summary>Each rung keeps the best 1/<see cref="Eta"/> of the configurations and trains them <see cref="Eta"/> times as long.</summary>
-    public int Eta { get; init; } = 3;
+    public int Eta { get; init; } = TrainingDefaults.TuneEta;
 
     /// <summary>
-    /// Epochs of the first rung; null: enough for about <see cref="FirstRungUpdates"/> updates at batch 32, at least 2.
+    /// Epochs of the first rung; null: enough for about <see cref="FirstRungUpdates"/> updates at batch
+    /// <see cref="TrainingDefaults.BatchSize"/>, at least 2.
     /// </summary>
     public int? FirstRungEpochs { get; init; }
 
     /// <summary>Updates of the first rung when <see cref="FirstRungEpochs"/> is null.</summary>
-    public int FirstRungUpdates { get; init; } = 500;
+    public int FirstRungUpdates { get; init; } = TrainingDefaults.TuneFirstRungUpdates;
 
     /// <summary>Score by K-fold cross-validation (K &gt;= 2); 0: by one validation split (<see cref="ValidationFraction"/>).</summary>
     public int Folds { get; init; }
 
     /// <summary>The fraction of the rows held out for validation when <see cref="Folds"/> is 0.</summary>
-    public double ValidationFraction { get; init; } = 0.2;
+    public double ValidationFraction { get; init; } = TrainingDefaults.TuneValidationFraction;
+
+    /// <summary>
+    /// The fraction of each configuration's training rows held out for the last rung's early stopping (stratified,
+    /// seeded): the epoch is chosen on these rows, never on the rows that score the configuration. A training part too
+    /// small to split gets no early stopping (the last rung trains all its epochs).
+    /// </summary>
+    public double StopFraction { get; init; } = TrainingDefaults.ValidationFraction;
 
     /// <summary>The space configurations are drawn from.</summary>
     public SearchSpace Space { get; init; } = SearchSpace.Default;
@@ -122,6 +130,8 @@ public sealed record SearchOptions
             throw new BackpropException($"Folds must be 0 (a validation split) or 2 to {CrossValidation.MaxFolds}, got {Folds}.");
         if (Folds == 0 && !(ValidationFraction > 0 && ValidationFraction < 1))
             throw new BackpropException($"The validation fraction must be in (0, 1), got {ValidationFraction}.");
+        if (!(StopFraction > 0 && StopFraction < 1))
+            throw new BackpropException($"The early-stopping fraction must be in (0, 1), got {StopFraction}.");
     }
 }
 
@@ -156,7 +166,7 @@ public sealed record SearchResult(IReadOnlyList<TrialResult> Results, TrialResul
 
 /// <summary>
 /// The rows of one part of a search as its models see them: they train on <see cref="Train"/>, early-stop on
-/// <see cref="Stop"/> in a bracket's last rung (empty: on <see cref="Validation"/>), and are scored on <see cref="Validation"/>.
+/// <see cref="Stop"/> in a bracket's last rung (empty: no early stopping), and are scored on <see cref="Validation"/>.
 /// Whatever the caller derives from the data (a table's encoding, a target scale) is fitted on the training rows only.
 /// </summary>
 /// <param name="Train">The rows every rung trains on.</param>
@@ -168,7 +178,8 @@ public sealed record SearchPart(Dataset Train, Dataset Stop, Dataset Validation)
 /// Random search with successive halving: configurations are drawn from a <see cref="SearchSpace"/> in brackets; in a
 /// bracket every configuration trains for the first rung's epochs, the best 1/eta (by validation score) continue to
 /// eta times as many epochs, and so on until one is left, whose last rung trains with early stopping (the best
-/// epoch's weights kept). Continuing a configuration goes on from its weights and optimizer state, so a rung costs
+/// epoch's weights kept) on rows of its own (<see cref="SearchPart.Stop"/>), so that its score, on the validation rows,
+/// comes from rows the run used neither to train nor to choose its epoch. Continuing a configuration goes on from its weights and optimizer state, so a rung costs
 /// only its new epochs. Seeded: the same seed and trial count give the same results (every model's weights,
 /// shuffling and the split are seeded; training is deterministic).
 /// </summary>
@@ -212,7 +223,8 @@ public static class RandomSearch
             budget.CancelAfter(time);
         var token = budget.Token;
 
-        // The rows each configuration trains and is scored on: one validation split, or K folds.
+        // The rows each configuration trains and is scored on: one validation split, or K folds; and in each, the
+        // rows its last rung early-stops on, split off the training rows (never the scoring rows).
         var splits = new List<(int[] Train, int[] Validation)>();
         if (options.Folds == 0)
             splits.Add(DataSplit.StratifiedIndices(data, options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
@@ -222,9 +234,13 @@ public static class RandomSearch
             for (int k = 0; k < options.Folds; k++)
                 splits.Add(CrossValidation.Rows(folds, k));
         }
-        var parts = splits.Select(p => prepare(p.Train, [], p.Validation)).ToList();
+        var parts = splits.Select(p =>
+        {
+            var (train, stop) = StopRows(data, p.Train, options.StopFraction, SplitMix64.Derive(options.Seed, 47));
+            return prepare(train, stop, p.Validation);
+        }).ToList();
         int firstEpochs = options.FirstRungEpochs
-            ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / 32.0)));
+            ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / (double)TrainingDefaults.BatchSize)));
         var rng = new SplitMix64(SplitMix64.Derive(options.Seed, 43));
         var results = new List<TrialResult>();
         TrialResult? best = null, provisional = null;
@@ -289,6 +305,23 @@ public static class RandomSearch
         return new SearchResult(results, best ?? provisional, complete, stoppedBy);
     }
 
+    /// <summary>
+    /// Splits <paramref name="fraction"/> of the training rows <paramref name="rows"/> off for early stopping (stratified,
+    /// seeded); rows too few to split keep them all and stop on none.
+    /// </summary>
+    private static (int[] Train, int[] Stop) StopRows(Dataset data, int[] rows, double fraction, ulong seed)
+    {
+        try
+        {
+            var (train, stop) = DataSplit.StratifiedIndices(data.Subset(rows), fraction, seed);
+            return (train.Select(i => rows[i]).ToArray(), stop.Select(i => rows[i]).ToArray());
+        }
+        catch (BackpropException)
+        {
+            return (rows, []);
+        }
+    }
+
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>: a higher score (lower validation loss), or the same and a higher validation accuracy.</summary>
     public static bool Better(TrialResult a, TrialResult b)
     {
@@ -319,7 +352,8 @@ public static class RandomSearch
             {
                 var (model, optimizer) = models[k];
                 var (train, stop, validation) = parts[k];
-                bool stops = last;
+                // The last rung stops early on its own rows: the validation rows below only score it.
+                bool stops = last && stop.Rows > 0;
                 var report = model.Fit(train, new TrainingOptions
                 {
                     Epochs = epochs,
@@ -327,7 +361,7 @@ public static class RandomSearch
                     Optimizer = optimizer,
                     L2 = settings.L2,
                     Seed = unchecked(seed + trial),
-                    ValidationData = stops ? (stop.Rows > 0 ? stop : validation) : null,
+                    ValidationData = stops ? stop : null,
                     EarlyStopping = stops ? new EarlyStopping(TrainingDefaults.Patience) : null,
                 }, token);
                 if (stops && report.BestEpoch is { } b)
