@@ -299,10 +299,10 @@ internal static class RequestReader
             throw new ServingRequestException("the request body is empty; send a header line naming the columns, then one record a line.", "body");
         if (!System.Text.Unicode.Utf8.IsValid(body))
             throw new ServingRequestException("the request body is not valid UTF-8; CSV must be sent as UTF-8.", "body");
+        if (model.Model.Table is { } table)
+            return TableCsv(Encoding.UTF8.GetString(body), model, table, options);
         if (!model.HasNames)
             throw new ServingRequestException("the model was trained on data without column names, so CSV records (matched by the header) cannot be read; send JSON arrays of numbers.", "body");
-        if (model.Model.Table is not null)
-            throw new ServingRequestException("the model reads a table's raw columns (text, categories, dates); send JSON records by column name.", "body");
         string text = Encoding.UTF8.GetString(body);
         var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
         try
@@ -346,6 +346,76 @@ internal static class RequestReader
                 }
             }
             if (columns is null)
+                throw new ServingRequestException("the CSV body has no header line; the first line must name the columns.", "body");
+            if (rows.Count == 0)
+                throw new ServingRequestException("the CSV body has a header but no records.", "body");
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            rows.Dispose();
+            throw new ServingRequestException($"the request body cannot be read as CSV: {Trim(e.Message)}", "body");
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
+        }
+        return rows.Done();
+    }
+
+    /// <summary>
+    /// A table model's CSV: a header naming raw columns (in any order; a column the model does not read, such as the
+    /// label, is passed over, as in a JSON record), then one record a line of raw text values. An empty field or a
+    /// missing spelling is missing; an unseen category or a value that does not parse is treated as missing by the
+    /// model's pipeline, never an error. The errors are the JSON path's: a column named twice, a record of another
+    /// width than the header, no records, too many records.
+    /// </summary>
+    private static Parsed TableCsv(string text, ModelVersion model, Backprop.Data.TablePipeline table, BackpropModelOptions options)
+    {
+        var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
+        try
+        {
+            using var reader = Sep.New(',').Reader(o => o with
+            {
+                HasHeader = false,
+                DisableColCountCheck = true,
+                Unescape = true,
+                Trim = SepTrim.All,
+                CultureInfo = CultureInfo.InvariantCulture,
+            }).FromText(text);
+            string[]? header = null;
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var record in reader)
+            {
+                int line = record.RowIndex == 0 ? 1 : record.LineNumberFrom;
+                if (record.ColCount == 1 && record[0].Span.IsWhiteSpace())
+                    continue;
+                if (header is null)
+                {
+                    header = new string[record.ColCount];
+                    var names = new HashSet<string>(StringComparer.Ordinal);
+                    for (int c = 0; c < header.Length; c++)
+                    {
+                        header[c] = record[c].ToString();
+                        if (!names.Add(header[c]))
+                            throw new ServingRequestException($"the header names \"{Cut(header[c])}\" twice.", $"header, column {c + 1}");
+                    }
+                    if (!table.Columns.Any(col => names.Contains(col.Name)))
+                        throw new ServingRequestException(
+                            $"the header names none of the model's raw columns ({string.Join(", ", table.Columns.Take(12).Select(col => "\"" + Cut(col.Name) + "\""))}); the first line must name the columns.",
+                            $"header (line {line})");
+                    continue;
+                }
+                string at = $"line {line}";
+                if (record.ColCount != header.Length)
+                    throw new ServingRequestException($"line {line} has {record.ColCount} field(s); the header has {header.Length}.", at);
+                var row = rows.Next(at);
+                values.Clear();
+                for (int c = 0; c < header.Length; c++)
+                    values[header[c]] = record[c].ToString();
+                model.Model.EncodeRow(values).CopyTo(row);
+            }
+            if (header is null)
                 throw new ServingRequestException("the CSV body has no header line; the first line must name the columns.", "body");
             if (rows.Count == 0)
                 throw new ServingRequestException("the CSV body has a header but no records.", "body");
