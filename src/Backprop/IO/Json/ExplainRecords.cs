@@ -18,6 +18,13 @@ public sealed record ExplainDocument
     /// <summary><c>seed</c> when the seed's equations apply, <c>model</c> otherwise.</summary>
     public required string Network { get; init; }
 
+    /// <summary>
+    /// A table model's encoding of the raw values (absent for a model of numeric columns and for the seed): the step
+    /// before <see cref="Preprocessing"/>, whose <c>raw</c> is its <see cref="ExplainEncodingEntry.Encoded"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExplainEncodingEntry? Encoding { get; init; }
+
     /// <summary>A model's preprocessing of the raw sample (absent when it has none).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ExplainPreprocessingEntry? Preprocessing { get; init; }
@@ -58,6 +65,78 @@ public sealed record ExplainDocument
     /// <summary>The model after every update, as a model file's text (docs/model-format.md).</summary>
     [JsonConverter(typeof(EmbeddedJsonConverter))]
     public required string Updated { get; init; }
+}
+
+/// <summary>
+/// A table model's encoding of one row of raw values into the network's inputs (before scaling), as
+/// <c>predict</c> computes it: each raw column, what its fitted encoder holds, and the features it becomes.
+/// </summary>
+public sealed record ExplainEncodingEntry
+{
+    /// <summary>Each raw column the model reads, in its order.</summary>
+    public required IReadOnlyList<ExplainEncodedColumnEntry> Columns { get; init; }
+
+    /// <summary>The whole encoded row: every column's features in order (the preprocessing step's <c>raw</c>).</summary>
+    [JsonConverter(typeof(NumberRowConverter))]
+    public required double[] Encoded { get; init; }
+
+    /// <summary>Values treated as missing because they were unseen or did not parse (absent when none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Notes { get; init; }
+}
+
+/// <summary>One raw column of <see cref="ExplainEncodingEntry"/>: its value, its fitted encoder and its features.</summary>
+public sealed record ExplainEncodedColumnEntry
+{
+    /// <summary>The column's name in the training file.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>numeric, boolean, categorical or date.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The raw value explained (null: missing).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public required string? Value { get; init; }
+
+    /// <summary>The encoder in words, as the text form shows it (e.g. <c>one-hot [a, b] + other -> 3 feature(s)</c>).</summary>
+    public required string Encoder { get; init; }
+
+    /// <summary>Numeric, boolean and date columns: the training rows' median (a date's year) that replaces a missing value.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Median { get; init; }
+
+    /// <summary>True when a 0/1 missing-indicator feature follows.</summary>
+    public required bool Indicator { get; init; }
+
+    /// <summary>A categorical column's one-hot categories, in feature order (absent for other kinds).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Categories { get; init; }
+
+    /// <summary>A categorical column: true when an "other" feature follows its categories.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Other { get; init; }
+
+    /// <summary>A categorical column: true when a "missing" feature follows.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? MissingCategory { get; init; }
+
+    /// <summary>A date column's cyclic parts after the year (month, weekday, yearday, time), each a sine and a cosine.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? DateParts { get; init; }
+
+    /// <summary>The features the value became, with their numbers, in feature order.</summary>
+    public required IReadOnlyList<ExplainFeatureEntry> Features { get; init; }
+}
+
+/// <summary>One encoded feature: its name (<c>color=red</c>, <c>size (missing)</c>, <c>when:month sin</c>) and value.</summary>
+public sealed record ExplainFeatureEntry
+{
+    /// <summary>The feature's name (the model file's <c>pipeline.feature_names</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Its value for the explained row.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
+    public required double Value { get; init; }
 }
 
 /// <summary>x' = (x - offset) / scale for the explained sample: the first step of the model's pipeline.</summary>
