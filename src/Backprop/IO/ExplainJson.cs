@@ -60,19 +60,11 @@ public static class ExplainJson
         {
             var c = table.Columns[j];
             var names = c.FeatureNames().ToArray();
-            bool categorical = c.Kind == ColumnKind.Categorical;
             columns.Add(new ExplainEncodedColumnEntry
             {
-                Name = c.Name,
-                Kind = TableInference.NameOf(c.Kind),
+                Column = TableColumnSection.Of(c),
                 Value = values[j],
                 Encoder = describe[j],
-                Median = categorical ? null : c.Median,
-                Indicator = c.Indicator,
-                Categories = categorical ? c.Categories : null,
-                Other = categorical ? c.Other : null,
-                MissingCategory = categorical ? c.MissingCategory : null,
-                DateParts = c.Kind == ColumnKind.Date ? c.DateParts : null,
                 Features = [.. names.Select((n, k) => new ExplainFeatureEntry { Name = n, Value = features[at + k] })],
             });
             at += names.Length;

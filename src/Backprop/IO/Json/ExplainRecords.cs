@@ -85,44 +85,18 @@ public sealed record ExplainEncodingEntry
     public IReadOnlyList<string>? Notes { get; init; }
 }
 
-/// <summary>One raw column of <see cref="ExplainEncodingEntry"/>: its value, its fitted encoder and its features.</summary>
+/// <summary>One raw column of <see cref="ExplainEncodingEntry"/>: its fitted encoder, its value and its features.</summary>
 public sealed record ExplainEncodedColumnEntry
 {
-    /// <summary>The column's name in the training file.</summary>
-    public required string Name { get; init; }
+    /// <summary>The column and what was fitted on the training rows, exactly as the model file's <c>pipeline.table.columns</c> entry.</summary>
+    public required TableColumnSection Column { get; init; }
 
-    /// <summary>numeric, boolean, categorical or date.</summary>
-    public required string Kind { get; init; }
-
-    /// <summary>The raw value explained (null: missing).</summary>
+    /// <summary>The raw value explained (null: absent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public required string? Value { get; init; }
 
     /// <summary>The encoder in words, as the text form shows it (e.g. <c>one-hot [a, b] + other -> 3 feature(s)</c>).</summary>
     public required string Encoder { get; init; }
-
-    /// <summary>Numeric, boolean and date columns: the training rows' median (a date's year) that replaces a missing value.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public double? Median { get; init; }
-
-    /// <summary>True when a 0/1 missing-indicator feature follows.</summary>
-    public required bool Indicator { get; init; }
-
-    /// <summary>A categorical column's one-hot categories, in feature order (absent for other kinds).</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public IReadOnlyList<string>? Categories { get; init; }
-
-    /// <summary>A categorical column: true when an "other" feature follows its categories.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public bool? Other { get; init; }
-
-    /// <summary>A categorical column: true when a "missing" feature follows.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public bool? MissingCategory { get; init; }
-
-    /// <summary>A date column's cyclic parts after the year (month, weekday, yearday, time), each a sine and a cosine.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public IReadOnlyList<string>? DateParts { get; init; }
 
     /// <summary>The features the value became, with their numbers, in feature order.</summary>
     public required IReadOnlyList<ExplainFeatureEntry> Features { get; init; }

@@ -24,14 +24,15 @@ public sealed partial class CommandProcessTests
         // The encoded row is the preprocessing step's raw input, and the network's first layer takes it scaled.
         Assert.Equal(fed, doc.Preprocessing!.Raw);
         Assert.Equal(model.Prepare(fed), doc.Layers[0].Input);
-        Assert.Equal(["color", "size", "when", "code"], encoding.Columns.Select(c => c.Name));
+        Assert.Equal(["color", "size", "when", "code"], encoding.Columns.Select(c => c.Column.Name));
         var color = encoding.Columns[0];
-        Assert.Equal("categorical", color.Kind);
+        Assert.Equal("categorical", color.Column.Kind);
         Assert.Equal("red", color.Value);
         Assert.Equal(1, color.Features.Single(f => f.Name == "color=red").Value);
         var size = encoding.Columns[1];
         Assert.Equal("NA", size.Value);
-        Assert.Equal(size.Median, size.Features[0].Value);
+        Assert.Equal(size.Column.Median, size.Features[0].Value);
+        Assert.True(size.Column.Indicator);
         Assert.Equal(1, size.Features.Single(f => f.Name == "size (missing)").Value);
         Assert.Equal(2004, encoding.Columns[2].Features[0].Value);
         Assert.Contains(encoding.Notes!, n => n.Contains("\"code\" not seen in training"));
