@@ -299,40 +299,17 @@ internal static class RequestReader
             throw new ServingRequestException("the request body is empty; send a header line naming the columns, then one record a line.", "body");
         if (!System.Text.Unicode.Utf8.IsValid(body))
             throw new ServingRequestException("the request body is not valid UTF-8; CSV must be sent as UTF-8.", "body");
+        string text = Encoding.UTF8.GetString(body);
+        if (model.Model.Table is { } table)
+            return TableCsv(text, model, table, options);
         if (!model.HasNames)
             throw new ServingRequestException("the model was trained on data without column names, so CSV records (matched by the header) cannot be read; send JSON arrays of numbers.", "body");
-        if (model.Model.Table is not null)
-            throw new ServingRequestException("the model reads a table's raw columns (text, categories, dates); send JSON records by column name.", "body");
-        string text = Encoding.UTF8.GetString(body);
-        var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
-        try
-        {
-            using var reader = Sep.New(',').Reader(o => o with
+        int[] columns = [];
+        string[] header = [];
+        return ReadCsv(text, model, options,
+            (record, line) => (header, columns) = Header(record, model, options, line),
+            (record, line, row) =>
             {
-                HasHeader = false,
-                DisableColCountCheck = true,
-                Unescape = true,
-                Trim = SepTrim.All,
-                CultureInfo = CultureInfo.InvariantCulture,
-            }).FromText(text);
-            int[]? columns = null;
-            string[]? header = null;
-            int line = 0;
-            foreach (var record in reader)
-            {
-                line = record.RowIndex == 0 ? 1 : record.LineNumberFrom;
-                if (record.ColCount == 1 && record[0].Span.IsWhiteSpace())
-                    continue;
-                if (columns is null)
-                {
-                    (header, columns) = Header(record, model, options, line);
-                    continue;
-                }
-                string at = $"line {line}";
-                if (record.ColCount != header!.Length)
-                    throw new ServingRequestException(
-                        $"line {line} has {record.ColCount} field(s); the header has {header.Length}.", at);
-                var row = rows.Next(at);
                 for (int c = 0; c < columns.Length; c++)
                 {
                     int input = columns[c];
@@ -344,8 +321,52 @@ internal static class RequestReader
                             $"line {line}, column \"{Cut(header[c])}\": '{Cut(cell)}' is not a finite number.", $"line {line}, column \"{Cut(header[c])}\"");
                     row[input] = v;
                 }
+            });
+    }
+
+    /// <summary>What a CSV body's header line tells: read by <see cref="ReadCsv"/>'s caller (line from 1).</summary>
+    private delegate void CsvHeader(SepReader.Row record, int line);
+
+    /// <summary>One record line of a CSV body into its <paramref name="row"/> (of the header's width: checked before).</summary>
+    private delegate void CsvRecord(SepReader.Row record, int line, Span<double> row);
+
+    /// <summary>
+    /// Reads a CSV body (comma-separated, quotes unescaped, fields trimmed, blank lines passed over): the first line to
+    /// <paramref name="header"/>, every other to <paramref name="record"/> with a row of its own (the record limit
+    /// checked, 413 past it). The errors every CSV body can have are here, each once: a line of another width than
+    /// the header, no header, no records, text that is not CSV.
+    /// </summary>
+    private static Parsed ReadCsv(string text, ModelVersion model, BackpropModelOptions options, CsvHeader header, CsvRecord record)
+    {
+        var rows = new Rows(model.Features, options.MaxRecordsPerRequest);
+        try
+        {
+            using var reader = Sep.New(',').Reader(o => o with
+            {
+                HasHeader = false,
+                DisableColCountCheck = true,
+                Unescape = true,
+                Trim = SepTrim.All,
+                CultureInfo = CultureInfo.InvariantCulture,
+            }).FromText(text);
+            int width = -1;
+            foreach (var r in reader)
+            {
+                int line = r.RowIndex == 0 ? 1 : r.LineNumberFrom;
+                if (r.ColCount == 1 && r[0].Span.IsWhiteSpace())
+                    continue;
+                if (width < 0)
+                {
+                    header(r, line);
+                    width = r.ColCount;
+                    continue;
+                }
+                string at = $"line {line}";
+                if (r.ColCount != width)
+                    throw new ServingRequestException($"line {line} has {r.ColCount} field(s); the header has {width}.", at);
+                record(r, line, rows.Next(at));
             }
-            if (columns is null)
+            if (width < 0)
                 throw new ServingRequestException("the CSV body has no header line; the first line must name the columns.", "body");
             if (rows.Count == 0)
                 throw new ServingRequestException("the CSV body has a header but no records.", "body");
@@ -361,6 +382,42 @@ internal static class RequestReader
             throw;
         }
         return rows.Done();
+    }
+
+    /// <summary>
+    /// A table model's CSV: a header naming raw columns (in any order; a column the model does not read, such as the
+    /// label, is passed over, as in a JSON record), then one record a line of raw text values. An empty field or a
+    /// missing spelling is missing; an unseen category or a value that does not parse is treated as missing by the
+    /// model's pipeline, never an error. The errors are the JSON path's: a column named twice, a record of another
+    /// width than the header, no records, too many records; and a header that names none of the model's columns.
+    /// </summary>
+    private static Parsed TableCsv(string text, ModelVersion model, Backprop.Data.TablePipeline table, BackpropModelOptions options)
+    {
+        string[] header = [];
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        return ReadCsv(text, model, options,
+            (record, line) =>
+            {
+                header = new string[record.ColCount];
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                for (int c = 0; c < header.Length; c++)
+                {
+                    header[c] = record[c].ToString();
+                    if (!names.Add(header[c]))
+                        throw new ServingRequestException($"the header names \"{Cut(header[c])}\" twice.", $"header, column {c + 1}");
+                }
+                if (!table.Columns.Any(col => names.Contains(col.Name)))
+                    throw new ServingRequestException(
+                        $"the header names none of the model's raw columns ({string.Join(", ", table.Columns.Take(12).Select(col => "\"" + Cut(col.Name) + "\""))}); the first line must name the columns.",
+                        $"header (line {line})");
+            },
+            (record, _, row) =>
+            {
+                values.Clear();
+                for (int c = 0; c < header.Length; c++)
+                    values[header[c]] = record[c].ToString();
+                model.Model.EncodeRow(values).CopyTo(row);
+            });
     }
 
     private static (string[] Header, int[] Columns) Header(SepReader.Row record, ModelVersion model, BackpropModelOptions options, int line)

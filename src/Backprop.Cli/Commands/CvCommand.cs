@@ -58,7 +58,7 @@ public static class CvCommand
         var foldsOut = new OutputFileOption("--folds-out", "Write the fold of every row here (CSV: row,fold; row 0 is the first data row of the file, folds from 1), atomically.");
         var json = CommonOptions.Json("Print one JSON object per fold and a summary object as the last line (docs/cli.md).");
         var command = new Command("cv", "Cross-validate: train the model `train` would build on K-1 folds, measure it on the K-th, for every fold; each metric's mean and standard deviation.");
-        data.AddTo(command);
+        data.AddTo(command, includeKinds: true);
         set.AddTo(command);
         foreach (var o in new Option[] { folds, foldsOut.Option, json })
             command.Options.Add(o);
@@ -78,17 +78,23 @@ public static class CvCommand
         s.Validate();
         var t = s.Train;
         string path = t.Data.Data!;
-        var file = DataFiles.Read(path, t.Data.Labels, t.Data.Csv);
-        var all = file.Data;
-        if (!all.HasTargets)
-            throw new BackpropException($"{path}: the data has no labels (label column), so it cannot be cross-validated.");
+        // The data as train reads it: a table's encoding is fitted on each fold's training rows only (below).
+        var source = TrainingSource.Read(t.Data);
+        var all = source.Labels;
         if (s.Folds > all.Rows)
             throw new BackpropException($"--folds {s.Folds}: {path} has only {all.Rows} rows (each fold needs at least one).");
-        var kind = t.PreprocessingKind ?? (file.Schema.SourceFormat == "idx" ? PreprocessingKind.Pixels : PreprocessingKind.Standardize);
+        var kind = source.Preprocessing(t.PreprocessingKind);
         var reporter = new Reporter(streams, s.Json);
         var folds = CrossValidation.Folds(all, s.Folds, unchecked((ulong)t.Seed));
-        var first = CrossValidation.Split(all, folds, 0).Train;
-        var plan = t.Plan(first.Rows); // fold 1's plan (the folds' training rows differ by a row at most)
+        var plan = t.Plan(CrossValidation.Rows(folds, 0).Train.Length); // fold 1's plan (the folds' training rows differ by a row at most)
+        if (!s.Json && source.Table is not null)
+        {
+            reporter.Line($"Columns of {path} (each fold's encoding is fitted on its training rows only):");
+            foreach (string line in source.SchemaLines)
+                reporter.Line(line);
+            foreach (string note in source.Table.Counts.Describe())
+                reporter.Line($"Note: {note}.");
+        }
         reporter.Line($"{s.Folds}-fold cross-validation of {path}: {all.Rows} rows, {(all.IsClassification ? "stratified by class" : "not stratified (regression)")}, seed {t.Seed}; "
                       + (plan.Patience is { } p ? Inv($"at most {plan.Epochs} epochs (early stopping, patience {p}, {plan.Validation * 100:0.#}% validation split)") : $"{plan.Epochs} epochs")
                       + $", hidden {t.Hidden}, {t.Activation}, {t.Optimizer}.");
@@ -98,8 +104,7 @@ public static class CvCommand
         var names = all.IsClassification ? new[] { "loss", "accuracy", "macro_f1" } : ["loss", "mae", "rmse", "r2"];
         reporter.Line(Row("fold", "train", "test", "epochs", names));
         var result = CrossValidation.Run(all, s.Folds, unchecked((ulong)t.Seed),
-            (k, train) => TrainCommand.BuildModel(t, new TrainCommand.TrainingData(train, train.Subset([]), file.Schema, kind, path, [])),
-            k => TrainCommand.FitOptions(t, t.Plan(CrossValidation.Split(all, folds, k).Train.Rows)),
+            (k, trainRows, testRows) => Fold(t, source, kind, k, trainRows, testRows),
             new Progress(r =>
             {
                 var numbers = r.Numbers.ToDictionary(n => n.Name, n => n.Value);
@@ -139,6 +144,24 @@ public static class CvCommand
             return string.Join('\n', lines);
         });
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// One fold: the data encoded by an encoding fitted on the fold's training rows (a table's), the model train would
+    /// build, trained as train trains it (standardised targets for a table's regression, mapped back), measured on the fold.
+    /// </summary>
+    internal static FoldResult Fold(TrainCommand.Settings t, TrainingSource source, PreprocessingKind kind, int k, IReadOnlyList<int> trainRows, IReadOnlyList<int> testRows) =>
+        FoldModel(t, source, kind, k, trainRows, testRows).Result;
+
+    /// <summary><see cref="Fold"/>, with the fold's trained model (its table encoding is the one fitted on the fold's training rows).</summary>
+    internal static (FoldResult Result, Model<float> Model) FoldModel(TrainCommand.Settings t, TrainingSource source, PreprocessingKind kind, int k,
+        IReadOnlyList<int> trainRows, IReadOnlyList<int> testRows)
+    {
+        var data = source.Split(trainRows, testRows, kind);
+        var model = TrainCommand.BuildModel(t, data);
+        var report = model.Fit(data.Standardised?.Train ?? data.Train, TrainCommand.FitOptions(t, t.Plan(data.Train.Rows)));
+        TrainCommand.Unscale(data, model);
+        return (new FoldResult(k + 1, data.Train.Rows, data.Test.Rows, model.History.Count, report.BestEpoch, model.Evaluate(data.Test)), model);
     }
 
     /// <summary>Writes the fold assignment: a header line "row,fold", then one line per row (row from 0, fold from 1).</summary>

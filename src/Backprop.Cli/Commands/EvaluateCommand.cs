@@ -92,8 +92,8 @@ public static class EvaluateCommand
         ClassificationMetrics c => new EvaluationReport
         {
             Rows = c.Rows,
-            Loss = JsonNumbers.Finite(c.Loss),
-            Accuracy = JsonNumbers.Finite(c.Accuracy),
+            Loss = c.Loss,
+            Accuracy = c.Accuracy,
             Classes = c.ClassNames,
             Precision = JsonNumbers.Finite(c.Precision),
             Recall = JsonNumbers.Finite(c.Recall),
@@ -105,11 +105,11 @@ public static class EvaluateCommand
         RegressionMetrics r => new EvaluationReport
         {
             Rows = r.Rows,
-            Loss = JsonNumbers.Finite(r.Loss),
-            Mae = JsonNumbers.Finite(r.MeanAbsoluteError),
-            Rmse = JsonNumbers.Finite(r.RootMeanSquaredError),
-            R2 = JsonNumbers.Finite(r.RSquared),
+            Loss = r.Loss,
+            Mae = r.MeanAbsoluteError,
+            Rmse = r.RootMeanSquaredError,
+            R2 = r.RSquared,
         },
-        _ => new EvaluationReport { Rows = metrics.Rows, Loss = JsonNumbers.Finite(metrics.Loss) },
+        _ => new EvaluationReport { Rows = metrics.Rows, Loss = metrics.Loss },
     };
 }

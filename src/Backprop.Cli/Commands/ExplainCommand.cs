@@ -4,6 +4,7 @@ using Backprop.Explain;
 using Backprop.Explain.Rendering;
 using Backprop.Data;
 using Backprop.IO;
+using Backprop.IO.Json;
 using Backprop.Nn;
 using Backprop.Training;
 using Backprop.Cli.Options;
@@ -134,6 +135,7 @@ public static class ExplainCommand
         ExplainTrace trace;
         var s = options.Settings;
         string encoding = "";
+        ExplainEncodingEntry? encodingEntry = null;
         if (options.Model is null)
         {
             var network = SeedNetwork.Create<double>();
@@ -160,6 +162,7 @@ public static class ExplainCommand
                 var counts = new EncodeCounts();
                 given = model.EncodeRow(values, counts);
                 encoding = EncodingStep(table, values, given, counts, options.Format);
+                encodingEntry = ExplainJson.TableEncoding(table, values, given, counts);
             }
             else if (options.InputText is { } text)
                 given = CliValues.List("--input", text);
@@ -178,7 +181,7 @@ public static class ExplainCommand
 
         if (options.Out is not null)
         {
-            AtomicFile.WriteAllText(options.Out, encoding + Render(trace, options.Format, options.Language));
+            AtomicFile.WriteAllText(options.Out, encoding + Render(trace, options.Format, options.Language, encodingEntry));
             output.WriteLine($"Wrote {options.Out}.");
             return;
         }
@@ -188,7 +191,7 @@ public static class ExplainCommand
             TraceRenderer.Write(trace, options.Language, new AnsiTraceSink(output));
             return;
         }
-        output.Write(Render(trace, options.Format, options.Language));
+        output.Write(Render(trace, options.Format, options.Language, encodingEntry));
     }
 
     /// <summary>A typical raw row of a table model: each column's median, first category, or median year.</summary>
@@ -201,7 +204,7 @@ public static class ExplainCommand
     }).ToArray();
 
     /// <summary>
-    /// The encoding step in text or markdown (JSON keeps its schema: the trace starts at the network's inputs): each raw
+    /// The encoding step in text or markdown (JSON has it as its <c>encoding</c> field: <see cref="ExplainJson.TableEncoding"/>): each raw
     /// value, what the column's fitted encoder does with it, and the features it becomes, with their numbers.
     /// </summary>
     private static string EncodingStep(TablePipeline table, string?[] values, double[] features, EncodeCounts counts, Format format)
@@ -290,10 +293,13 @@ public static class ExplainCommand
     }
 
     /// <summary>The trace rendered in <paramref name="format"/> and <paramref name="language"/>.</summary>
-    public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => format switch
+    public static string Render(ExplainTrace trace, Format format, ExplainLanguage language) => Render(trace, format, language, null);
+
+    /// <summary>The trace in <paramref name="format"/>; JSON with a table model's <paramref name="encoding"/> of the raw row.</summary>
+    public static string Render(ExplainTrace trace, Format format, ExplainLanguage language, ExplainEncodingEntry? encoding) => format switch
     {
         Format.Markdown => TraceRenderer.Markdown(trace, language),
-        Format.Json => ExplainJson.Serialize(trace, language),
+        Format.Json => ExplainJson.Serialize(trace, language, encoding),
         _ => TraceRenderer.Text(trace, language),
     };
 

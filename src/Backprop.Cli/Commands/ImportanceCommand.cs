@@ -99,16 +99,16 @@ public static class ImportanceCommand
         {
             Rows = rows.Rows,
             Score = result.Score,
-            Baseline = JsonNumbers.Finite(baseline),
+            Baseline = baseline,
             Repeats = s.Repeats,
             Seed = result.Seed,
             Columns = ranked.Select(col => new ImportanceColumn
             {
                 Column = col.Column,
                 Index = col.Index,
-                Mean = JsonNumbers.Finite(col.Mean),
-                Sd = JsonNumbers.Finite(col.StandardDeviation),
-                LossIncrease = JsonNumbers.Finite(col.LossIncrease),
+                Mean = col.Mean,
+                Sd = col.StandardDeviation,
+                LossIncrease = col.LossIncrease,
             }).ToList(),
             Plot = s.Plot,
         }, BackpropJson.Compact.ImportanceReport, _ =>

@@ -79,8 +79,8 @@ public static partial class TrainCommand
         {
             Epochs = outcome.Epochs,
             TrainingRows = (int)rows,
-            TrainingLoss = JsonNumbers.Finite(last?.TrainingLoss),
-            TrainingAccuracy = JsonNumbers.Finite(last?.TrainingAccuracy),
+            TrainingLoss = last?.TrainingLoss,
+            TrainingAccuracy = last?.TrainingAccuracy,
             TestRows = 0,
             Seconds = Math.Round(outcome.Seconds, 3),
             SamplesPerS = Math.Round(rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),

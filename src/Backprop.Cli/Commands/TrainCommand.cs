@@ -412,34 +412,22 @@ public static partial class TrainCommand
         }
         else
         {
-            string path = s.Data.Data!;
-            var (numeric, tableFile) = TableFiles.Read(path, s.Data.Labels, s.Data.Csv);
-            if (numeric is not null)
-            {
-                all = numeric.Data;
-                schema = numeric.Schema;
-                schemaLines = TableFiles.SchemaSummary(numeric);
-            }
-            else
-            {
-                // A table: its encoding is fitted on the training rows of the same split as below (Dataset.Split of the
-                // encoded rows takes the same rows: the split depends on the labels only).
-                var t = tableFile!;
-                double f = s.TestFraction ?? (s.Test is null ? DefaultTestFraction : 0);
-                if (s.Test is null && s.TestFraction is null && t.Table.Rows < MinRowsForDefaultTestSplit)
-                    f = 0;
-                var prepared = TableFiles.Prepare(t, s.Data.Csv, f, unchecked((ulong)s.Seed));
-                all = prepared.Data;
-                schema = prepared.Schema;
-                table = prepared.Pipeline;
-                schemaLines = TableFiles.SchemaTable(t);
-                notes.AddRange(prepared.Counts.Describe().Select(d => d + "."));
-            }
-            source = path;
-            if (!all.HasTargets)
-                throw new BackpropException($"{path}: the data has no labels (label column), so it cannot be trained on.");
+            var data = TrainingSource.Read(s.Data);
+            // A table's encoding is fitted on the training rows of the same split as below (Dataset.Split of the
+            // encoded rows takes the same rows: the split depends on the labels only); a numeric file's rows are as read.
+            double f = s.TestFraction ?? (s.Test is null ? DefaultTestFraction : 0);
+            if (s.Test is null && s.TestFraction is null && data.Rows < MinRowsForDefaultTestSplit)
+                f = 0;
+            IReadOnlyList<int> fitRows = f > 0 && data.Table is not null
+                ? DataSplit.StratifiedIndices(data.Labels, f, unchecked((ulong)s.Seed)).Train
+                : Enumerable.Range(0, data.Rows).ToArray();
+            (all, schema, table) = data.Encode(fitRows);
+            schemaLines = data.SchemaLines;
+            if (data.Table is { } labelled)
+                notes.AddRange(labelled.Counts.Describe().Select(d => d + "."));
+            source = data.Path;
             // The format the file was read as decides the default (not a second look at the file: a pipe is read once).
-            kind = s.PreprocessingKind ?? (schema.SourceFormat == "idx" ? PreprocessingKind.Pixels : PreprocessingKind.Standardize);
+            kind = data.Preprocessing(s.PreprocessingKind);
         }
         double fraction = s.TestFraction ?? (s.Test is null ? DefaultTestFraction : 0);
         if (s.Test is null && s.TestFraction is null && all.Rows < MinRowsForDefaultTestSplit)
@@ -451,14 +439,7 @@ public static partial class TrainCommand
         if (s.Test is not null)
         {
             train = all;
-            if (table is not null)
-            {
-                var counts = new EncodeCounts();
-                test = TableFiles.ReadFor(schema!, table, s.Test, s.Data.Csv, requireLabels: true, counts);
-                notes.AddRange(counts.Describe().Select(d => $"{s.Test}: {d}."));
-            }
-            else
-                test = DataFiles.ReadFor(schema!, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
+            test = TrainingSource.ReadTest(schema!, table, s.Test, s.TestLabels, s.Data.Csv, notes);
         }
         else if (fraction > 0 && s.Dataset is null)
             (train, test, heldOut) = HeldOutSplit.Make(all, fraction, unchecked((ulong)s.Seed));
@@ -468,19 +449,8 @@ public static partial class TrainCommand
             (train, test) = (all, all.Subset([]));
         if (train.Rows == 0)
             throw new BackpropException($"{source}: no rows left to train on.");
-        (Dataset, double, double)? standardised = null;
-        if (table is not null && !train.IsClassification && train.Outputs == 1)
-        {
-            // Targets standardised for training (mean 0, standard deviation 1 on the training rows), mapped back in the
-            // output layer's weights afterwards: the network learns at the scale its initialisation and learning rate suit.
-            var y = Enumerable.Range(0, train.Rows).Select(r => train.TargetRow(r)[0]).ToArray();
-            double mean = y.Average();
-            double sd = Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / y.Length);
-            if (!(sd > 0) || !double.IsFinite(sd))
-                sd = 1;
-            var scaled = y.Select(v => (v - mean) / sd).ToArray();
-            standardised = (Dataset.Regression(train.Features.ToArray(), train.Inputs, scaled, 1, train.Name, train.FeatureNames, train.TargetName), mean, sd);
-        }
+        // A table's regression trains on standardised targets, mapped back in the output layer's weights afterwards.
+        var standardised = table is not null ? TrainingSource.StandardiseTargets(train) : null;
         return new TrainingData(train, test, schema, kind, source, notes, heldOut) { Table = table, SchemaLines = schemaLines, Standardised = standardised };
     }
 
@@ -595,9 +565,15 @@ public static partial class TrainCommand
         {
             progress.EndLine();
         }
+        Unscale(data, model);
+        return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
+    }
+
+    /// <summary>Maps a model trained on <paramref name="data"/>'s standardised targets back to the targets' scale (nothing otherwise).</summary>
+    public static void Unscale(TrainingData data, Model<float> model)
+    {
         if (data.Standardised is { } st && model.CanUnscaleOutputs)
             model.UnscaleOutputs([st.Mean], [st.Scale]);
-        return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
     }
 
     /// <summary>The training options of <paramref name="s"/> and its <paramref name="plan"/> (a new optimizer each call), without progress or checkpoints.</summary>
@@ -659,13 +635,13 @@ public static partial class TrainCommand
         {
             Epochs = outcome.Epochs,
             TrainingRows = data.Train.Rows,
-            TrainingLoss = JsonNumbers.Finite(trainMetrics.Loss),
-            TrainingAccuracy = JsonNumbers.Finite((trainMetrics as ClassificationMetrics)?.Accuracy),
+            TrainingLoss = trainMetrics.Loss,
+            TrainingAccuracy = (trainMetrics as ClassificationMetrics)?.Accuracy,
             TestRows = data.Test.Rows,
-            TestLoss = JsonNumbers.Finite(testMetrics?.Loss),
-            TestAccuracy = JsonNumbers.Finite((testMetrics as ClassificationMetrics)?.Accuracy),
-            TestRmse = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RootMeanSquaredError),
-            TestR2 = JsonNumbers.Finite((testMetrics as RegressionMetrics)?.RSquared),
+            TestLoss = testMetrics?.Loss,
+            TestAccuracy = (testMetrics as ClassificationMetrics)?.Accuracy,
+            TestRmse = (testMetrics as RegressionMetrics)?.RootMeanSquaredError,
+            TestR2 = (testMetrics as RegressionMetrics)?.RSquared,
             Seconds = Math.Round(outcome.Seconds, 3),
             SamplesPerS = Math.Round(data.Train.Rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),
             StoppedEarly = outcome.Report?.StoppedEarly ?? false,

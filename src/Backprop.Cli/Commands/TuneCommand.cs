@@ -46,7 +46,7 @@ public static partial class TuneCommand
         public int Folds { get; init; }
 
         /// <summary>--validation-fraction F.</summary>
-        public double ValidationFraction { get; init; } = new SearchOptions().ValidationFraction;
+        public double ValidationFraction { get; init; } = TrainingDefaults.TuneValidationFraction;
 
         /// <summary>--preprocess KIND.</summary>
         public string? Preprocess { get; init; }
@@ -111,12 +111,12 @@ public static partial class TuneCommand
         var trials = new Option<int?>("--trials") { Description = "Configurations to try, in brackets of 9 (successive halving: each rung keeps the best third and trains it three times as long). The same seed and count give the same leaderboard.", HelpName = "N" };
         var seed = new Option<long>("--seed") { Description = "Seed of the configurations, the validation split and every model.", HelpName = "N", DefaultValueFactory = _ => 1 };
         var folds = new Option<int>("--folds") { Description = "Score each configuration by K-fold cross-validation (K times the work) instead of one validation split.", HelpName = "K" };
-        var validation = new Option<double>("--validation-fraction") { Description = "The fraction of --data held out to score the configurations (default 0.2; not with --folds).", HelpName = "F", DefaultValueFactory = _ => new SearchOptions().ValidationFraction };
+        var validation = new Option<double>("--validation-fraction") { Description = $"The fraction of --data held out to score the configurations (default {TrainingDefaults.TuneValidationFraction.ToString(CultureInfo.InvariantCulture)}; not with --folds).", HelpName = "F", DefaultValueFactory = _ => TrainingDefaults.TuneValidationFraction };
         var preprocess = new Option<string?>("--preprocess") { Description = "standardize (default for tabular data), min-max, pixels (default for IDX images) or none.", HelpName = "KIND" };
         var save = new OutputFileOption("--save", "Write the best model here (atomically, each time a better one is found), with a 'tune' section holding its settings.");
         var json = CommonOptions.Json("Print one JSON object per configuration and rung and a summary object as the last line (docs/cli.md).");
         var command = new Command("tune", "Search architectures, activations, optimizers, learning rates, L2, batch sizes and epochs (random search with successive halving) within a time budget or a trial count; save the best model.");
-        data.AddTo(command);
+        data.AddTo(command, includeKinds: true);
         foreach (var o in new Option[] { test, testLabels, time, trials, seed, folds, validation, preprocess, save.Option, json })
             command.Options.Add(o);
         command.SetAction(parse => App.Guard(streams, () => Run(new Settings
@@ -141,15 +141,16 @@ public static partial class TuneCommand
     {
         s.Validate();
         string path = s.Data.Data!;
-        var file = DataFiles.Read(path, s.Data.Labels, s.Data.Csv);
-        var all = file.Data;
-        if (!all.HasTargets)
-            throw new BackpropException($"{path}: the data has no labels (label column), so a search cannot score anything.");
-        var testData = s.Test is null ? null : DataFiles.ReadFor(file.Schema, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true);
-        var kind = (s.Preprocess is null ? null : Preprocessing.Parse(s.Preprocess))
-                   ?? (file.Schema.SourceFormat == "idx" ? PreprocessingKind.Pixels : PreprocessingKind.Standardize);
+        // The data as train reads it; a table's encoding is fitted on each part's training rows only (Prepare below).
+        var source = TrainingSource.Read(s.Data);
+        var all = source.Labels;
+        var kind = source.Preprocessing(s.Preprocess is null ? null : Preprocessing.Parse(s.Preprocess));
+        // A numeric --test file is checked before the search; a table's is read at the end with the saved model's encoding.
+        var testData = s.Test is not null && source.Numeric is { } numeric
+            ? DataFiles.ReadFor(numeric.Schema, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true) : null;
         // A fifth of a time budget is kept for the refit of the best configuration on every row.
         var options = new SearchOptions { Seed = s.Seed, Trials = s.Trials, Time = s.Budget * SearchShare, Folds = s.Folds, ValidationFraction = s.ValidationFraction };
+        var parts = new Dictionary<Dataset, Part>(ReferenceEqualityComparer.Instance);
         string scoredBy = s.Folds >= 2 ? $"cv {s.Folds}" : string.Create(CultureInfo.InvariantCulture, $"validation {s.ValidationFraction}");
         var reporter = new Reporter(streams, s.Json);
         reporter.Line($"Searching on {path} ({all.Rows} rows): "
@@ -171,18 +172,14 @@ public static partial class TuneCommand
         var watch = Stopwatch.StartNew();
         Model<float>? bestModel = null;
         var result = RandomSearch.Run(all, options,
-            (settings, train, seed) =>
-            {
-                var builder = Model.For(train).Preprocess(kind).WithSchema(file.Schema);
-                foreach (int units in settings.Hidden)
-                    builder.Dense(units, settings.Activation);
-                return builder.Build<float>(seed);
-            },
+            (train, stop, validation) => Prepare(source, parts, train, stop, validation),
+            (settings, train, seed) => Build(parts[train], train, kind, settings.Hidden, settings.Activation, seed),
             new Progress(r => reporter.Report(Line(r, r.IsBest), BackpropJson.Compact.TuneTrialLine, l => Text(r, l.Best))),
             (r, model) =>
             {
-                // A copy: a provisional best goes on training in the next rung.
+                // A copy: a provisional best goes on training in the next rung. Part 1's model, in its targets' units.
                 bestModel = ModelFile.Deserialize<float>(ModelFile.Serialize(model), "the best model");
+                parts.Values.First(p => p.Index == 0).Unscale(bestModel);
                 if (s.Save is not null)
                     Save(bestModel, s.Save, s, r, scoredBy, "running");
             },
@@ -199,7 +196,7 @@ public static partial class TuneCommand
             var left = s.Budget is { } b ? b - watch.Elapsed : (TimeSpan?)null;
             if (left is null || left.Value.TotalSeconds > estimate * 1.25 + 0.5)
             {
-                var refit = Refit(all, file.Schema, kind, best, s.Seed, left, cts.Token);
+                var refit = Refit(source, kind, best, s.Seed, left, cts.Token);
                 if (refit is not null)
                 {
                     bestModel = refit;
@@ -207,6 +204,11 @@ public static partial class TuneCommand
                 }
             }
         }
+        var notes = new List<string>();
+        if (s.Test is not null && best is not null && bestModel is not null && testData is null)
+            testData = TrainingSource.ReadTest(bestModel.Schema, bestModel.Table, s.Test, s.TestLabels, s.Data.Csv, notes);
+        foreach (string note in notes)
+            reporter.Note($"note: {note}");
         Metrics? testMetrics = best is not null && bestModel is not null && testData is not null ? bestModel.Evaluate(testData) : null;
         if (s.Save is not null && best is not null && bestModel is not null)
             Save(bestModel, s.Save, s, best, scoredBy, stoppedBy, result.CompleteTrials, refitted);
@@ -218,10 +220,10 @@ public static partial class TuneCommand
             ScoredBy = scoredBy,
             BestTrial = best?.Trial,
             BestSettings = best?.Settings.ToCommandLine(best.Epochs),
-            BestScore = JsonNumbers.Finite(best?.Score),
+            BestScore = best?.Score,
             TestRows = testMetrics?.Rows ?? 0,
-            TestAccuracy = JsonNumbers.Finite((testMetrics as ClassificationMetrics)?.Accuracy),
-            TestLoss = JsonNumbers.Finite(testMetrics?.Loss),
+            TestAccuracy = (testMetrics as ClassificationMetrics)?.Accuracy,
+            TestLoss = testMetrics?.Loss,
             Saved = best is not null ? s.Save : null,
             Refit = refitted,
             Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3),
@@ -231,12 +233,55 @@ public static partial class TuneCommand
     }
 
     /// <summary>The share of a --time budget the search itself may use; the rest is for the refit on every row.</summary>
-    public const double SearchShare = 0.8;
+    public const double SearchShare = TrainingDefaults.TuneSearchShare;
+
+    /// <summary>
+    /// One part of the search (the validation split, or a fold) as its models see it: the encoding (a table's) fitted
+    /// on its training rows only, and for a table's regression the targets of all three sets standardised by the
+    /// training rows' mean and scale (the scores are losses on that scale; <see cref="Unscale"/> maps a model back).
+    /// </summary>
+    internal sealed record Part(int Index, DataSchema Schema, TablePipeline? Pipeline, (double Mean, double Scale)? Targets)
+    {
+        public void Unscale(Model<float> model)
+        {
+            if (Targets is { } t && model.CanUnscaleOutputs)
+                model.UnscaleOutputs([t.Mean], [t.Scale]);
+        }
+    }
+
+    internal static SearchPart Prepare(TrainingSource source, Dictionary<Dataset, Part> parts, IReadOnlyList<int> train, IReadOnlyList<int> stop, IReadOnlyList<int> validation)
+    {
+        var (all, schema, pipeline) = source.Encode(train);
+        (double, double)? targets = null;
+        if (pipeline is not null && !all.IsClassification && all.Outputs == 1)
+        {
+            var (mean, scale) = TrainingSource.TargetScale(all.Subset([.. train]));
+            all = TrainingSource.Scale(all, mean, scale);
+            targets = (mean, scale);
+        }
+        var part = new SearchPart(all.Subset([.. train]), all.Subset([.. stop]), all.Subset([.. validation]));
+        parts[part.Train] = new Part(parts.Count, schema, pipeline, targets);
+        return part;
+    }
+
+    private static Model<float> Build(Part part, Dataset train, PreprocessingKind kind, IReadOnlyList<int> hidden, Nn.Activation activation, long seed)
+    {
+        var builder = Model.For(train).Preprocess(kind).WithSchema(part.Schema);
+        if (part.Pipeline is not null)
+            builder.WithTable(part.Pipeline);
+        foreach (int units in hidden)
+            builder.Dense(units, activation);
+        return builder.Build<float>(seed);
+    }
 
     /// <summary>The best configuration trained on every row for its best epoch count; null when the budget ran out first.</summary>
-    private static Model<float>? Refit(Dataset all, DataSchema schema, PreprocessingKind kind, TrialResult best, long seed, TimeSpan? left, CancellationToken token)
+    private static Model<float>? Refit(TrainingSource source, PreprocessingKind kind, TrialResult best, long seed, TimeSpan? left, CancellationToken token)
     {
-        var builder = Model.For(all).Preprocess(kind).WithSchema(schema);
+        var every = Enumerable.Range(0, source.Rows).ToArray();
+        var data = source.Split(every, [], kind);
+        var builder = Model.For(data.Train).Preprocess(kind).WithSchema(data.Schema!);
+        if (data.Table is not null)
+            builder.WithTable(data.Table);
         foreach (int units in best.Settings.Hidden)
             builder.Dense(units, best.Settings.Activation);
         var model = builder.Build<float>(unchecked((long)Backprop.Numerics.SplitMix64.Derive(seed, (ulong)(1000 + best.Trial))));
@@ -245,7 +290,7 @@ public static partial class TuneCommand
             budget.CancelAfter(l);
         try
         {
-            model.Fit(all, new TrainingOptions
+            model.Fit(data.Standardised?.Train ?? data.Train, new TrainingOptions
             {
                 Epochs = Math.Max(1, best.Epochs),
                 BatchSize = best.Settings.BatchSize,
@@ -255,6 +300,7 @@ public static partial class TuneCommand
                 InputDropout = best.Settings.InputDropout,
                 Seed = unchecked(seed + best.Trial),
             }, budget.Token);
+            TrainCommand.Unscale(data, model);
             return model;
         }
         catch (OperationCanceledException)
@@ -273,7 +319,7 @@ public static partial class TuneCommand
             ScoredBy = scoredBy,
             BestTrial = best.Trial,
             BestSettings = best.Settings.ToCommandLine(best.Epochs),
-            BestScore = JsonNumbers.Finite(best.Score),
+            BestScore = best.Score,
             Refit = refit,
             Seconds = best.Seconds,
         };
@@ -287,9 +333,9 @@ public static partial class TuneCommand
         Bracket = r.Bracket,
         Rung = r.Rung,
         Epochs = r.Epochs,
-        Score = JsonNumbers.Finite(r.Score),
-        ValidationLoss = JsonNumbers.Finite(r.ValidationLoss),
-        ValidationAccuracy = JsonNumbers.Finite(r.ValidationAccuracy),
+        Score = r.Score,
+        ValidationLoss = r.ValidationLoss,
+        ValidationAccuracy = r.ValidationAccuracy,
         Settings = r.Settings.ToCommandLine(),
         Best = best,
         Seconds = r.Seconds,

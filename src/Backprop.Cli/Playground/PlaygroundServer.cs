@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Backprop.IO.Json;
+using Backprop.Training;
 
 namespace Backprop.Cli.Playground;
 
@@ -126,6 +127,8 @@ public static class PlaygroundServer
             MaxSamples = TrainingApi.MaxSamples,
             MaxStepsPerRequest = TrainingApi.MaxStepsPerRequest,
             MaxGrid = TrainingApi.MaxGrid,
+            LearningRates = TrainingApi.Optimizers.ToDictionary(o => o, TrainingDefaults.PlaygroundLearningRate),
+            BatchSize = TrainingDefaults.PlaygroundBatchSize,
         }, BackpropJson.Compact.PlaygroundTrainOptions));
         app.MapPost("/api/train", (HttpContext context, TrainingApi api, HeavyWork heavy) =>
             Heavy(context, heavy, (body, _) => api.Create(body), BackpropJson.Compact.PlaygroundTrainCreated));

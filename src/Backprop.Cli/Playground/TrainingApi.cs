@@ -55,10 +55,10 @@ internal sealed class TrainingApi
         int samples = Json.Integer(request.Samples, "samples", name == "xor" ? 200 : 300, 4, MaxSamples);
         double? noise = request.Noise is { } n ? Json.Check("noise", n, 0, 1) : null;
         int[] hidden = Hidden(request.Hidden);
-        var activation = Names.Parse<Activation>(Json.Choice(request.Activation, "activation", "tanh", ActivationNames), "activation");
-        string optimizerName = Json.Choice(request.Optimizer, "optimizer", "adam", Optimizers);
-        double lr = Json.Number(request.LearningRate, "learning_rate", optimizerName == "sgd" ? 0.1 : 0.01, 0, 10, exclusiveMin: true);
-        int batch = Json.Integer(request.BatchSize, "batch_size", 32, 1, MaxSamples);
+        var activation = Names.Parse<Activation>(Json.Choice(request.Activation, "activation", TrainingDefaults.PlaygroundActivationName, ActivationNames), "activation");
+        string optimizerName = Json.Choice(request.Optimizer, "optimizer", TrainingDefaults.PlaygroundOptimizerName, Optimizers);
+        double lr = Json.Number(request.LearningRate, "learning_rate", TrainingDefaults.PlaygroundLearningRate(optimizerName), 0, 10, exclusiveMin: true);
+        int batch = Json.Integer(request.BatchSize, "batch_size", TrainingDefaults.PlaygroundBatchSize, 1, MaxSamples);
         long seed = Json.Integer(request.Seed, "seed", 1, 0, int.MaxValue);
 
         var data = SyntheticData.Create(name, samples, noise, seed);

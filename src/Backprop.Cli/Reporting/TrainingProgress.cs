@@ -27,8 +27,7 @@ public sealed class TrainingProgress(Reporter reporter, bool quiet, bool live, i
         if (quiet)
             return;
         EndLine();
-        var line = new EpochLine(e.Epoch, JsonNumbers.Finite(e.TrainingLoss), JsonNumbers.Finite(e.TrainingAccuracy),
-            JsonNumbers.Finite(e.ValidationLoss), JsonNumbers.Finite(e.ValidationAccuracy), JsonNumbers.Finite(e.LearningRate),
+        var line = new EpochLine(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.LearningRate,
             Math.Round(_watch.Elapsed.TotalSeconds, 3));
         reporter.Report(line, BackpropJson.Compact.EpochLine, _ => e.ToString());
     }

@@ -63,21 +63,56 @@ public static class CrossValidation
         Func<int, TrainingOptions> options, IProgress<FoldResult>? progress = null, CancellationToken cancellationToken = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(options);
+        return Run(data, folds, seed, (k, trainRows, testRows) =>
+        {
+            var train = data.Subset([.. trainRows]);
+            var test = data.Subset([.. testRows]);
+            var model = build(k, train);
+            var report = model.Fit(train, options(k), cancellationToken);
+            return new FoldResult(k + 1, train.Rows, test.Rows, model.History.Count, report.BestEpoch, model.Evaluate(test));
+        }, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Cross-validates with a fold function: for each fold k, <paramref name="fold"/> gets k and the row indices (into
+    /// <paramref name="data"/>) of its training rows and of its test rows, and trains and measures a model; the caller
+    /// fits whatever it derives from data (a table's encoding, a target scale) on the training rows alone.
+    /// </summary>
+    /// <param name="data">The labelled rows (only the labels are used here: they stratify the folds).</param>
+    /// <param name="folds">K, 2 to <see cref="MaxFolds"/> and at most the row count.</param>
+    /// <param name="seed">The seed of the fold assignment (<see cref="Folds"/>).</param>
+    /// <param name="fold">Trains fold k's model on the first rows and measures it on the second.</param>
+    /// <param name="progress">Told after every fold.</param>
+    /// <param name="cancellationToken">Checked before every fold.</param>
+    public static CrossValidationResult Run(Dataset data, int folds, ulong seed, Func<int, IReadOnlyList<int>, IReadOnlyList<int>, FoldResult> fold,
+        IProgress<FoldResult>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fold);
         var assignment = Folds(data, folds, seed);
         var results = new List<FoldResult>(folds);
         for (int k = 0; k < folds; k++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (train, test) = Split(data, assignment, k);
-            var model = build(k, train);
-            var report = model.Fit(train, options(k), cancellationToken);
-            var fold = new FoldResult(k + 1, train.Rows, test.Rows, model.History.Count, report.BestEpoch, model.Evaluate(test));
-            results.Add(fold);
-            progress?.Report(fold);
+            var (train, test) = Rows(assignment, k);
+            var result = fold(k, train, test);
+            results.Add(result);
+            progress?.Report(result);
         }
         return new CrossValidationResult(results, assignment);
+    }
+
+    /// <summary>The row indices of the training rows (every other fold) and of the test rows (fold <paramref name="fold"/>), each ascending.</summary>
+    public static (int[] Train, int[] Test) Rows(IReadOnlyList<int> assignment, int fold)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var train = new List<int>();
+        var test = new List<int>();
+        for (int r = 0; r < assignment.Count; r++)
+            (assignment[r] == fold ? test : train).Add(r);
+        return (train.ToArray(), test.ToArray());
     }
 
     /// <summary>The training rows (every other fold) and the test rows (fold <paramref name="fold"/>) of a fold assignment.</summary>
@@ -87,11 +122,8 @@ public static class CrossValidation
         ArgumentNullException.ThrowIfNull(assignment);
         if (assignment.Count != data.Rows)
             throw new ArgumentException($"{assignment.Count} fold numbers for {data.Rows} rows.", nameof(assignment));
-        var train = new List<int>();
-        var test = new List<int>();
-        for (int r = 0; r < data.Rows; r++)
-            (assignment[r] == fold ? test : train).Add(r);
-        return (data.Subset([.. train]), data.Subset([.. test]));
+        var (train, test) = Rows(assignment, fold);
+        return (data.Subset(train), data.Subset(test));
     }
 
     /// <summary>The named numbers of one set of metrics, in a fixed order: loss and accuracy and the macro averages of

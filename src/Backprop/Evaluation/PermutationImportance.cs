@@ -39,15 +39,16 @@ public static class PermutationImportance
         double baseScore = Score(baseline);
         int rows = data.Rows, inputs = data.Inputs;
         var features = data.Features.ToArray();
-        var column = new double[rows];
         var order = new int[rows];
         var rng = new SplitMix64(seed);
-        var names = model.Schema.FeatureNames ?? Enumerable.Range(0, inputs).Select(i => $"x{i + 1}").ToArray();
-        var results = new List<ColumnImportance>(inputs);
-        for (int j = 0; j < inputs; j++)
+        var groups = Columns(model, inputs);
+        var column = new double[rows * groups.Max(g => g.Width)];
+        var results = new List<ColumnImportance>(groups.Count);
+        for (int j = 0; j < groups.Count; j++)
         {
+            var (name, first, width) = groups[j];
             for (int r = 0; r < rows; r++)
-                column[r] = features[r * inputs + j];
+                features.AsSpan(r * inputs + first, width).CopyTo(column.AsSpan(r * width, width));
             var drops = new double[repeats];
             var losses = new double[repeats];
             for (int k = 0; k < repeats; k++)
@@ -56,17 +57,44 @@ public static class PermutationImportance
                 for (int r = 0; r < rows; r++)
                     order[r] = r;
                 rng.Shuffle<int>(order);
+                // The column's features move together: a row gets another row's raw value, encoded as one.
                 for (int r = 0; r < rows; r++)
-                    features[r * inputs + j] = column[order[r]];
+                    column.AsSpan(order[r] * width, width).CopyTo(features.AsSpan(r * inputs + first, width));
                 var m = model.Evaluate(data.WithFeatures(features));
                 drops[k] = baseScore - Score(m);
                 losses[k] = m.Loss - baseline.Loss;
             }
             for (int r = 0; r < rows; r++)
-                features[r * inputs + j] = column[r];
-            results.Add(new ColumnImportance(names[j], j, Mean(drops), Sd(drops), Mean(losses), drops));
+                column.AsSpan(r * width, width).CopyTo(features.AsSpan(r * inputs + first, width));
+            results.Add(new ColumnImportance(name, j, Mean(drops), Sd(drops), Mean(losses), drops));
         }
         return new ImportanceResult(baseline, baseline is ClassificationMetrics ? "accuracy" : "r2", results, repeats, seed);
+    }
+
+    /// <summary>
+    /// The columns shuffled one at a time: a table model's raw columns (the features each one is encoded into, moved
+    /// together: shuffling the rows of an encoded block is encoding a shuffled raw column, as the encoding is per value),
+    /// else each input with the schema's names (x1, x2, ... without them).
+    /// </summary>
+    private static List<(string Name, int First, int Width)> Columns<T>(Model<T> model, int inputs)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var groups = new List<(string, int, int)>();
+        if (model.Table is { } table && table.Width == inputs)
+        {
+            int at = 0;
+            foreach (var c in table.Columns)
+            {
+                if (c.Width > 0)
+                    groups.Add((c.Name, at, c.Width));
+                at += c.Width;
+            }
+            return groups;
+        }
+        var names = model.Schema.FeatureNames ?? Enumerable.Range(0, inputs).Select(i => $"x{i + 1}").ToArray();
+        for (int j = 0; j < inputs; j++)
+            groups.Add((names[j], j, 1));
+        return groups;
     }
 
     private static double Score(Metrics m) => m switch
@@ -89,7 +117,7 @@ public static class PermutationImportance
 
 /// <summary>One column's importance.</summary>
 /// <param name="Column">Its name (the schema's, or x1, x2, ... without one).</param>
-/// <param name="Index">Its position among the model's input columns, from 0.</param>
+/// <param name="Index">Its position among the model's input columns (a table model's raw columns), from 0.</param>
 /// <param name="Mean">The mean drop of the score over the repeats.</param>
 /// <param name="StandardDeviation">The sample standard deviation of the drop over the repeats.</param>
 /// <param name="LossIncrease">The mean increase of the loss.</param>

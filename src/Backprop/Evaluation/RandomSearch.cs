@@ -95,24 +95,32 @@ public sealed record SearchOptions
     public TimeSpan? Time { get; init; }
 
     /// <summary>Configurations per bracket of successive halving.</summary>
-    public int BracketSize { get; init; } = 9;
+    public int BracketSize { get; init; } = TrainingDefaults.TuneBracketSize;
 
     /// <summary>Each rung keeps the best 1/<see cref="Eta"/> of the configurations and trains them <see cref="Eta"/> times as long.</summary>
-    public int Eta { get; init; } = 3;
+    public int Eta { get; init; } = TrainingDefaults.TuneEta;
 
     /// <summary>
-    /// Epochs of the first rung; null: enough for about <see cref="FirstRungUpdates"/> updates at batch 32, at least 2.
+    /// Epochs of the first rung; null: enough for about <see cref="FirstRungUpdates"/> updates at batch
+    /// <see cref="TrainingDefaults.BatchSize"/>, at least 2.
     /// </summary>
     public int? FirstRungEpochs { get; init; }
 
     /// <summary>Updates of the first rung when <see cref="FirstRungEpochs"/> is null.</summary>
-    public int FirstRungUpdates { get; init; } = 500;
+    public int FirstRungUpdates { get; init; } = TrainingDefaults.TuneFirstRungUpdates;
 
     /// <summary>Score by K-fold cross-validation (K &gt;= 2); 0: by one validation split (<see cref="ValidationFraction"/>).</summary>
     public int Folds { get; init; }
 
     /// <summary>The fraction of the rows held out for validation when <see cref="Folds"/> is 0.</summary>
-    public double ValidationFraction { get; init; } = 0.2;
+    public double ValidationFraction { get; init; } = TrainingDefaults.TuneValidationFraction;
+
+    /// <summary>
+    /// The fraction of each configuration's training rows held out for the last rung's early stopping (stratified,
+    /// seeded): the epoch is chosen on these rows, never on the rows that score the configuration. A training part too
+    /// small to split gets no early stopping (the last rung trains all its epochs).
+    /// </summary>
+    public double StopFraction { get; init; } = TrainingDefaults.ValidationFraction;
 
     /// <summary>The space configurations are drawn from.</summary>
     public SearchSpace Space { get; init; } = SearchSpace.Default;
@@ -134,6 +142,8 @@ public sealed record SearchOptions
             throw new BackpropException($"Folds must be 0 (a validation split) or 2 to {CrossValidation.MaxFolds}, got {Folds}.");
         if (Folds == 0 && !(ValidationFraction > 0 && ValidationFraction < 1))
             throw new BackpropException($"The validation fraction must be in (0, 1), got {ValidationFraction}.");
+        if (!(StopFraction > 0 && StopFraction < 1))
+            throw new BackpropException($"The early-stopping fraction must be in (0, 1), got {StopFraction}.");
     }
 }
 
@@ -149,7 +159,7 @@ public sealed record SearchOptions
 /// <param name="ValidationLoss">The validation loss (mean over the folds).</param>
 /// <param name="ValidationAccuracy">The validation accuracy (classification).</param>
 /// <param name="Seconds">Seconds since the search started.</param>
-/// <param name="IsBest">True when this result became the search's best so far (see <see cref="RandomSearch.Run"/>).</param>
+/// <param name="IsBest">True when this result became the search's best so far (see <c>RandomSearch.Run</c>).</param>
 /// <param name="SecondsPerEpoch">The configuration's training time per epoch so far (all folds), for estimates.</param>
 public sealed record TrialResult(int Trial, int Bracket, int Rung, TrialSettings Settings, int Epochs, double Score, double ValidationLoss,
     double? ValidationAccuracy, double Seconds, bool IsBest = false, double SecondsPerEpoch = 0);
@@ -167,10 +177,21 @@ public sealed record SearchResult(IReadOnlyList<TrialResult> Results, TrialResul
 }
 
 /// <summary>
+/// The rows of one part of a search as its models see them: they train on <see cref="Train"/>, early-stop on
+/// <see cref="Stop"/> in a bracket's last rung (empty: no early stopping), and are scored on <see cref="Validation"/>.
+/// Whatever the caller derives from the data (a table's encoding, a target scale) is fitted on the training rows only.
+/// </summary>
+/// <param name="Train">The rows every rung trains on.</param>
+/// <param name="Stop">The rows the last rung chooses its epoch on (disjoint from both others).</param>
+/// <param name="Validation">The rows that score the configuration (never trained on, never used to stop).</param>
+public sealed record SearchPart(Dataset Train, Dataset Stop, Dataset Validation);
+
+/// <summary>
 /// Random search with successive halving: configurations are drawn from a <see cref="SearchSpace"/> in brackets; in a
 /// bracket every configuration trains for the first rung's epochs, the best 1/eta (by validation score) continue to
 /// eta times as many epochs, and so on until one is left, whose last rung trains with early stopping (the best
-/// epoch's weights kept). Continuing a configuration goes on from its weights and optimizer state, so a rung costs
+/// epoch's weights kept) on rows of its own (<see cref="SearchPart.Stop"/>), so that its score, on the validation rows,
+/// comes from rows the run used neither to train nor to choose its epoch. Continuing a configuration goes on from its weights and optimizer state, so a rung costs
 /// only its new epochs. Seeded: the same seed and trial count give the same results (every model's weights,
 /// shuffling and the split are seeded; training is deterministic).
 /// </summary>
@@ -188,7 +209,24 @@ public static class RandomSearch
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
+        return Run(data, options, (train, stop, validation) => new SearchPart(data.Subset([.. train]), data.Subset([.. stop]), data.Subset([.. validation])),
+            build, progress, newBest, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the search with a part function: for each part (the validation split, or each fold) <paramref name="prepare"/>
+    /// gets the row indices (into <paramref name="data"/>) of its training, early-stopping and validation rows and makes
+    /// their datasets, fitting whatever it derives from the data (a table's encoding) on the training rows alone;
+    /// <paramref name="build"/> is then given that part's <see cref="SearchPart.Train"/>. Otherwise as the other overload.
+    /// </summary>
+    public static SearchResult Run<T>(Dataset data, SearchOptions options, Func<IReadOnlyList<int>, IReadOnlyList<int>, IReadOnlyList<int>, SearchPart> prepare,
+        Func<TrialSettings, Dataset, long, Model<T>> build, IProgress<TrialResult>? progress = null, Action<TrialResult, Model<T>>? newBest = null,
+        CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(prepare);
         ArgumentNullException.ThrowIfNull(build);
         options.Validate();
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -197,18 +235,24 @@ public static class RandomSearch
             budget.CancelAfter(time);
         var token = budget.Token;
 
-        // The rows each configuration trains and is scored on: one validation split, or K folds.
-        var parts = new List<(Dataset Train, Dataset Validation)>();
+        // The rows each configuration trains and is scored on: one validation split, or K folds; and in each, the
+        // rows its last rung early-stops on, split off the training rows (never the scoring rows).
+        var splits = new List<(int[] Train, int[] Validation)>();
         if (options.Folds == 0)
-            parts.Add(data.Split(options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
+            splits.Add(DataSplit.StratifiedIndices(data, options.ValidationFraction, SplitMix64.Derive(options.Seed, 41)));
         else
         {
             var folds = CrossValidation.Folds(data, options.Folds, SplitMix64.Derive(options.Seed, 41));
             for (int k = 0; k < options.Folds; k++)
-                parts.Add(CrossValidation.Split(data, folds, k));
+                splits.Add(CrossValidation.Rows(folds, k));
         }
+        var parts = splits.Select(p =>
+        {
+            var (train, stop) = StopRows(data, p.Train, options.StopFraction, SplitMix64.Derive(options.Seed, 47));
+            return prepare(train, stop, p.Validation);
+        }).ToList();
         int firstEpochs = options.FirstRungEpochs
-            ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / 32.0)));
+            ?? Math.Max(2, (int)Math.Ceiling(options.FirstRungUpdates / Math.Ceiling(parts[0].Train.Rows / (double)TrainingDefaults.BatchSize)));
         var rng = new SplitMix64(SplitMix64.Derive(options.Seed, 43));
         var results = new List<TrialResult>();
         TrialResult? best = null, provisional = null;
@@ -273,6 +317,23 @@ public static class RandomSearch
         return new SearchResult(results, best ?? provisional, complete, stoppedBy);
     }
 
+    /// <summary>
+    /// Splits <paramref name="fraction"/> of the training rows <paramref name="rows"/> off for early stopping (stratified,
+    /// seeded); rows too few to split keep them all and stop on none.
+    /// </summary>
+    private static (int[] Train, int[] Stop) StopRows(Dataset data, int[] rows, double fraction, ulong seed)
+    {
+        try
+        {
+            var (train, stop) = DataSplit.StratifiedIndices(data.Subset(rows), fraction, seed);
+            return (train.Select(i => rows[i]).ToArray(), stop.Select(i => rows[i]).ToArray());
+        }
+        catch (BackpropException)
+        {
+            return (rows, []);
+        }
+    }
+
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>: a higher score (lower validation loss), or the same and a higher validation accuracy.</summary>
     public static bool Better(TrialResult a, TrialResult b)
     {
@@ -294,7 +355,7 @@ public static class RandomSearch
         private double _seconds;
 
         /// <summary>Trains every model of the configuration <paramref name="epochs"/> more epochs and scores it on its validation rows.</summary>
-        public TrialResult Train(List<(Dataset Train, Dataset Validation)> parts, int epochs, bool last, long seed, CancellationToken token)
+        public TrialResult Train(List<SearchPart> parts, int epochs, bool last, long seed, CancellationToken token)
         {
             double score = 0, loss = 0, accuracy = 0;
             int kept = _epochs + epochs;
@@ -302,7 +363,9 @@ public static class RandomSearch
             for (int k = 0; k < models.Count; k++)
             {
                 var (model, optimizer) = models[k];
-                var (train, validation) = parts[k];
+                var (train, stop, validation) = parts[k];
+                // The last rung stops early on its own rows: the validation rows below only score it.
+                bool stops = last && stop.Rows > 0;
                 var report = model.Fit(train, new TrainingOptions
                 {
                     Epochs = epochs,
@@ -312,10 +375,10 @@ public static class RandomSearch
                     Dropout = settings.Dropout,
                     InputDropout = settings.InputDropout,
                     Seed = unchecked(seed + trial),
-                    ValidationData = last ? validation : null,
-                    EarlyStopping = last ? new EarlyStopping(TrainingDefaults.Patience) : null,
+                    ValidationData = stops ? stop : null,
+                    EarlyStopping = stops ? new EarlyStopping(TrainingDefaults.Patience) : null,
                 }, token);
-                if (last && report.BestEpoch is { } b)
+                if (stops && report.BestEpoch is { } b)
                     kept = Math.Min(kept, _epochs + b);
                 var m = model.Evaluate(validation);
                 loss += m.Loss;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Backprop.Data;
 using Backprop.Explain;
 using Backprop.Explain.Rendering;
 using Backprop.IO.Json;
@@ -26,15 +27,53 @@ public static class ExplainJson
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The trace's JSON text (two-space indentation, a final newline); errata texts in <paramref name="language"/>.</summary>
-    public static string Serialize(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English)
+    public static string Serialize(ExplainTrace trace, ExplainLanguage language = ExplainLanguage.English) => Serialize(trace, language, null);
+
+    /// <summary>
+    /// The trace's JSON text with a table model's <paramref name="encoding"/> of the raw row (<see cref="TableEncoding"/>)
+    /// as its <c>encoding</c> field, the step before the preprocessing.
+    /// </summary>
+    public static string Serialize(ExplainTrace trace, ExplainLanguage language, ExplainEncodingEntry? encoding)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, WriterOptions))
-            JsonSerializer.Serialize(writer, Document(trace, language), BackpropJson.Default.ExplainDocument);
+            JsonSerializer.Serialize(writer, Document(trace, language) with { Encoding = encoding }, BackpropJson.Default.ExplainDocument);
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    /// <summary>Reads what <see cref="Serialize"/> wrote (strictly: an unknown field is an error).</summary>
+    /// <summary>
+    /// A table model's encoding of one raw row, as <c>predict</c> computes it: <paramref name="values"/> are the raw
+    /// values of <paramref name="table"/>'s columns (null: missing), <paramref name="features"/> what
+    /// <c>Model.EncodeRow</c> made of them, <paramref name="counts"/> what it treated as missing.
+    /// </summary>
+    public static ExplainEncodingEntry TableEncoding(TablePipeline table, IReadOnlyList<string?> values, double[] features, EncodeCounts? counts = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(features);
+        if (values.Count != table.Columns.Count || features.Length != table.Width)
+            throw new ArgumentException($"The table reads {table.Columns.Count} column(s) into {table.Width} feature(s); got {values.Count} value(s) and {features.Length} feature(s).");
+        var describe = table.Describe().ToArray();
+        var columns = new List<ExplainEncodedColumnEntry>(table.Columns.Count);
+        int at = 0;
+        for (int j = 0; j < table.Columns.Count; j++)
+        {
+            var c = table.Columns[j];
+            var names = c.FeatureNames().ToArray();
+            columns.Add(new ExplainEncodedColumnEntry
+            {
+                Column = TableColumnSection.Of(c),
+                Value = values[j],
+                Encoder = describe[j],
+                Features = [.. names.Select((n, k) => new ExplainFeatureEntry { Name = n, Value = features[at + k] })],
+            });
+            at += names.Length;
+        }
+        var notes = counts?.Describe().ToList();
+        return new ExplainEncodingEntry { Columns = columns, Encoded = [.. features], Notes = notes is { Count: > 0 } ? notes : null };
+    }
+
+    /// <summary>Reads what <see cref="Serialize(ExplainTrace, ExplainLanguage)"/> wrote (strictly: an unknown field is an error).</summary>
     public static ExplainDocument Deserialize(string json) =>
         JsonSerializer.Deserialize(json, BackpropJson.Default.ExplainDocument)
         ?? throw new JsonException("expected an explain document, found null");

@@ -99,6 +99,24 @@ public sealed record TableColumnSection
     /// <summary>A date's cyclic parts: month, weekday, yearday, time.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? DateParts { get; init; }
+
+    /// <summary>The record of a fitted column, as the model file writes it (also the explain JSON's <c>encoding</c>).</summary>
+    public static TableColumnSection Of(Data.EncodedColumn c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new TableColumnSection
+        {
+            Name = c.Name,
+            Position = c.Position,
+            Kind = Data.TableInference.NameOf(c.Kind),
+            Median = c.Kind is Data.ColumnKind.Categorical ? null : c.Median,
+            Indicator = c.Kind is Data.ColumnKind.Categorical ? null : c.Indicator,
+            Categories = c.Kind is Data.ColumnKind.Categorical ? c.Categories : null,
+            Other = c.Kind is Data.ColumnKind.Categorical ? c.Other : null,
+            MissingCategory = c.Kind is Data.ColumnKind.Categorical ? c.MissingCategory : null,
+            DateParts = c.Kind is Data.ColumnKind.Date ? c.DateParts : null,
+        };
+    }
 }
 
 /// <summary>A per-feature scaling x' = (x - offset) / scale: its kind and, once fitted, its numbers.</summary>
@@ -260,18 +278,7 @@ internal static class ModelSections
             Table = model.Table is { } t ? new TableSection
             {
                 Missing = t.Missing,
-                Columns = t.Columns.Select(c => new TableColumnSection
-                {
-                    Name = c.Name,
-                    Position = c.Position,
-                    Kind = Data.TableInference.NameOf(c.Kind),
-                    Median = c.Kind is Data.ColumnKind.Categorical ? null : c.Median,
-                    Indicator = c.Kind is Data.ColumnKind.Categorical ? null : c.Indicator,
-                    Categories = c.Kind is Data.ColumnKind.Categorical ? c.Categories : null,
-                    Other = c.Kind is Data.ColumnKind.Categorical ? c.Other : null,
-                    MissingCategory = c.Kind is Data.ColumnKind.Categorical ? c.MissingCategory : null,
-                    DateParts = c.Kind is Data.ColumnKind.Date ? c.DateParts : null,
-                }).ToArray(),
+                Columns = t.Columns.Select(TableColumnSection.Of).ToArray(),
             } : null,
         };
     }

@@ -19,6 +19,65 @@ public sealed record TableFile(RawTable Table, int Label, IReadOnlyList<ColumnPr
 public sealed record PreparedTable(Dataset Data, DataSchema Schema, TablePipeline Pipeline, EncodeCounts Counts);
 
 /// <summary>
+/// A table's labelled rows (<see cref="TableFiles.Label"/>), before any encoding is fitted: what a split or the folds
+/// of a cross-validation are made of, so that each split's encoding can be fitted on its own training rows.
+/// </summary>
+public sealed class LabelledTable
+{
+    internal LabelledTable(TableFile file, IReadOnlyList<int> rows, Dataset labels, EncodeCounts counts)
+    {
+        File = file;
+        Rows = rows;
+        Labels = labels;
+        Counts = counts;
+    }
+
+    /// <summary>The table and its column kinds.</summary>
+    public TableFile File { get; }
+
+    /// <summary>The table rows that have a label, ascending: row i of <see cref="Labels"/> is table row Rows[i].</summary>
+    public IReadOnlyList<int> Rows { get; }
+
+    /// <summary>The labels (classes or targets) of <see cref="Rows"/>, with one placeholder feature: for splits and folds.</summary>
+    public Dataset Labels { get; }
+
+    /// <summary>Rows skipped for a missing label.</summary>
+    public EncodeCounts Counts { get; }
+
+    /// <summary>
+    /// Fits the encoding on <paramref name="trainRows"/> (indices into <see cref="Rows"/>, as a split of
+    /// <see cref="Labels"/> gives them) and nothing else: the medians, categories and date parts of the other rows never
+    /// reach it. Every labelled row is encoded, in <see cref="Rows"/> order.
+    /// </summary>
+    public PreparedTable Fit(IReadOnlyList<int> trainRows)
+    {
+        ArgumentNullException.ThrowIfNull(trainRows);
+        var table = File.Table;
+        var used = File.Profiles.Where(p => p.Kind is not (ColumnKind.Text or ColumnKind.Ignored)).ToArray();
+        var pipeline = TablePipeline.Fit(table, used, trainRows.Select(i => Rows[i]).ToArray(), File.Settings);
+        var map = pipeline.Columns.Select(c => c.Position).ToArray();
+        var features = pipeline.Encode(table, map, Rows);
+        string? target = table.HasHeader ? table.ColumnNames[File.Label] : null;
+        var data = Labels.IsClassification
+            ? Dataset.Classification(features, pipeline.Width, Labels.Labels.ToArray(), Labels.ClassCount, Labels.ClassNames, table.Name, pipeline.FeatureNames, target)
+            : Dataset.Regression(features, pipeline.Width, Labels.Targets.ToArray(), 1, table.Name, pipeline.FeatureNames, target);
+        var schema = new DataSchema
+        {
+            Task = Labels.IsClassification ? TaskKind.Classification : TaskKind.Regression,
+            ClassNames = Labels.IsClassification ? Labels.ClassNames : [],
+            Features = pipeline.Width,
+            FeatureNames = pipeline.FeatureNames,
+            Target = target,
+            TargetColumn = File.Label,
+            DroppedColumns = File.Profiles.Where(p => p.Kind is ColumnKind.Text or ColumnKind.Ignored).Select(p => p.Name).ToArray(),
+            FileColumns = table.Columns,
+            SourceFormat = table.Format,
+        };
+        return new PreparedTable(data, schema, pipeline, Counts);
+    }
+}
+
+/// <summary>
 /// Reads tables with column kinds (docs/data.md, "Tables"): CSV/TSV whose columns are not all numbers, JSON and JSON
 /// lines. Each column's kind is inferred (<see cref="TableInference"/>) or given (<see cref="CsvOptions.Categorical"/>
 /// and the others); <see cref="Prepare"/> fits the encoding on the training rows of a split.
@@ -153,6 +212,21 @@ public static class TableFiles
     /// </summary>
     public static PreparedTable Prepare(TableFile file, CsvOptions options, double testFraction, ulong seed)
     {
+        var labelled = Label(file, options);
+        IReadOnlyList<int> trainRows = Enumerable.Range(0, labelled.Rows.Count).ToArray();
+        if (testFraction > 0 && testFraction < 1)
+            trainRows = DataSplit.StratifiedIndices(labelled.Labels, testFraction, seed).Train;
+        return labelled.Fit(trainRows);
+    }
+
+    /// <summary>
+    /// The labelled rows of a table, before any encoding is fitted: rows whose label is missing are skipped (and
+    /// counted), the labels become classes or targets (the task as <see cref="CsvDataset"/> decides it). Splits and
+    /// folds are made of <see cref="LabelledTable.Labels"/>; <see cref="LabelledTable.Fit"/> fits the encoding on the
+    /// training rows of one of them.
+    /// </summary>
+    public static LabelledTable Label(TableFile file, CsvOptions options)
+    {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(options);
         var table = file.Table;
@@ -168,25 +242,21 @@ public static class TableFiles
             else
                 rows.Add(r);
         }
-        string labelName = table.ColumnNames[file.Label];
         if (rows.Count == 0)
             throw new BackpropException($"{table.Name}: every label in {table.Describe(file.Label)} is missing.");
         var distinct = rows.Select(r => labelValues[r]!.Trim()).Distinct(StringComparer.Ordinal).ToList();
         var task = CsvDataset.DecideTask(options, distinct);
         var placeholder = new double[rows.Count];
         Dataset labelsOnly;
-        int[]? classes = null;
-        double[]? targets = null;
-        IReadOnlyList<string> classNames = [];
         if (task == TaskKind.Classification)
         {
-            classNames = options.Classes ?? CsvDataset.OrderClasses(distinct.Select(CsvDataset.ClassKey).Distinct(StringComparer.Ordinal));
+            IReadOnlyList<string> classNames = options.Classes ?? CsvDataset.OrderClasses(distinct.Select(CsvDataset.ClassKey).Distinct(StringComparer.Ordinal));
             if (classNames.Count > Dataset.MaxClasses)
                 throw new BackpropException($"{table.Name}: {table.Describe(file.Label)} holds {classNames.Count:N0} distinct labels, more than the {Dataset.MaxClasses} classes a classifier may have; choose the label column with --label-column, or --task regression.");
             if (classNames.Count < 2)
                 throw new BackpropException($"{table.Name}: the label column {table.Describe(file.Label)} has one class (\"{RawTable.Shorten(classNames.Count > 0 ? classNames[0] : "")}\"); a classifier needs at least two.");
             var index = classNames.Select((n, i) => (n, i)).ToDictionary(p => CsvDataset.ClassKey(p.n), p => p.i, StringComparer.Ordinal);
-            classes = new int[rows.Count];
+            var classes = new int[rows.Count];
             for (int i = 0; i < rows.Count; i++)
                 if (!index.TryGetValue(CsvDataset.ClassKey(labelValues[rows[i]]!), out classes[i]))
                     throw new BackpropException($"{table.Name}: {table.LineWord} {table.Line(rows[i])}, {table.Describe(file.Label)}: label \"{RawTable.Shorten(labelValues[rows[i]]!)}\" is not one of the classes ({RawTable.Shorten(string.Join(", ", classNames))}).");
@@ -194,39 +264,13 @@ public static class TableFiles
         }
         else
         {
-            targets = new double[rows.Count];
+            var targets = new double[rows.Count];
             for (int i = 0; i < rows.Count; i++)
                 if (!RawTable.TryNumber(labelValues[rows[i]]!.Trim(), out targets[i]))
                     throw new BackpropException($"{table.Name}: {table.LineWord} {table.Line(rows[i])}, {table.Describe(file.Label)}: the target \"{RawTable.Shorten(labelValues[rows[i]]!)}\" is not a number.");
             labelsOnly = Dataset.Regression(placeholder, 1, targets, 1, table.Name);
         }
-        IReadOnlyList<int> trainRows = rows;
-        if (testFraction > 0 && testFraction < 1)
-        {
-            var (train, _) = DataSplit.StratifiedIndices(labelsOnly, testFraction, seed);
-            trainRows = train.Select(i => rows[i]).ToArray();
-        }
-        var used = file.Profiles.Where(p => p.Kind is not (ColumnKind.Text or ColumnKind.Ignored)).ToArray();
-        var pipeline = TablePipeline.Fit(table, used, trainRows, file.Settings);
-        var map = pipeline.Columns.Select(c => c.Position).ToArray();
-        var features = pipeline.Encode(table, map, rows);
-        string? target = table.HasHeader ? labelName : null;
-        var data = task == TaskKind.Classification
-            ? Dataset.Classification(features, pipeline.Width, classes!, classNames.Count, classNames, table.Name, pipeline.FeatureNames, target)
-            : Dataset.Regression(features, pipeline.Width, targets!, 1, table.Name, pipeline.FeatureNames, target);
-        var schema = new DataSchema
-        {
-            Task = task,
-            ClassNames = classNames,
-            Features = pipeline.Width,
-            FeatureNames = pipeline.FeatureNames,
-            Target = target,
-            TargetColumn = file.Label,
-            DroppedColumns = file.Profiles.Where(p => p.Kind is ColumnKind.Text or ColumnKind.Ignored).Select(p => p.Name).ToArray(),
-            FileColumns = table.Columns,
-            SourceFormat = table.Format,
-        };
-        return new PreparedTable(data, schema, pipeline, counts);
+        return new LabelledTable(file, rows, labelsOnly, counts);
     }
 
     /// <summary>

@@ -105,6 +105,38 @@ public static class TrainingDefaults
     /// </summary>
     public const double CommandLineL2 = 0.001;
 
+    /// <summary>The fraction of the data <c>tune</c> holds out to score its configurations (when not scoring by folds).</summary>
+    public const double TuneValidationFraction = 0.2;
+
+    /// <summary>Configurations per bracket of <c>tune</c>'s successive halving.</summary>
+    public const int TuneBracketSize = 9;
+
+    /// <summary>Each rung of <c>tune</c> keeps the best 1/eta of its configurations and trains them eta times as long.</summary>
+    public const int TuneEta = 3;
+
+    /// <summary>The updates (at batch <see cref="BatchSize"/>) of <c>tune</c>'s first rung.</summary>
+    public const int TuneFirstRungUpdates = 500;
+
+    /// <summary>The share of a <c>tune --time</c> budget the search itself may use; the rest is for the refit on every row.</summary>
+    public const double TuneSearchShare = 0.8;
+
+    /// <summary>The optimizer of a new playground training run given none (the training tab's first choice).</summary>
+    public const string PlaygroundOptimizerName = OptimizerName;
+
+    /// <summary>The hidden activation of a new playground training run given none: tanh draws smooth boundaries on the 2-D sets.</summary>
+    public const string PlaygroundActivationName = "tanh";
+
+    /// <summary>The rows per batch of a new playground training run given none.</summary>
+    public const int PlaygroundBatchSize = BatchSize;
+
+    /// <summary>
+    /// The learning rate of a new playground training run given none: plain SGD <see cref="SgdLearningRate"/>, every
+    /// other optimizer 0.01 (the rate of <see cref="CreateOptimizer"/>: ten times Adam's usual, what the playground's small
+    /// networks on 2-D sets need to draw a boundary within a few hundred steps).
+    /// </summary>
+    public static double PlaygroundLearningRate(string optimizer) =>
+        (optimizer ?? "").Trim().Equals("sgd", StringComparison.OrdinalIgnoreCase) ? SgdLearningRate : 0.01;
+
     /// <summary>
     /// The hidden layers' dropout rate of a data file trained on the command line (<c>--data</c>, in memory) with no
     /// <c>--dropout</c>: 0.3 (built-in datasets: 0). Chosen with <see cref="InputDropout"/> by 5-fold cross-validation on

@@ -26,6 +26,8 @@ public sealed partial class OptionCoverageTests
     private const string Inspect = nameof(CommandProcessTests.Inspect_ShowsTheKindsAndTakesEveryDataOption);
     private const string TuneCsv = nameof(CommandProcessTests.Tune_ACsvWithEveryOption_ScoresByCvMeasuresTheTestFileAndSavesTheBest);
     private const string ImpCsv = nameof(CommandProcessTests.Importance_ACsvWithEveryOption_TheTableTheJsonAndTheChart);
+    private const string CvTable = nameof(CommandProcessTests.Cv_AMessyTableWithEveryKindOption_AndAJsonTable);
+    private const string TuneTable = nameof(CommandProcessTests.Tune_AMessyTableWithEveryKindOption_SavesAModelThatPredictsRawRows);
     private const string Serve = nameof(CommandProcessTests.Serve_WithEveryOption_PredictsRefusesOverLimitsAndStopsOnSigterm);
 
     /// <summary>Command (as typed after `backprop`) -> option -> the test that uses it.</summary>
@@ -83,6 +85,7 @@ public sealed partial class OptionCoverageTests
             ["--validation-fraction"] = CvCsv, ["--patience"] = CvCsv, ["--l2"] = CvCsv, ["--clip-norm"] = CvCsv, ["--json"] = CvCsv,
             ["--dropout"] = CvCsv, ["--input-dropout"] = CvCsv,
             ["--labels"] = nameof(CommandProcessTests.Cv_IdxFilesWithTheirLabels_AsText),
+            ["--categorical"] = CvTable, ["--numeric"] = CvTable, ["--date"] = CvTable, ["--text"] = CvTable, ["--ignore"] = CvTable, ["--missing"] = CvTable,
         },
         ["tune"] = new()
         {
@@ -91,6 +94,7 @@ public sealed partial class OptionCoverageTests
             ["--preprocess"] = TuneCsv, ["--save"] = TuneCsv, ["--json"] = TuneCsv, ["--validation-fraction"] = TuneCsv,
             ["--labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
             ["--test-labels"] = nameof(CommandProcessTests.Tune_IdxFilesWithTheirLabels_AndSigtermKeepsAWholeBestModel),
+            ["--categorical"] = TuneTable, ["--numeric"] = TuneTable, ["--date"] = TuneTable, ["--text"] = TuneTable, ["--ignore"] = TuneTable, ["--missing"] = TuneTable,
         },
         ["importance"] = new()
         {

@@ -6,6 +6,7 @@ using Backprop.Cli.Playground;
 using Backprop.Explain;
 using Backprop.IO;
 using Backprop.IO.Json;
+using Backprop.Training;
 using Backprop.Nn;
 using Backprop.Tests.Explain;
 using Microsoft.AspNetCore.Builder;
@@ -287,6 +288,11 @@ public sealed class PlaygroundApiTests : IAsyncLifetime
         Assert.Equal(3, seed.LossHistory.Length);
         var options = Read(await Text(HttpMethod.Get, "/api/train/options"), BackpropJson.Default.PlaygroundTrainOptions);
         Assert.Equal(TrainingApi.MaxGrid, options.MaxGrid);
+        // The defaults a run given none takes, from TrainingDefaults (the page shows them; an empty field sends null).
+        Assert.Equal(TrainingDefaults.SgdLearningRate, options.LearningRates["sgd"]);
+        Assert.Equal(0.01, options.LearningRates["adam"]);
+        Assert.Equal(TrainingApi.Optimizers.Length, options.LearningRates.Count);
+        Assert.Equal(TrainingDefaults.BatchSize, options.BatchSize);
         var created = Read(await Text(HttpMethod.Post, "/api/train", """{"dataset": "blobs", "samples": 30, "batch_size": 8}"""),
             BackpropJson.Default.PlaygroundTrainCreated);
         Assert.Equal(30, created.Points.Length);

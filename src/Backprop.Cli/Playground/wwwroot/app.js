@@ -16,6 +16,7 @@ async function api(method, url, body) {
     return json;
   }
 }
+const orNull = (x) => Number.isFinite(x) ? x : null;
 const fmt = (x, digits = 6) => (x === null || x === undefined) ? '—' : Number(x).toPrecision(digits).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 
 // ---------- tabs ----------
@@ -268,7 +269,7 @@ async function newRun() {
   try {
     const hidden = $('tr-hidden').value.trim() === '' ? [] : $('tr-hidden').value.split(',').map(s => Number(s.trim()));
     const body = { dataset: $('tr-dataset').value, samples: $('tr-samples').valueAsNumber, hidden, activation: $('tr-activation').value,
-      optimizer: $('tr-optimizer').value, learning_rate: $('tr-lr').valueAsNumber, batch_size: $('tr-batch').valueAsNumber };
+      optimizer: $('tr-optimizer').value, learning_rate: orNull($('tr-lr').valueAsNumber), batch_size: orNull($('tr-batch').valueAsNumber) };
     const r = await api('POST', '/api/train', body);
     training.run = r;
     training.losses = [[0, r.status.loss]];
@@ -358,7 +359,20 @@ $('tr-train').addEventListener('click', () => {
   if (training.running) loop();
 });
 $('train-form').addEventListener('submit', (e) => { e.preventDefault(); newRun(); });
-$('train-form').addEventListener('change', (e) => { if (['tr-dataset', 'tr-optimizer'].includes(e.target.id)) { if (e.target.id === 'tr-optimizer') $('tr-lr').value = e.target.value === 'sgd' ? 0.1 : 0.01; newRun(); } });
+// The defaults live on the server (TrainingDefaults): an empty η or batch field sends null, which takes them; the
+// fields show them as placeholders. Choosing another optimizer empties η, so that the new one's default applies.
+let trainDefaults = null;
+api('GET', '/api/train/options').then(o => { trainDefaults = o; showDefaults(); }).catch(() => {});
+function showDefaults() {
+  if (!trainDefaults) return;
+  $('tr-lr').placeholder = String(trainDefaults.learning_rates[$('tr-optimizer').value]);
+  $('tr-batch').placeholder = String(trainDefaults.batch_size);
+}
+$('train-form').addEventListener('change', (e) => {
+  if (!['tr-dataset', 'tr-optimizer'].includes(e.target.id)) return;
+  if (e.target.id === 'tr-optimizer') { $('tr-lr').value = ''; showDefaults(); }
+  newRun();
+});
 
 // Keyboard shortcuts when not typing in a field.
 document.addEventListener('keydown', (e) => {

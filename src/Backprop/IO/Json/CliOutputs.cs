@@ -4,10 +4,16 @@ namespace Backprop.IO.Json;
 
 // The records the command-line tool prints with --json, one object a line, through the one context (BackpropJson,
 // snake_case). One name per quantity, the same as the model file's and the checkpoint's: training_loss, not
-// train_loss. A field without a value (a regression has no accuracy) is left out; a number that is not finite
-// (a diverged loss) is written as null, since JSON has no NaN or Infinity. docs/cli.md lists every field.
+// train_loss. A field without a value (a regression has no accuracy: C# null) is left out; a number that is not finite
+// (a diverged loss, an infinite test loss) is written as null (NullIfNotFiniteConverter on every such field), since JSON
+// has no NaN or Infinity: the field is there, so a reader tells "not finite" from "does not apply". docs/cli.md lists
+// every field.
 
-/// <summary>Turns the numbers of a report into JSON-safe values: a non-finite number becomes null.</summary>
+/// <summary>
+/// Turns the numbers of a dictionary or list in a report into JSON-safe values: a non-finite number becomes null (a
+/// null in a dictionary or a list is written). A report's own number fields take the value as it is: their converter
+/// writes a non-finite one as null, and only a C# null (no value) leaves the field out.
+/// </summary>
 public static class JsonNumbers
 {
     /// <summary><paramref name="value"/> when it is finite, else null.</summary>
@@ -27,11 +33,11 @@ public static class JsonNumbers
 /// <param name="Seconds">Seconds since training started.</param>
 public sealed record EpochLine(
     int Epoch,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? TrainingLoss,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TrainingAccuracy,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ValidationLoss,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ValidationAccuracy,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? LearningRate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), JsonConverter(typeof(NullIfNotFiniteConverter))] double? TrainingLoss,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NullIfNotFiniteConverter))] double? TrainingAccuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NullIfNotFiniteConverter))] double? ValidationLoss,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(NullIfNotFiniteConverter))] double? ValidationAccuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), JsonConverter(typeof(NullIfNotFiniteConverter))] double? LearningRate,
     double Seconds);
 
 /// <summary>The last line of <c>backprop train --json</c>: how the run ended and what it wrote.</summary>
@@ -48,10 +54,12 @@ public sealed record TrainingSummary
 
     /// <summary>Loss on the training rows after training (null when not finite).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TrainingLoss { get; init; }
 
     /// <summary>Accuracy on the training rows (classification).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TrainingAccuracy { get; init; }
 
     /// <summary>Held-out rows measured (0: none).</summary>
@@ -59,18 +67,22 @@ public sealed record TrainingSummary
 
     /// <summary>Loss on the held-out rows.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestLoss { get; init; }
 
     /// <summary>Accuracy on the held-out rows (classification).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestAccuracy { get; init; }
 
     /// <summary>Root mean squared error on the held-out rows (regression).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestRmse { get; init; }
 
     /// <summary>R^2 on the held-out rows (regression).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestR2 { get; init; }
 
     /// <summary>Wall time of the training loop, in seconds.</summary>
@@ -118,10 +130,12 @@ public sealed record EvaluationReport
 
     /// <summary>Mean loss (null when not finite).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Loss { get; init; }
 
     /// <summary>Fraction classified right (classification).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Accuracy { get; init; }
 
     /// <summary>The class names, in the order of the per-class lists and the matrix.</summary>
@@ -150,14 +164,17 @@ public sealed record EvaluationReport
 
     /// <summary>Mean absolute error (regression).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Mae { get; init; }
 
     /// <summary>Root mean squared error (regression).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Rmse { get; init; }
 
     /// <summary>Coefficient of determination (regression).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? R2 { get; init; }
 }
 

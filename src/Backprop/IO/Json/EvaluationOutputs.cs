@@ -78,13 +78,16 @@ public sealed record TuneTrialLine
     public int Epochs { get; init; }
 
     /// <summary>The score: minus the validation loss (higher is better).</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Score { get; init; }
 
     /// <summary>The validation loss.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? ValidationLoss { get; init; }
 
     /// <summary>The validation accuracy (classification).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? ValidationAccuracy { get; init; }
 
     /// <summary>The configuration as `train` options.</summary>
@@ -125,6 +128,7 @@ public sealed record TuneSummary
 
     /// <summary>The best score.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? BestScore { get; init; }
 
     /// <summary>True when the saved model is the best configuration trained again on every row of --data.</summary>
@@ -135,10 +139,12 @@ public sealed record TuneSummary
 
     /// <summary>The best model's accuracy on --test.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestAccuracy { get; init; }
 
     /// <summary>The best model's loss on --test.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? TestLoss { get; init; }
 
     /// <summary>The model file written (--save).</summary>
@@ -159,6 +165,7 @@ public sealed record ImportanceReport
     public required string Score { get; init; }
 
     /// <summary>The score on the unshuffled rows.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Baseline { get; init; }
 
     /// <summary>Shuffles per column.</summary>
@@ -185,11 +192,14 @@ public sealed record ImportanceColumn
     public int Index { get; init; }
 
     /// <summary>The mean drop of the score.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Mean { get; init; }
 
     /// <summary>The sample standard deviation of the drop over the repeats.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? Sd { get; init; }
 
     /// <summary>The mean increase of the loss.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
     public double? LossIncrease { get; init; }
 }

@@ -18,6 +18,13 @@ public sealed record ExplainDocument
     /// <summary><c>seed</c> when the seed's equations apply, <c>model</c> otherwise.</summary>
     public required string Network { get; init; }
 
+    /// <summary>
+    /// A table model's encoding of the raw values (absent for a model of numeric columns and for the seed): the step
+    /// before <see cref="Preprocessing"/>, whose <c>raw</c> is its <see cref="ExplainEncodingEntry.Encoded"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExplainEncodingEntry? Encoding { get; init; }
+
     /// <summary>A model's preprocessing of the raw sample (absent when it has none).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ExplainPreprocessingEntry? Preprocessing { get; init; }
@@ -58,6 +65,52 @@ public sealed record ExplainDocument
     /// <summary>The model after every update, as a model file's text (docs/model-format.md).</summary>
     [JsonConverter(typeof(EmbeddedJsonConverter))]
     public required string Updated { get; init; }
+}
+
+/// <summary>
+/// A table model's encoding of one row of raw values into the network's inputs (before scaling), as
+/// <c>predict</c> computes it: each raw column, what its fitted encoder holds, and the features it becomes.
+/// </summary>
+public sealed record ExplainEncodingEntry
+{
+    /// <summary>Each raw column the model reads, in its order.</summary>
+    public required IReadOnlyList<ExplainEncodedColumnEntry> Columns { get; init; }
+
+    /// <summary>The whole encoded row: every column's features in order (the preprocessing step's <c>raw</c>).</summary>
+    [JsonConverter(typeof(NumberRowConverter))]
+    public required double[] Encoded { get; init; }
+
+    /// <summary>Values treated as missing because they were unseen or did not parse (absent when none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Notes { get; init; }
+}
+
+/// <summary>One raw column of <see cref="ExplainEncodingEntry"/>: its fitted encoder, its value and its features.</summary>
+public sealed record ExplainEncodedColumnEntry
+{
+    /// <summary>The column and what was fitted on the training rows, exactly as the model file's <c>pipeline.table.columns</c> entry.</summary>
+    public required TableColumnSection Column { get; init; }
+
+    /// <summary>The raw value explained (null: absent).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public required string? Value { get; init; }
+
+    /// <summary>The encoder in words, as the text form shows it (e.g. <c>one-hot [a, b] + other -> 3 feature(s)</c>).</summary>
+    public required string Encoder { get; init; }
+
+    /// <summary>The features the value became, with their numbers, in feature order.</summary>
+    public required IReadOnlyList<ExplainFeatureEntry> Features { get; init; }
+}
+
+/// <summary>One encoded feature: its name (<c>color=red</c>, <c>size (missing)</c>, <c>when:month sin</c>) and value.</summary>
+public sealed record ExplainFeatureEntry
+{
+    /// <summary>The feature's name (the model file's <c>pipeline.feature_names</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Its value for the explained row.</summary>
+    [JsonConverter(typeof(NullIfNotFiniteConverter))]
+    public required double Value { get; init; }
 }
 
 /// <summary>x' = (x - offset) / scale for the explained sample: the first step of the model's pipeline.</summary>

@@ -165,6 +165,12 @@ public sealed record PlaygroundTrainOptions
 
     /// <summary>The largest grid side.</summary>
     public required int MaxGrid { get; init; }
+
+    /// <summary>Each optimizer's learning rate when a new run gives none (<c>TrainingDefaults.PlaygroundLearningRate</c>).</summary>
+    public required IReadOnlyDictionary<string, double> LearningRates { get; init; }
+
+    /// <summary>The rows per batch when a new run gives none.</summary>
+    public required int BatchSize { get; init; }
 }
 
 /// <summary><c>POST /api/train</c>: a new training run (any field left out takes its default).</summary>
