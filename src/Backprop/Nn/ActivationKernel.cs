@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Backprop.Numerics;
 using static Backprop.Nn.Activations;
 
@@ -84,38 +86,59 @@ internal class ElementwiseKernel<T, TOp> : ActivationKernel<T>
         Numerics.Elementwise.OutputDelta<T, Losses.HalfSse, TOp>(TOp.BackwardReadsZ ? z[..n] : default, a[..n], y[..n], delta[..n], scale);
     }
 
+    // The seed-sized passes index the network's own buffers, whose lengths the network sized for these shapes (at
+    // least units values each, units x inputs weights), so they run on references without bounds checks: the step is
+    // a chain of a few dozen dependent operations, and a check or a reload per element is a large part of it.
     public override void SeedForward(T[] input, T[] w, T[] b, BiasMode bias, int inputs, int units, T[] z, T[] a)
     {
-        for (int u = 0; u < units; u++)
+        ref T x = ref MemoryMarshal.GetArrayDataReference(input);
+        ref T wu = ref MemoryMarshal.GetArrayDataReference(w);
+        ref T z0 = ref MemoryMarshal.GetArrayDataReference(z);
+        ref T a0 = ref MemoryMarshal.GetArrayDataReference(a);
+        T shared = bias == BiasMode.Shared ? b[0] : T.Zero;
+        for (nint u = 0; u < units; u++, wu = ref Unsafe.Add(ref wu, inputs))
         {
             T sum = T.Zero;
-            for (int i = 0, o = u * inputs; i < inputs; i++)
-                sum += input[i] * w[o + i];
+            for (nint i = 0; i < inputs; i++)
+                sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref wu, i);
             if (bias == BiasMode.PerUnit)
                 sum += b[u];
             else if (bias == BiasMode.Shared)
-                sum += b[0];
-            z[u] = sum;
-            a[u] = TOp.Forward(sum);
+                sum += shared;
+            Unsafe.Add(ref z0, u) = sum;
+            Unsafe.Add(ref a0, u) = TOp.Forward(sum);
         }
     }
 
     public override void SeedDelta(T[] upperDelta, T[] upperWeights, int upperUnits, int units, T[] z, T[] a, T[] dA, T[] delta)
     {
-        for (int i = 0; i < units; i++)
+        ref T d = ref MemoryMarshal.GetArrayDataReference(upperDelta);
+        ref T w = ref MemoryMarshal.GetArrayDataReference(upperWeights);
+        ref T z0 = ref MemoryMarshal.GetArrayDataReference(z);
+        ref T a0 = ref MemoryMarshal.GetArrayDataReference(a);
+        ref T dA0 = ref MemoryMarshal.GetArrayDataReference(dA);
+        ref T delta0 = ref MemoryMarshal.GetArrayDataReference(delta);
+        for (nint i = 0; i < units; i++)
         {
             T sum = T.Zero;
-            for (int u = 0; u < upperUnits; u++)
-                sum += upperDelta[u] * upperWeights[u * units + i];
-            dA[i] = sum;
-            delta[i] = TOp.Backward(z[i], a[i], sum);
+            for (nint u = 0; u < upperUnits; u++)
+                sum += Unsafe.Add(ref d, u) * Unsafe.Add(ref w, u * units + i);
+            Unsafe.Add(ref dA0, i) = sum;
+            Unsafe.Add(ref delta0, i) = TOp.Backward(Unsafe.Add(ref z0, i), Unsafe.Add(ref a0, i), sum);
         }
     }
 
     public override void SeedSquaredErrorDelta(T[] z, T[] a, ReadOnlySpan<T> y, T[] delta, T scale, int units)
     {
-        for (int i = 0; i < units; i++)
-            delta[i] = TOp.Backward(z[i], a[i], Losses.HalfSse.Gradient(a[i], y[i], scale));
+        ref T z0 = ref MemoryMarshal.GetArrayDataReference(z);
+        ref T a0 = ref MemoryMarshal.GetArrayDataReference(a);
+        ref T y0 = ref MemoryMarshal.GetReference(y);
+        ref T delta0 = ref MemoryMarshal.GetArrayDataReference(delta);
+        for (nint i = 0; i < units; i++)
+        {
+            T ai = Unsafe.Add(ref a0, i);
+            Unsafe.Add(ref delta0, i) = TOp.Backward(Unsafe.Add(ref z0, i), ai, Losses.HalfSse.Gradient(ai, Unsafe.Add(ref y0, i), scale));
+        }
     }
 }
 

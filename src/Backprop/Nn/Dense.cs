@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Backprop.Numerics;
 
 namespace Backprop.Nn;
@@ -302,6 +304,76 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         Gemm.Multiply(false, false, rows, inputs, units, delta, _weights, inputGradient);
     }
 
+    /// <summary>
+    /// The seed-sized step's gradients and update of this (tiny) layer for one sample, in one pass: dW and db as
+    /// <see cref="ComputeGradients"/>' one-row loops compute them, then w and b as <see cref="ApplyGradientDescent"/>
+    /// updates them (w - lr * g below <see cref="VectorDescent"/> weights; from there w + g * (-lr), which is what
+    /// <c>TensorPrimitives.MultiplyAdd</c> computes per element). Same bits as those two calls; no calls inside, so the
+    /// loop keeps its values in registers.
+    /// </summary>
+    internal void SeedGradientStep(T[] input, T[] delta, T learningRate)
+    {
+        _version++;
+        // References without bounds checks: this layer's own arrays (units x inputs) and the network's buffers of at
+        // least inputs and units values.
+        ref T x = ref MemoryMarshal.GetArrayDataReference(input);
+        ref T d = ref MemoryMarshal.GetArrayDataReference(delta);
+        ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref T g = ref MemoryMarshal.GetArrayDataReference(_weightGradients);
+        nint units = Units, inputs = Inputs;
+        if (_weights.Length >= VectorDescent)
+        {
+            T negative = -learningRate;
+            for (nint u = 0; u < units; u++, w = ref Unsafe.Add(ref w, inputs), g = ref Unsafe.Add(ref g, inputs))
+            {
+                T du = Unsafe.Add(ref d, u);
+                for (nint i = 0; i < inputs; i++)
+                {
+                    T gi = T.Zero + du * Unsafe.Add(ref x, i);
+                    Unsafe.Add(ref g, i) = gi;
+                    ref T wi = ref Unsafe.Add(ref w, i);
+                    wi = gi * negative + wi;
+                }
+            }
+        }
+        else
+        {
+            for (nint u = 0; u < units; u++, w = ref Unsafe.Add(ref w, inputs), g = ref Unsafe.Add(ref g, inputs))
+            {
+                T du = Unsafe.Add(ref d, u);
+                for (nint i = 0; i < inputs; i++)
+                {
+                    T gi = T.Zero + du * Unsafe.Add(ref x, i);
+                    Unsafe.Add(ref g, i) = gi;
+                    ref T wi = ref Unsafe.Add(ref w, i);
+                    wi -= learningRate * gi;
+                }
+            }
+        }
+        T[] bg = _biasGradients;
+        switch (Bias)
+        {
+            case BiasMode.PerUnit:
+                for (int u = 0; u < bg.Length; u++)
+                    bg[u] = T.Zero + Unsafe.Add(ref d, u);
+                break;
+            case BiasMode.Shared:
+                {
+                    T sum = T.Zero;
+                    for (nint u = 0; u < units; u++)
+                        sum += T.Zero + Unsafe.Add(ref d, u);
+                    bg[0] = sum;
+                    break;
+                }
+        }
+        if (TrainableBias)
+        {
+            T[] b = _biases;
+            for (int i = 0; i < b.Length && i < bg.Length; i++)
+                b[i] -= learningRate * bg[i];
+        }
+    }
+
     /// <summary>w &lt;- w - lr * dE/dw for every weight, and for the bias unless it is frozen.</summary>
     public void ApplyGradientDescent(T learningRate)
     {
@@ -337,9 +409,12 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>From this many values the update runs as <c>TensorPrimitives.MultiplyAdd</c> (w + g * (-lr)).</summary>
+    internal const int VectorDescent = 32;
+
     private static void Descend(Span<T> w, ReadOnlySpan<T> g, T learningRate)
     {
-        if (w.Length >= 32)
+        if (w.Length >= VectorDescent)
         {
             // w + g * (-lr) rounds exactly as w - lr * g (negation is exact; the product is not fused).
             TensorPrimitives.MultiplyAdd(g, -learningRate, w, w);

@@ -50,7 +50,11 @@ public sealed partial class Network<T> where T : unmanaged, IFloatingPointIeee75
         Inputs = inputs;
         Loss = loss;
         _seedSized = loss is Loss.HalfSse or Loss.Mse && _layers.All(l => l.IsTiny && l.Units < 16 && l.Kernel.IsElementwise);
+        _seedScale = loss == Loss.HalfSse ? Losses.HalfSse.Scale<T>(1, Outputs) : Losses.Mse.Scale<T>(1, Outputs);
     }
+
+    /// <summary>The squared loss's gradient scale for one sample (<see cref="SeedSizedStep"/>), taken once.</summary>
+    private readonly T _seedScale;
 
     /// <summary>
     /// True when a one-sample simultaneous step can take <see cref="SeedSizedStep"/>: squared loss, every layer on
@@ -249,11 +253,14 @@ public sealed partial class Network<T> where T : unmanaged, IFloatingPointIeee75
     /// </summary>
     private double SeedSizedStep(ReadOnlySpan<T> x, ReadOnlySpan<T> y, T lr)
     {
-        EnsureCapacity(1);
+        if (_capacity < 1)
+            EnsureCapacity(1);
         Rows = 1;
-        x.CopyTo(_input);
-        int last = _layers.Length - 1;
         T[] input = _input;
+        // x holds Inputs values (checked by the caller): a loop, not a call into Memmove, for a handful of values.
+        for (int i = 0; i < x.Length && i < input.Length; i++)
+            input[i] = x[i];
+        int last = _layers.Length - 1;
         for (int l = 0; l <= last; l++)
         {
             var layer = _layers[l];
@@ -266,37 +273,19 @@ public sealed partial class Network<T> where T : unmanaged, IFloatingPointIeee75
         T[] oa = _a[last];
         bool half = Loss == Loss.HalfSse;
         double loss = half ? Losses.HalfSse.Value<T>(oa, y, 1, outputs) : Losses.Mse.Value<T>(oa, y, 1, outputs);
-        T scale = half ? Losses.HalfSse.Scale<T>(1, outputs) : Losses.Mse.Scale<T>(1, outputs);
-        _layers[last].Kernel.SeedSquaredErrorDelta(_z[last], oa, y, _delta[last], scale, outputs);
+        _layers[last].Kernel.SeedSquaredErrorDelta(_z[last], oa, y, _delta[last], _seedScale, outputs);
 
-        // Gradients layer by layer (as Dense.ComputeGradients' one-row loops), deltas through the weights as they
-        // were in the forward pass (as Dense.BackwardInput and the activation's backward pass).
+        // Layer by layer from the top: the delta one layer down through this layer's weights as they were in the
+        // forward pass (as Dense.BackwardInput and the activation's backward pass), then this layer's gradients and
+        // update in one pass (Dense.SeedGradientStep). The update comes after the delta below has read the weights,
+        // so every value is the general path's.
         for (int l = last; l >= 0; l--)
         {
             var layer = _layers[l];
-            T[] g = layer.WeightGradientArray, bg = layer.BiasGradientArray, delta = _delta[l];
-            T[] layerInput = l == 0 ? _input : _a[l - 1];
-            int ins = layer.Inputs, units = layer.Units;
-            T shared = T.Zero;
-            for (int u = 0; u < units; u++)
-            {
-                T du = delta[u];
-                for (int i = 0, o = u * ins; i < ins; i++)
-                    g[o + i] = T.Zero + du * layerInput[i];
-                if (layer.Bias == BiasMode.PerUnit)
-                    bg[u] = T.Zero + du;
-                else if (layer.Bias == BiasMode.Shared)
-                    shared += T.Zero + du;
-            }
-            if (layer.Bias == BiasMode.Shared)
-                bg[0] = shared;
             if (l > 0)
-                _layers[l - 1].Kernel.SeedDelta(delta, layer.WeightArray, units, ins, _z[l - 1], _a[l - 1], _scratch, _delta[l - 1]);
+                _layers[l - 1].Kernel.SeedDelta(_delta[l], layer.WeightArray, layer.Units, layer.Inputs, _z[l - 1], _a[l - 1], _scratch, _delta[l - 1]);
+            layer.SeedGradientStep(l == 0 ? _input : _a[l - 1], _delta[l], lr);
         }
-
-        // The update, w <- w - lr * g: the layers' own.
-        foreach (var layer in _layers)
-            layer.ApplyGradientDescent(lr);
         return loss;
     }
 

@@ -205,6 +205,38 @@ public sealed class GemmTests
         }
     }
 
+    /// <summary>
+    /// Threads claim tiles as they come free, so tiles of unequal size leave one thread working alone at the end: the
+    /// M tiles of a multi-threaded product are a multiple of the thread count and differ by at most one strip, each
+    /// within the MC-row block (n = 512 on 2 threads was seven tiles of 6 strips and one of 1).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 2)]
+    [InlineData(128, 2)]
+    [InlineData(256, 2)]
+    [InlineData(512, 2)]
+    [InlineData(1024, 2)]
+    [InlineData(2048, 2)]
+    [InlineData(2048, 3)]
+    [InlineData(1000, 4)]
+    [InlineData(512, 1)]
+    [InlineData(2048, 1)]
+    public void TilesSpreadTheStripsEvenlyOverTheThreads(int n, int threads)
+    {
+        static void Check<TKernel>(int n, int threads) where TKernel : struct, IMicroKernel<float>
+        {
+            int[] strips = GemmPacked<float, TKernel>.MTileStrips(n, n, n, threads);
+            int mStrips = (n + TKernel.MR - 1) / TKernel.MR;
+            Assert.Equal(mStrips, strips.Sum());
+            Assert.True(strips.Max() - strips.Min() <= 1, $"{typeof(TKernel).Name} n={n}: strips per tile {string.Join(",", strips)}");
+            Assert.True(strips.Max() <= Math.Max(1, GemmBlocking<float, TKernel>.MC / TKernel.MR), $"n={n}: a tile above MC rows");
+            if (threads > 1 && strips.Length < mStrips)
+                Assert.Equal(0, strips.Length % threads);
+        }
+        Check<MicroKernel512<float>>(n, threads);
+        Check<MicroKernel256<float>>(n, threads);
+    }
+
     [Fact]
     public void SmallPathIsBitIdenticalToReference()
     {
