@@ -149,7 +149,12 @@ public static partial class TuneCommand
         var testData = s.Test is not null && source.Numeric is { } numeric
             ? DataFiles.ReadFor(numeric.Schema, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true) : null;
         // A fifth of a time budget is kept for the refit of the best configuration on every row.
-        var options = new SearchOptions { Seed = s.Seed, Trials = s.Trials, Time = s.Budget * SearchShare, Folds = s.Folds, ValidationFraction = s.ValidationFraction };
+        var options = new SearchOptions
+        {
+            Seed = s.Seed, Trials = s.Trials, Time = s.Budget * SearchShare, Folds = s.Folds, ValidationFraction = s.ValidationFraction,
+            // Trial 1 is what train would do with the file alone, so the search never ends worse than the defaults.
+            Baseline = TrialSettings.Defaults,
+        };
         var parts = new Dictionary<Dataset, Part>(ReferenceEqualityComparer.Instance);
         string scoredBy = s.Folds >= 2 ? $"cv {s.Folds}" : string.Create(CultureInfo.InvariantCulture, $"validation {s.ValidationFraction}");
         var reporter = new Reporter(streams, s.Json);

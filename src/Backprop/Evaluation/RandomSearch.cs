@@ -26,6 +26,18 @@ public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activat
 
     /// <inheritdoc/>
     public override string ToString() => ToCommandLine();
+
+    /// <summary>
+    /// What <c>backprop train</c> uses for a data file given nothing but the file: <see cref="TrainingDefaults.HiddenLayers"/>
+    /// with <see cref="TrainingDefaults.ActivationName"/>, <see cref="TrainingDefaults.OptimizerName"/> at its default
+    /// rate, <see cref="TrainingDefaults.CommandLineL2"/>, <see cref="TrainingDefaults.BatchSize"/>,
+    /// <see cref="TrainingDefaults.Dropout"/> and <see cref="TrainingDefaults.InputDropout"/>: the CLI's search baseline.
+    /// </summary>
+    public static TrialSettings Defaults { get; } = new(
+        [.. TrainingDefaults.HiddenLayers.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture))],
+        Names.Parse<Activation>(TrainingDefaults.ActivationName, "activation"), TrainingDefaults.OptimizerName,
+        TrainingDefaults.LearningRate(TrainingDefaults.OptimizerName), TrainingDefaults.CommandLineL2, TrainingDefaults.BatchSize,
+        TrainingDefaults.Dropout, TrainingDefaults.InputDropout);
 }
 
 /// <summary>What the search draws its configurations from; <see cref="Default"/> is the CLI's.</summary>
@@ -125,6 +137,18 @@ public sealed record SearchOptions
     /// <summary>The space configurations are drawn from.</summary>
     public SearchSpace Space { get; init; } = SearchSpace.Default;
 
+    /// <summary>
+    /// A configuration tried first, before any is drawn (null: none): trial 1, a bracket of its own, trained as a
+    /// bracket's last rung is (up to <see cref="BaselineEpochs"/> epochs, early stopping on its own rows, the best
+    /// epoch kept) and scored like every other. The CLI's <c>tune</c> passes <see cref="TrialSettings.Defaults"/>, so a
+    /// search never ends with a configuration that scores worse on its validation rows than <c>train</c>'s defaults.
+    /// The draws that follow are the same with or without it (it takes nothing from the generator).
+    /// </summary>
+    public TrialSettings? Baseline { get; init; }
+
+    /// <summary>The baseline's epoch bound (early stopping ends it sooner): <see cref="TrainingDefaults.MaxEpochs"/>, as <c>train</c>'s.</summary>
+    public int BaselineEpochs { get; init; } = TrainingDefaults.MaxEpochs;
+
     /// <summary>Checks the fields; throws <see cref="BackpropException"/>.</summary>
     public void Validate()
     {
@@ -144,6 +168,8 @@ public sealed record SearchOptions
             throw new BackpropException($"The validation fraction must be in (0, 1), got {ValidationFraction}.");
         if (!(StopFraction > 0 && StopFraction < 1))
             throw new BackpropException($"The early-stopping fraction must be in (0, 1), got {StopFraction}.");
+        if (BaselineEpochs < 1)
+            throw new BackpropException($"The baseline needs at least one epoch, got {BaselineEpochs}.");
     }
 }
 
@@ -258,20 +284,50 @@ public static class RandomSearch
         TrialResult? best = null, provisional = null;
         int trial = 0, complete = 0, bracket = 0;
         string stoppedBy = "trials";
+        Member<T> NewMember(TrialSettings settings)
+        {
+            trial++;
+            long seed = unchecked((long)SplitMix64.Derive(options.Seed, (ulong)(1000 + trial)));
+            return new Member<T>(trial, settings, parts.Select(p => (build(settings, p.Train, seed), Optimizer.Create(settings.Optimizer, settings.LearningRate))).ToList());
+        }
+        // Trains a member one rung (epochs more) and records it; a bracket's last survivor competes for the best, and
+        // before any bracket is complete every rung does (provisionally).
+        void Rung(Member<T> m, int epochs, bool last, int rung)
+        {
+            // The timer cancels training between batches; a loaded machine may run its callback late, so the budget is
+            // also checked here, before each piece of work starts.
+            if (options.Time is { } limit && watch.Elapsed >= limit)
+                budget.Cancel();
+            token.ThrowIfCancellationRequested();
+            var r = m.Train(parts, epochs, last, options.Seed, token);
+            var result = r with { Bracket = bracket, Rung = rung, Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3) };
+            if (last ? best is null || Better(result, best) : best is null && (provisional is null || Better(result, provisional)))
+            {
+                result = result with { IsBest = true };
+                if (last)
+                    best = result;
+                else
+                    provisional = result;
+                newBest?.Invoke(result, m.Models[0].Model);
+            }
+            results.Add(result);
+            progress?.Report(result);
+        }
         try
         {
+            if (options.Baseline is { } baseline)
+            {
+                bracket++;
+                Rung(NewMember(baseline), options.BaselineEpochs, last: true, rung: 1);
+                complete = trial;
+            }
             while (options.Trials is not { } n || trial < n)
             {
                 bracket++;
                 int size = options.Trials is { } total ? Math.Min(options.BracketSize, total - trial) : options.BracketSize;
                 var members = new List<Member<T>>();
                 for (int i = 0; i < size; i++)
-                {
-                    trial++;
-                    var settings = options.Space.Draw(rng);
-                    long seed = unchecked((long)SplitMix64.Derive(options.Seed, (ulong)(1000 + trial)));
-                    members.Add(new Member<T>(trial, settings, parts.Select(p => (build(settings, p.Train, seed), Optimizer.Create(settings.Optimizer, settings.LearningRate))).ToList()));
-                }
+                    members.Add(NewMember(options.Space.Draw(rng)));
                 int epochs = firstEpochs, rung = 0, trained = 0;
                 var alive = members;
                 while (true)
@@ -279,27 +335,7 @@ public static class RandomSearch
                     rung++;
                     bool last = alive.Count == 1;
                     foreach (var m in alive)
-                    {
-                        // The timer cancels training between batches; a loaded machine may run its callback late, so
-                        // the budget is also checked here, before each piece of work starts.
-                        if (options.Time is { } limit && watch.Elapsed >= limit)
-                            budget.Cancel();
-                        token.ThrowIfCancellationRequested();
-                        var r = m.Train(parts, epochs - trained, last, options.Seed, token);
-                        var result = r with { Bracket = bracket, Rung = rung, Seconds = Math.Round(watch.Elapsed.TotalSeconds, 3) };
-                        // A bracket's last survivor competes for the best; before any bracket is complete, every rung does (provisionally).
-                        if (last ? best is null || Better(result, best) : best is null && (provisional is null || Better(result, provisional)))
-                        {
-                            result = result with { IsBest = true };
-                            if (last)
-                                best = result;
-                            else
-                                provisional = result;
-                            newBest?.Invoke(result, m.Models[0].Model);
-                        }
-                        results.Add(result);
-                        progress?.Report(result);
-                    }
+                        Rung(m, epochs - trained, last, rung);
                     trained = epochs;
                     if (last)
                         break;

@@ -58,6 +58,32 @@ public sealed class RandomSearchTests : IDisposable
     }
 
     [Fact]
+    public void ABaselineIsTrialOneInABracketOfItsOwnAndLeavesTheDrawsAsTheyWere()
+    {
+        var baseline = new TrialSettings([6], Activation.Tanh, "adam", 0.01, 0, 16);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var data = SyntheticData.Create("blobs", seed: 1);
+        var with = RandomSearch.Run(data, new SearchOptions
+        {
+            Seed = 3, Trials = 5, BracketSize = 4, Eta = 2, FirstRungEpochs = 2, Space = Small, Baseline = baseline, BaselineEpochs = 7,
+        }, Build, cancellationToken: cts.Token);
+        var without = Search(4);
+        // Trial 1 is the baseline, alone in bracket 1, one rung (a last rung: at most its 7 epochs, early-stopped).
+        var first = Assert.Single(with.Results, r => r.Bracket == 1);
+        Assert.Equal((1, 1, baseline.ToString()), (first.Trial, first.Rung, first.Settings.ToString()));
+        Assert.InRange(first.Epochs, 1, 7);
+        // The drawn configurations are those of the search without it, one trial number later (their seeds differ, so
+        // only the first rung, where every drawn configuration runs, is compared).
+        Assert.Equal(without.Results.Where(r => r.Rung == 1).Select(r => (r.Trial + 1, r.Settings.ToString(), r.Epochs)),
+            with.Results.Where(r => r.Bracket == 2 && r.Rung == 1).Select(r => (r.Trial, r.Settings.ToString(), r.Epochs)));
+        Assert.Equal(5, with.CompleteTrials);
+        // The best is never worse than the baseline's score.
+        Assert.True(with.Best!.Score >= first.Score, $"{with.Best} against {first}");
+        Assert.Equal("--hidden 256 --activation relu --optimizer adam --lr 0.001 --l2 0.001 --batch 32 --dropout 0.3 --input-dropout 0.2",
+            TrialSettings.Defaults.ToCommandLine());
+    }
+
+    [Fact]
     public void TheSameSeedAndTrialCountGiveTheSameLeaderboard()
     {
         var a = Search(6);
@@ -168,23 +194,26 @@ public sealed class RandomSearchTests : IDisposable
     {
         string data = Csv(100);
         string model = Path.Combine(_dir, "best.json");
-        var (code, output, err) = CliTests.Run("tune", "--data", data, "--trials", "2", "--seed", "5", "--save", model, "--json");
+        var (code, output, err) = CliTests.Run("tune", "--data", data, "--trials", "3", "--seed", "5", "--save", model, "--json");
         Assert.True(code == 0, err);
         var lines = output.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var summary = lines[^1];
         Assert.True(summary.GetProperty("summary").GetBoolean());
-        Assert.Equal(2, summary.GetProperty("trials").GetInt32());
+        Assert.Equal(3, summary.GetProperty("trials").GetInt32());
         Assert.Equal("trials", summary.GetProperty("stopped_by").GetString());
         Assert.True(summary.GetProperty("refit").GetBoolean());
-        Assert.Equal(3, lines.Count - 1); // 2 at rung 1, the better one at rung 2
-        Assert.Contains(lines.Take(3), l => l.GetProperty("best").GetBoolean());
+        // Trial 1 is train's defaults, alone; then a bracket of 2: both at rung 1, the better one at rung 2.
+        Assert.Equal(4, lines.Count - 1);
+        Assert.Equal(TrialSettings.Defaults.ToString(), lines[0].GetProperty("settings").GetString());
+        Assert.Equal(1, lines[0].GetProperty("trial").GetInt32());
+        Assert.Contains(lines.Take(4), l => l.GetProperty("best").GetBoolean());
         var saved = ModelFile.Load(model);
         Assert.True(saved.ExtraSections.ContainsKey("tune"));
         var tune = JsonDocument.Parse(saved.ExtraSections["tune"]).RootElement;
         Assert.Equal(summary.GetProperty("best_settings").GetString(), tune.GetProperty("best_settings").GetString());
         Assert.StartsWith("--hidden ", tune.GetProperty("best_settings").GetString());
 
-        var (code2, again, _) = CliTests.Run("tune", "--data", data, "--trials", "2", "--seed", "5", "--json");
+        var (code2, again, _) = CliTests.Run("tune", "--data", data, "--trials", "3", "--seed", "5", "--json");
         Assert.Equal(0, code2);
         var summary2 = JsonDocument.Parse(again.Trim().Split('\n')[^1]).RootElement;
         Assert.Equal(summary.GetProperty("best_settings").GetString(), summary2.GetProperty("best_settings").GetString());
