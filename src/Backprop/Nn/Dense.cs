@@ -307,8 +307,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// The seed-sized step's gradients and update of this (tiny) layer for one sample, in one pass: dW and db as
     /// <see cref="ComputeGradients"/>' one-row loops compute them, then w and b as <see cref="ApplyGradientDescent"/>
-    /// updates them (w - lr * g below <see cref="VectorDescent"/> weights; from there w + g * (-lr), which is what
-    /// <c>TensorPrimitives.MultiplyAdd</c> computes per element). Same bits as those two calls; no calls inside, so the
+    /// updates them (w - lr * g, which rounds as the w + g * (-lr) of its vector path). Same bits as those two calls; no calls inside, so the
     /// loop keeps its values in registers.
     /// </summary>
     internal void SeedGradientStep(T[] input, T[] delta, T learningRate)
@@ -321,33 +320,16 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         ref T w = ref MemoryMarshal.GetArrayDataReference(_weights);
         ref T g = ref MemoryMarshal.GetArrayDataReference(_weightGradients);
         nint units = Units, inputs = Inputs;
-        if (_weights.Length >= VectorDescent)
+        // One form for every size: w - lr * g rounds exactly as the vector path's w + g * (-lr) (see Descend).
+        for (nint u = 0; u < units; u++, w = ref Unsafe.Add(ref w, inputs), g = ref Unsafe.Add(ref g, inputs))
         {
-            T negative = -learningRate;
-            for (nint u = 0; u < units; u++, w = ref Unsafe.Add(ref w, inputs), g = ref Unsafe.Add(ref g, inputs))
+            T du = Unsafe.Add(ref d, u);
+            for (nint i = 0; i < inputs; i++)
             {
-                T du = Unsafe.Add(ref d, u);
-                for (nint i = 0; i < inputs; i++)
-                {
-                    T gi = T.Zero + du * Unsafe.Add(ref x, i);
-                    Unsafe.Add(ref g, i) = gi;
-                    ref T wi = ref Unsafe.Add(ref w, i);
-                    wi = gi * negative + wi;
-                }
-            }
-        }
-        else
-        {
-            for (nint u = 0; u < units; u++, w = ref Unsafe.Add(ref w, inputs), g = ref Unsafe.Add(ref g, inputs))
-            {
-                T du = Unsafe.Add(ref d, u);
-                for (nint i = 0; i < inputs; i++)
-                {
-                    T gi = T.Zero + du * Unsafe.Add(ref x, i);
-                    Unsafe.Add(ref g, i) = gi;
-                    ref T wi = ref Unsafe.Add(ref w, i);
-                    wi -= learningRate * gi;
-                }
+                T gi = T.Zero + du * Unsafe.Add(ref x, i);
+                Unsafe.Add(ref g, i) = gi;
+                ref T wi = ref Unsafe.Add(ref w, i);
+                wi -= learningRate * gi;
             }
         }
         T[] bg = _biasGradients;
