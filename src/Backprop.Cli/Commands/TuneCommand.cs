@@ -178,7 +178,7 @@ public static partial class TuneCommand
         Model<float>? bestModel = null;
         var result = RandomSearch.Run(all, options,
             (train, stop, validation) => Prepare(source, parts, train, stop, validation),
-            (settings, train, seed) => Build(parts[train], train, kind, settings.Hidden, settings.Activation, seed),
+            (settings, train, seed) => Build(train, parts[train].Schema, parts[train].Pipeline, kind, settings, seed),
             new Progress(r => reporter.Report(Line(r, r.IsBest), BackpropJson.Compact.TuneTrialLine, l => Text(r, l.Best))),
             (r, model) =>
             {
@@ -269,13 +269,14 @@ public static partial class TuneCommand
         return part;
     }
 
-    private static Model<float> Build(Part part, Dataset train, PreprocessingKind kind, IReadOnlyList<int> hidden, Nn.Activation activation, long seed)
+    /// <summary>An untrained model of a configuration for its training rows (and, for a table, their fitted encoding).</summary>
+    private static Model<float> Build(Dataset train, DataSchema schema, TablePipeline? table, PreprocessingKind kind, TrialSettings settings, long seed)
     {
-        var builder = Model.For(train).Preprocess(kind).WithSchema(part.Schema);
-        if (part.Pipeline is not null)
-            builder.WithTable(part.Pipeline);
-        foreach (int units in hidden)
-            builder.Dense(units, activation);
+        var builder = Model.For(train).Preprocess(kind).WithSchema(schema);
+        if (table is not null)
+            builder.WithTable(table);
+        foreach (int units in settings.Hidden)
+            builder.Dense(units, settings.Activation);
         return builder.Build<float>(seed);
     }
 
@@ -284,27 +285,14 @@ public static partial class TuneCommand
     {
         var every = Enumerable.Range(0, source.Rows).ToArray();
         var data = source.Split(every, [], kind);
-        var builder = Model.For(data.Train).Preprocess(kind).WithSchema(data.Schema!);
-        if (data.Table is not null)
-            builder.WithTable(data.Table);
-        foreach (int units in best.Settings.Hidden)
-            builder.Dense(units, best.Settings.Activation);
-        var model = builder.Build<float>(unchecked((long)Backprop.Numerics.SplitMix64.Derive(seed, (ulong)(1000 + best.Trial))));
+        var model = Build(data.Train, data.Schema!, data.Table, kind, best.Settings, RandomSearch.WeightSeed(seed, best.Trial));
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(token);
         if (left is { } l)
             budget.CancelAfter(l);
         try
         {
-            model.Fit(data.Standardised?.Train ?? data.Train, new TrainingOptions
-            {
-                Epochs = Math.Max(1, best.Epochs),
-                BatchSize = best.Settings.BatchSize,
-                Optimizer = Optimizer.Create(best.Settings.Optimizer, best.Settings.LearningRate),
-                L2 = best.Settings.L2,
-                Dropout = best.Settings.Dropout,
-                InputDropout = best.Settings.InputDropout,
-                Seed = unchecked(seed + best.Trial),
-            }, budget.Token);
+            model.Fit(data.Standardised?.Train ?? data.Train,
+                best.Settings.Options(Math.Max(1, best.Epochs), RandomSearch.TrainingSeed(seed, best.Trial)), budget.Token);
             TrainCommand.Unscale(data, model);
             return model;
         }

@@ -28,6 +28,23 @@ public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activat
     public override string ToString() => ToCommandLine();
 
     /// <summary>
+    /// How a model of this configuration trains for <paramref name="epochs"/> epochs with <paramref name="optimizer"/>
+    /// (null: a new one of <see cref="Optimizer"/> at <see cref="LearningRate"/>) and training seed
+    /// <paramref name="seed"/> (<see cref="RandomSearch.TrainingSeed"/>): the search's rungs and the CLI's refit both
+    /// train through this.
+    /// </summary>
+    public TrainingOptions Options(int epochs, long seed, Backprop.Training.Optimizer? optimizer = null) => new()
+    {
+        Epochs = epochs,
+        BatchSize = BatchSize,
+        Optimizer = optimizer ?? Backprop.Training.Optimizer.Create(Optimizer, LearningRate),
+        L2 = L2,
+        Dropout = Dropout,
+        InputDropout = InputDropout,
+        Seed = seed,
+    };
+
+    /// <summary>
     /// What <c>backprop train</c> uses for a data file given nothing but the file: <see cref="TrainingDefaults.HiddenLayers"/>
     /// with <see cref="TrainingDefaults.ActivationName"/>, <see cref="TrainingDefaults.OptimizerName"/> at its default
     /// rate, <see cref="TrainingDefaults.CommandLineL2"/>, <see cref="TrainingDefaults.BatchSize"/>,
@@ -287,7 +304,7 @@ public static class RandomSearch
         Member<T> NewMember(TrialSettings settings)
         {
             trial++;
-            long seed = unchecked((long)SplitMix64.Derive(options.Seed, (ulong)(1000 + trial)));
+            long seed = WeightSeed(options.Seed, trial);
             return new Member<T>(trial, settings, parts.Select(p => (build(settings, p.Train, seed), Optimizer.Create(settings.Optimizer, settings.LearningRate))).ToList());
         }
         // Trains a member one rung (epochs more) and records it; a bracket's last survivor competes for the best, and
@@ -370,6 +387,12 @@ public static class RandomSearch
         }
     }
 
+    /// <summary>The seed of trial <paramref name="trial"/>'s initial weights in a search seeded <paramref name="seed"/>.</summary>
+    public static long WeightSeed(long seed, int trial) => unchecked((long)SplitMix64.Derive(seed, (ulong)(1000 + trial)));
+
+    /// <summary>The training seed (shuffling, dropout) of trial <paramref name="trial"/> in a search seeded <paramref name="seed"/>.</summary>
+    public static long TrainingSeed(long seed, int trial) => unchecked(seed + trial);
+
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>: a higher score (lower validation loss), or the same and a higher validation accuracy.</summary>
     public static bool Better(TrialResult a, TrialResult b)
     {
@@ -402,15 +425,8 @@ public static class RandomSearch
                 var (train, stop, validation) = parts[k];
                 // The last rung stops early on its own rows: the validation rows below only score it.
                 bool stops = last && stop.Rows > 0;
-                var report = model.Fit(train, new TrainingOptions
+                var report = model.Fit(train, settings.Options(epochs, TrainingSeed(seed, trial), optimizer) with
                 {
-                    Epochs = epochs,
-                    BatchSize = settings.BatchSize,
-                    Optimizer = optimizer,
-                    L2 = settings.L2,
-                    Dropout = settings.Dropout,
-                    InputDropout = settings.InputDropout,
-                    Seed = unchecked(seed + trial),
                     ValidationData = stops ? stop : null,
                     EarlyStopping = stops ? new EarlyStopping(TrainingDefaults.Patience) : null,
                 }, token);
