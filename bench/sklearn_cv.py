@@ -26,7 +26,8 @@ SETS = {
     "wine": ("wine/wine.data", ["--label-column", "first"], 0, []),
     "wdbc": ("wdbc/wdbc.data", ["--label-column", "1", "--drop-columns", "0"], 1, [0]),
 }
-SEEDS = [1, 2, 3, 4, 5]
+# SEEDS="6 7 8 9 10" in the environment picks other seeds (to choose a default on seeds the must-hold does not use)
+SEEDS = [int(s) for s in os.environ.get("SEEDS", "1 2 3 4 5").split()]
 FOLDS = 5
 
 
@@ -65,7 +66,8 @@ def main():
                 totals.setdefault(name, []).append((ours, theirs))
                 print(f"| {name} | {seed} | {ours * 100:.2f}% | {theirs * 100:.2f}% | {(ours - theirs) * 100:+.2f} |", flush=True)
     print()
-    print("| dataset | backprop cv, mean of seeds 1-5 | scikit-learn, mean of seeds 1-5 | at or above |")
+    seeds = " ".join(map(str, SEEDS))
+    print(f"| dataset | backprop cv, mean of seeds {seeds} | scikit-learn, mean of seeds {seeds} | at or above |")
     print("|---|---:|---:|---|")
     for name, pairs in totals.items():
         ours = np.mean([p[0] for p in pairs])

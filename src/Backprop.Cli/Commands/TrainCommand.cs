@@ -91,8 +91,8 @@ public static partial class TrainCommand
         /// <summary>--patience N (null: <see cref="TrainingDefaults.Patience"/> whenever there is a validation split of a data file).</summary>
         public int? Patience { get; init; }
 
-        /// <summary>--l2 LAMBDA.</summary>
-        public double L2 { get; init; } = TrainingDefaults.CommandLineL2;
+        /// <summary>--l2 LAMBDA (null: <see cref="TrainingDefaults.L2For"/> the training rows for a data file in memory, else <see cref="TrainingDefaults.CommandLineL2"/>).</summary>
+        public double? L2 { get; init; }
 
         /// <summary>--dropout P (null: <see cref="TrainingDefaults.Dropout"/> for a data file in memory, else 0).</summary>
         public double? Dropout { get; init; }
@@ -165,6 +165,8 @@ public static partial class TrainCommand
         /// --validation-fraction 0 turns it off. Without early stopping the epochs default to about 2,000 updates.
         /// A data file trained in memory (any size) takes <see cref="TrainingDefaults.Dropout"/> and
         /// <see cref="TrainingDefaults.InputDropout"/> unless --dropout or --input-dropout is given; a built-in dataset none.
+        /// Its L2 strength is <see cref="TrainingDefaults.L2For"/> its training rows unless --l2 is given (a built-in
+        /// dataset or a streamed file: <see cref="TrainingDefaults.CommandLineL2"/>).
         /// </summary>
         public TrainingPlan Plan(int trainingRows, bool streamed = false)
         {
@@ -175,7 +177,8 @@ public static partial class TrainCommand
             int? patience = Patience ?? (file && validation > 0 ? TrainingDefaults.Patience : null);
             int epochs = Epochs ?? (patience is not null ? TrainingDefaults.MaxEpochs : TrainingDefaults.AutoEpochs(trainingRows, Batch));
             return new TrainingPlan(validation, patience, epochs,
-                Dropout ?? (file ? TrainingDefaults.Dropout : 0), InputDropout ?? (file ? TrainingDefaults.InputDropout : 0));
+                Dropout ?? (file ? TrainingDefaults.Dropout : 0), InputDropout ?? (file ? TrainingDefaults.InputDropout : 0),
+                L2 ?? (file ? TrainingDefaults.L2For(trainingRows) : TrainingDefaults.CommandLineL2));
         }
 
         /// <summary>The files this run reads.</summary>
@@ -209,8 +212,8 @@ public static partial class TrainCommand
                 throw new BackpropException("--test-labels needs --test (the IDX images file it labels).");
             if (CheckpointEvery is { } every && (every < 1 || Checkpoint is null))
                 throw new BackpropException("--checkpoint-every needs a whole number of at least 1 and a --checkpoint FILE.");
-            if (!(L2 >= 0) || !double.IsFinite(L2))
-                throw new BackpropException($"--l2 must be a finite number >= 0, got {Inv(L2)}.");
+            if (L2 is { } l2 && (!(l2 >= 0) || !double.IsFinite(l2)))
+                throw new BackpropException($"--l2 must be a finite number >= 0, got {Inv(l2)}.");
             if (Dropout is { } dr && !(dr >= 0 && dr < 1))
                 throw new BackpropException($"--dropout must be a number in [0, 1), got {Inv(dr)}.");
             if (InputDropout is { } idr && !(idr >= 0 && idr < 1))
@@ -248,7 +251,9 @@ public static partial class TrainCommand
     /// <param name="Epochs">The epochs (an upper bound with early stopping).</param>
     /// <param name="Dropout">The hidden layers' dropout rate (<see cref="TrainingOptions.Dropout"/>).</param>
     /// <param name="InputDropout">The inputs' dropout rate (<see cref="TrainingOptions.InputDropout"/>).</param>
-    public sealed record TrainingPlan(double Validation, int? Patience, int Epochs, double Dropout = 0, double InputDropout = 0);
+    /// <param name="L2">The L2 strength (<see cref="TrainingOptions.L2"/>).</param>
+    public sealed record TrainingPlan(double Validation, int? Patience, int Epochs, double Dropout = 0, double InputDropout = 0,
+        double L2 = TrainingDefaults.CommandLineL2);
 
     /// <summary>The command and its options.</summary>
     public static Command Create(CliStreams streams)
@@ -530,7 +535,7 @@ public static partial class TrainCommand
                           (plan.Patience is { } pp
                               ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
                               : $"{epochCount} epochs") +
-                          $", batch {s.Batch}, optimizer {s.Optimizer}" +
+                          $", batch {s.Batch}, optimizer {s.Optimizer}" + (plan.L2 > 0 ? Inv($", L2 {plan.L2:G3}") : "") +
                           (plan.Dropout > 0 || plan.InputDropout > 0 ? Inv($", dropout {plan.Dropout} (inputs {plan.InputDropout})") : "") +
                           (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
@@ -583,7 +588,7 @@ public static partial class TrainCommand
         BatchSize = s.Batch,
         Optimizer = s.OptimizerFactory(),
         Schedule = s.LearningRateSchedule,
-        L2 = s.L2,
+        L2 = plan.L2,
         Dropout = plan.Dropout,
         InputDropout = plan.InputDropout,
         ClipNorm = s.ClipNorm,

@@ -152,8 +152,9 @@ public static partial class TuneCommand
         var options = new SearchOptions
         {
             Seed = s.Seed, Trials = s.Trials, Time = s.Budget * SearchShare, Folds = s.Folds, ValidationFraction = s.ValidationFraction,
-            // Trial 1 is what train would do with the file alone, so the search never ends worse than the defaults.
-            Baseline = TrialSettings.Defaults,
+            // Trial 1 is what train would do with the file alone, so the search never ends worse than the defaults
+            // (its L2 that of the refit's rows: every row of the file).
+            Baseline = TrialSettings.DefaultsFor(all.Rows),
         };
         var parts = new Dictionary<Dataset, Part>(ReferenceEqualityComparer.Instance);
         string scoredBy = s.Folds >= 2 ? $"cv {s.Folds}" : string.Create(CultureInfo.InvariantCulture, $"validation {s.ValidationFraction}");

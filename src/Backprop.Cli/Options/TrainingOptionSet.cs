@@ -51,7 +51,7 @@ public sealed class TrainingOptionSet
     public Option<int?> Patience { get; } = new("--patience") { Description = Inv($"Early stopping: stop after N epochs without a better validation loss and keep the best epoch's weights (default {TrainingDefaults.Patience} whenever a --data file has a validation split)."), HelpName = "N" };
 
     /// <summary>--l2 LAMBDA.</summary>
-    public Option<double> L2 { get; } = new("--l2") { Description = Inv($"L2 regularisation strength (weights only; default {TrainingDefaults.CommandLineL2})."), HelpName = "LAMBDA", DefaultValueFactory = _ => TrainingDefaults.CommandLineL2 };
+    public Option<double?> L2 { get; } = new("--l2") { Description = Inv($"L2 regularisation strength (weights only; default {TrainingDefaults.CommandLineL2}; {TrainingDefaults.SmallTableL2} for a --data file of fewer than {TrainingDefaults.MinRowsForEarlyStopping} training rows trained in memory)."), HelpName = "LAMBDA" };
 
     /// <summary>--clip-norm NORM.</summary>
     public Option<double?> ClipNorm { get; } = new("--clip-norm") { Description = "Clip gradients to this global L2 norm.", HelpName = "NORM" };

@@ -45,15 +45,16 @@ public sealed record TrialSettings(IReadOnlyList<int> Hidden, Activation Activat
     };
 
     /// <summary>
-    /// What <c>backprop train</c> uses for a data file given nothing but the file: <see cref="TrainingDefaults.HiddenLayers"/>
-    /// with <see cref="TrainingDefaults.ActivationName"/>, <see cref="TrainingDefaults.OptimizerName"/> at its default
-    /// rate, <see cref="TrainingDefaults.CommandLineL2"/>, <see cref="TrainingDefaults.BatchSize"/>,
-    /// <see cref="TrainingDefaults.Dropout"/> and <see cref="TrainingDefaults.InputDropout"/>: the CLI's search baseline.
+    /// What <c>backprop train</c> uses for a data file of <paramref name="trainingRows"/> training rows given nothing
+    /// but the file: <see cref="TrainingDefaults.HiddenLayers"/> with <see cref="TrainingDefaults.ActivationName"/>,
+    /// <see cref="TrainingDefaults.OptimizerName"/> at its default rate, <see cref="TrainingDefaults.L2For"/> the rows,
+    /// <see cref="TrainingDefaults.BatchSize"/>, <see cref="TrainingDefaults.Dropout"/> and
+    /// <see cref="TrainingDefaults.InputDropout"/>: the CLI's search baseline.
     /// </summary>
-    public static TrialSettings Defaults { get; } = new(
+    public static TrialSettings DefaultsFor(long trainingRows) => new(
         [.. TrainingDefaults.HiddenLayers.Split(',').Select(h => int.Parse(h, CultureInfo.InvariantCulture))],
         Names.Parse<Activation>(TrainingDefaults.ActivationName, "activation"), TrainingDefaults.OptimizerName,
-        TrainingDefaults.LearningRate(TrainingDefaults.OptimizerName), TrainingDefaults.CommandLineL2, TrainingDefaults.BatchSize,
+        TrainingDefaults.LearningRate(TrainingDefaults.OptimizerName), TrainingDefaults.L2For(trainingRows), TrainingDefaults.BatchSize,
         TrainingDefaults.Dropout, TrainingDefaults.InputDropout);
 }
 
@@ -157,7 +158,7 @@ public sealed record SearchOptions
     /// <summary>
     /// A configuration tried first, before any is drawn (null: none): trial 1, a bracket of its own, trained as a
     /// bracket's last rung is (up to <see cref="BaselineEpochs"/> epochs, early stopping on its own rows, the best
-    /// epoch kept) and scored like every other. The CLI's <c>tune</c> passes <see cref="TrialSettings.Defaults"/>, so a
+    /// epoch kept) and scored like every other. The CLI's <c>tune</c> passes <see cref="TrialSettings.DefaultsFor"/> the file's rows, so a
     /// search never ends with a configuration that scores worse on its validation rows than <c>train</c>'s defaults.
     /// The draws that follow are the same with or without it (it takes nothing from the generator).
     /// </summary>

@@ -79,8 +79,10 @@ public sealed class RandomSearchTests : IDisposable
         Assert.Equal(5, with.CompleteTrials);
         // The best is never worse than the baseline's score.
         Assert.True(with.Best!.Score >= first.Score, $"{with.Best} against {first}");
+        // train's defaults for a file: L2 0.001 from 1,000 training rows, 0.01 below.
         Assert.Equal("--hidden 256 --activation relu --optimizer adam --lr 0.001 --l2 0.001 --batch 32 --dropout 0.3 --input-dropout 0.2",
-            TrialSettings.Defaults.ToCommandLine());
+            TrialSettings.DefaultsFor(1000).ToCommandLine());
+        Assert.Equal(0.01, TrialSettings.DefaultsFor(999).L2);
     }
 
     [Fact]
@@ -204,7 +206,7 @@ public sealed class RandomSearchTests : IDisposable
         Assert.True(summary.GetProperty("refit").GetBoolean());
         // Trial 1 is train's defaults, alone; then a bracket of 2: both at rung 1, the better one at rung 2.
         Assert.Equal(4, lines.Count - 1);
-        Assert.Equal(TrialSettings.Defaults.ToString(), lines[0].GetProperty("settings").GetString());
+        Assert.Equal(TrialSettings.DefaultsFor(100).ToString(), lines[0].GetProperty("settings").GetString());
         Assert.Equal(1, lines[0].GetProperty("trial").GetInt32());
         Assert.Contains(lines.Take(4), l => l.GetProperty("best").GetBoolean());
         var saved = ModelFile.Load(model);

@@ -79,6 +79,7 @@ public sealed class DefaultsTests : IDisposable
         Assert.Contains($"at most 30 epochs (early stopping: patience {TrainingDefaults.Patience} on a 10% validation split, best weights kept)", output);
         Assert.Contains("validation loss", output);
         Assert.Contains(FormattableString.Invariant($", dropout {TrainingDefaults.Dropout} (inputs {TrainingDefaults.InputDropout})"), output);
+        Assert.Contains(", optimizer adam, L2 0.001,", output); // 1,040 training rows after the test split: not a small table
 
         // The same data with --validation-fraction 0: no validation, no early stopping, every epoch run.
         (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "8", "--epochs", "12", "--validation-fraction", "0", "--json");
@@ -130,6 +131,31 @@ public sealed class DefaultsTests : IDisposable
         // Given: the options win, 0 included.
         var given = (Settings(data: "x.csv") with { Dropout = 0, InputDropout = 0.05 }).Plan(5000);
         Assert.Equal((0.0, 0.05), (given.Dropout, given.InputDropout));
+    }
+
+    [Fact]
+    public void ASmallDataFileTrainsWithTheStrongerL2AndEverythingElseWithTheUsualOne()
+    {
+        // Below MinRowsForEarlyStopping training rows: 0.01; from it on, built-in sets and streams: 0.001.
+        Assert.Equal(0.01, Settings(data: "x.csv").Plan(TrainingDefaults.MinRowsForEarlyStopping - 1).L2);
+        Assert.Equal(0.001, Settings(data: "x.csv").Plan(TrainingDefaults.MinRowsForEarlyStopping).L2);
+        Assert.Equal(0.001, Settings(dataset: "moons").Plan(100).L2);
+        Assert.Equal(0.001, Settings(data: "x.csv").Plan(100, streamed: true).L2);
+        // Given: the option wins, 0 included.
+        Assert.Equal(0.0, (Settings(data: "x.csv") with { L2 = 0 }).Plan(100).L2);
+        Assert.Equal(0.02, (Settings(data: "x.csv") with { L2 = 0.02 }).Plan(5000).L2);
+
+        // The run says which it used.
+        string data = Blobs(200);
+        var (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "2", "--seed", "1");
+        Assert.True(code == 0, err);
+        Assert.Contains(", optimizer adam, L2 0.01,", output);
+        (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "2", "--l2", "0");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("L2", output);
+        (code, _, err) = CliTests.Run("train", "--data", data, "--epochs", "2", "--l2", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--l2 must be a finite number >= 0, got -1.", err);
     }
 
     private static TrainCommand.Settings Settings(string? data = null, string? dataset = null) =>
