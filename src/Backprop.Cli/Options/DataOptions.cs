@@ -43,7 +43,7 @@ public sealed class DataOptions
     /// <summary>--data FILE.</summary>
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "The data: a CSV/TSV file, or an IDX images file (MNIST format, gzipped or not) with --labels. A pipe works too (read once).",
+        Description = "The data: a CSV/TSV file, or an IDX images file (MNIST format, gzipped or not) with --labels. A pipe works too (read once); - is standard input.",
         HelpName = "FILE",
     };
 
@@ -170,7 +170,20 @@ public sealed class DataOptions
     }
 
     /// <summary>What the options say on this command line.</summary>
-    public DataSettings Bind(ParseResult parse) => new(parse.GetValue(Data), parse.GetValue(Labels), Csv(parse));
+    public DataSettings Bind(ParseResult parse) => new(StandardInput("--data", parse.GetValue(Data)), StandardInput("--labels", parse.GetValue(Labels)), Csv(parse));
+
+    /// <summary>
+    /// <c>-</c>, the usual name of standard input, is <c>/dev/stdin</c> (read once, as any pipe); a file really named
+    /// <c>-</c> is <c>./-</c>. Windows has no such path: there it is refused with the way round.
+    /// </summary>
+    internal static string? StandardInput(string option, string? path)
+    {
+        if (path != "-")
+            return path;
+        if (OperatingSystem.IsWindows())
+            throw new BackpropException($"{option} -: standard input is not readable as a file on Windows; save the data to a file and give its path.");
+        return "/dev/stdin";
+    }
 
     /// <summary>The CSV settings the options describe.</summary>
     public CsvOptions Csv(ParseResult parse) => new()

@@ -197,6 +197,23 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void DashIsStandardInputForData()
+    {
+        // Was "error: -: cannot read the file (Could not find file '<cwd>/-')". Now standard input, read once as any pipe:
+        // the same predictions as from the file, and a training run on piped rows; a file named - is still ./-.
+        var r = ToolProcess.Bash(fx.Dir,
+            "cat two.csv | $BACKPROP predict --model cls.json --data - > piped.$$ && $BACKPROP predict --model cls.json --data two.csv > named.$$ " +
+            "&& cmp piped.$$ named.$$ && echo same; rm -f piped.$$ named.$$; " +
+            "printf 'a,b,y\\n0,0,0\\n0,1,1\\n1,0,1\\n1,1,0\\n' | $BACKPROP train --data - --hidden 4 --epochs 2 --quiet; echo \"train $?\"; " +
+            "cp two.csv ./- && $BACKPROP predict --model cls.json --data ./- | cmp - <($BACKPROP predict --model cls.json --data two.csv) && echo dotslash; rm -f ./-");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Contains("same", r.Out);
+        Assert.Contains("train 0", r.Out);
+        Assert.Contains("dotslash", r.Out);
+        Assert.DoesNotContain("error", r.Err);
+    }
+
+    [Fact]
     public void AnEmptyPathIsAClearError()
     {
         foreach (string[] args in new[]
