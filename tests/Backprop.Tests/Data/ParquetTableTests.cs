@@ -53,6 +53,28 @@ public sealed class ParquetTableTests
     }
 
     [Fact]
+    public async Task Parquet_FromAPipe_ReadsAsFromAFile()
+    {
+        // A pipe cannot seek: its bytes are kept as they are read (ReplayStream), and Parquet asks for the length
+        // first. That once recursed until the stack overflowed (Length -> ReadToEnd -> Seek(End) -> Length).
+        using var s = Write(new[]
+        {
+            new Small { Name = "ab", N = 1.5, When = new DateTime(2001, 2, 3, 0, 0, 0, DateTimeKind.Utc), Ok = true },
+            new Small { Name = null, N = 2, When = null, Ok = false },
+        });
+        using var dir = new TempDirectory();
+        string fifo = dir.File("t.parquet");
+        Backprop.Tests.Cli.Process.ToolProcess.MakeFifo(fifo);
+        byte[] bytes = s.ToArray();
+        var writer = Task.Run(() => File.WriteAllBytes(fifo, bytes), TestContext.Current.CancellationToken);
+        var t = TableFiles.ReadTable(fifo, new CsvOptions { LabelColumn = "ok" }).Table;
+        await writer.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal("parquet", t.Format);
+        Assert.Equal(["ab", "1.5", "2001-02-03", "true"], Enumerable.Range(0, 4).Select(c => t[0, c]));
+        Assert.Equal([null, "2", null, "false"], Enumerable.Range(0, 4).Select(c => t[1, c]));
+    }
+
+    [Fact]
     public void PenguinsParquet_GivesTheModelOfTheCsv()
     {
         string csvPath = TestData.Require("penguins", "penguins.csv");
