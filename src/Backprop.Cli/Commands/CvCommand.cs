@@ -95,8 +95,15 @@ public static class CvCommand
             foreach (string note in source.Table.Counts.Describe())
                 reporter.Line($"Note: {note}.");
         }
+        static string Describe(TrainCommand.TrainingPlan plan) =>
+            (plan.Patience is { } p ? Inv($"at most {plan.Epochs} epochs (early stopping, patience {p}, {plan.Validation * 100:0.#}% validation split)") : $"{plan.Epochs} epochs")
+            + (plan.L2 > 0 ? Inv($", L2 {plan.L2:G3}") : "");
+        // Each fold trains with the plan of its own training rows: folds that straddle a threshold (early stopping and
+        // the small-table L2 start at 1,000 rows) are named.
+        var others = Enumerable.Range(1, s.Folds - 1).Select(f => CrossValidation.Rows(folds, f).Train.Length)
+            .Select(rows => (Rows: rows, Plan: t.Plan(rows))).Where(x => x.Plan != plan).DistinctBy(x => x.Plan).ToList();
         reporter.Line($"{s.Folds}-fold cross-validation of {path}: {all.Rows} rows, {(all.IsClassification ? "stratified by class" : "not stratified (regression)")}, seed {t.Seed}; "
-                      + (plan.Patience is { } p ? Inv($"at most {plan.Epochs} epochs (early stopping, patience {p}, {plan.Validation * 100:0.#}% validation split)") : $"{plan.Epochs} epochs")
+                      + Describe(plan) + string.Concat(others.Select(o => $" (a fold of {o.Rows} training rows: {Describe(o.Plan)})"))
                       + $", hidden {t.Hidden}, {t.Activation}, {t.Optimizer}.");
         if (s.FoldsOut is not null)
             WriteFolds(s.FoldsOut, folds);

@@ -36,9 +36,11 @@ public static class InspectCommand
             var s = new Settings { Data = data.Bind(parse) };
             s.Validate();
             string path = s.Data.Data!;
-            if (DataFiles.LooksLikeIdx(path))
+            // Opened once: a pipe's bytes are kept for the second look (opened twice, the table lost what the first took).
+            using var input = DataFiles.OpenInput(path);
+            if (DataFiles.LooksLikeIdx(input, path))
                 throw new BackpropException($"{path}: is an IDX (or gzip) file: its columns are pixels, with nothing to infer.");
-            var file = TableFiles.ReadTable(path, s.Data.Csv);
+            var file = TableFiles.ReadTable(input, path, s.Data.Csv);
             streams.Out.WriteLine($"{path}: {file.Table.Rows} rows, {file.Table.Columns} columns ({file.Table.Format}{(file.Table.HasHeader ? ", header" : ", no header")}).");
             foreach (string line in TableFiles.SchemaTable(file))
                 streams.Out.WriteLine(line);

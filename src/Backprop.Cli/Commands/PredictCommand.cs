@@ -33,7 +33,7 @@ public static class PredictCommand
         var model = CommonOptions.Model("The model file.", required: true);
         var data = new DataOptions();
         data.Data.Required = true;
-        var output = new OutputFileOption("--output", "Write the predictions to this CSV file (atomically) instead of the terminal.");
+        var output = new OutputFileOption("--output", "Write the predictions to this CSV file (atomically) instead of standard output (- is standard output).");
         var command = new Command("predict",
             "Predict every row of a data file: for a classifier the class and each class's probability, for a regressor the value(s). " +
             "A CSV with one column more than the model's inputs is read with its label column, which is ignored.");
@@ -42,7 +42,7 @@ public static class PredictCommand
         command.Options.Add(output.Option);
         command.SetAction(parse => App.Guard(streams, () =>
         {
-            var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Output = parse.GetValue(output.Option) };
+            var s = new Settings { Model = parse.GetValue(model)!, Data = data.Bind(parse), Output = parse.GetValue(output.Option) is "-" ? null : parse.GetValue(output.Option) };
             s.Validate();
             var m = ModelFile.Load(s.Model);
             var table = s.Data.ReadFor(m, requireLabels: false, streams.Error);

@@ -18,6 +18,8 @@ public static partial class TrainCommand
             throw new BackpropException("--stream needs --data FILE (a Parquet file, or a CSV file with a header).");
         if (s.Data.Labels is not null)
             throw new BackpropException("--stream reads Parquet or CSV; --labels (IDX) is not streamed.");
+        if (FileIdentity.Of(s.Data.Data) is { Exists: true, IsRegularFile: false } id && id.Kind != FileKind.Directory)
+            throw new BackpropException($"--stream --data {s.Data.Data}: is not a regular file (a pipe, standard input or a device); a streamed run reads its file again every epoch. Drop --stream to read it into memory once, or save it to a file.");
         if (s.Test is not null || s.TestFraction is > 0)
             throw new BackpropException("--stream trains on every row of --data: no --test or --test-fraction (evaluate a test file afterwards with `backprop evaluate`).");
         if (s.Validation > 0 || s.Patience is not null)

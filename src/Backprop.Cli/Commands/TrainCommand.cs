@@ -298,8 +298,8 @@ public static partial class TrainCommand
             var s = set.Bind(parse, data.Bind(parse)) with
             {
                 Dataset = parse.GetValue(dataset),
-                Test = parse.GetValue(test),
-                TestLabels = parse.GetValue(testLabels),
+                Test = DataOptions.StandardInput("--test", parse.GetValue(test)),
+                TestLabels = DataOptions.StandardInput("--test-labels", parse.GetValue(testLabels)),
                 TestFraction = parse.GetValue(testFraction),
                 Save = parse.GetValue(save.Option),
                 Plot = parse.GetValue(plot.Option),

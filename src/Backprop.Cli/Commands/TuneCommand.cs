@@ -122,8 +122,8 @@ public static partial class TuneCommand
         command.SetAction(parse => App.Guard(streams, () => Run(new Settings
         {
             Data = data.Bind(parse),
-            Test = parse.GetValue(test),
-            TestLabels = parse.GetValue(testLabels),
+            Test = DataOptions.StandardInput("--test", parse.GetValue(test)),
+            TestLabels = DataOptions.StandardInput("--test-labels", parse.GetValue(testLabels)),
             Time = parse.GetValue(time),
             Trials = parse.GetValue(trials),
             Seed = parse.GetValue(seed),
@@ -145,7 +145,10 @@ public static partial class TuneCommand
         var source = TrainingSource.Read(s.Data);
         var all = source.Labels;
         var kind = source.Preprocessing(s.Preprocess is null ? null : Preprocessing.Parse(s.Preprocess));
-        // A numeric --test file is checked before the search; a table's is read at the end with the saved model's encoding.
+        // A numeric --test file is checked before the search; a table's is read at the end with the saved model's
+        // encoding, but one that is not there is refused now, not after the whole search.
+        if (s.Test is not null && source.Numeric is null && !FileIdentity.Of(s.Test).Exists)
+            throw new BackpropException($"--test {s.Test}: no such file.");
         var testData = s.Test is not null && source.Numeric is { } numeric
             ? DataFiles.ReadFor(numeric.Schema, s.Test, s.TestLabels, s.Data.Csv, requireLabels: true) : null;
         // A fifth of a time budget is kept for the refit of the best configuration on every row.

@@ -60,6 +60,14 @@ public static class FileChecks
             if (string.IsNullOrWhiteSpace(a.Path))
                 throw new BackpropException($"{a.Option}: an empty path was given; expected a file name.");
 
+        // Standard input can be read by one option only (--data - and --test -: the second would find it empty).
+        var stdin = ins.Where(a => a.Path is "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0").ToList();
+        if (stdin.Count > 1)
+            throw new BackpropException($"{stdin[1].Option} -: standard input is already read by {stdin[0].Option}; only one option can read it (save the other to a file).");
+        foreach (var a in outs.Concat(maybe))
+            if (a.Path == "-")
+                throw new BackpropException($"{a.Option} -: is not written to standard output; give a file name.");
+
         var inIds = ins.Select(a => (Arg: a, Id: FileIdentity.Of(a.Path!))).ToList();
         var outIds = outs.Select(a => (Arg: a, Id: FileIdentity.Of(a.Path!))).ToList();
         foreach (var (arg, id) in outIds)

@@ -49,8 +49,11 @@ public static class DataFiles
         return LooksLikeIdx(s, path);
     }
 
-    /// <summary>True when the seekable <paramref name="stream"/> starts like an IDX or gzip file; it is left at its start.</summary>
-    private static bool LooksLikeIdx(Stream stream, string path)
+    /// <summary>
+    /// True when the seekable <paramref name="stream"/> (as <see cref="OpenInput"/> gives, a pipe's too) starts like an
+    /// IDX or gzip file; it is left at its start. <paramref name="path"/> names it in errors.
+    /// </summary>
+    public static bool LooksLikeIdx(Stream stream, string path)
     {
         try
         {

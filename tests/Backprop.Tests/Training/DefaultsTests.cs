@@ -153,6 +153,11 @@ public sealed class DefaultsTests : IDisposable
         (code, output, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "2", "--l2", "0");
         Assert.True(code == 0, err);
         Assert.DoesNotContain("L2", output);
+        // cv: each fold its own plan; a fold past the threshold is named in the header (1,249 rows: four folds of
+        // 999 training rows, one of 1,000).
+        (code, output, err) = CliTests.Run("cv", "--data", Blobs(1249), "--hidden", "4", "--epochs", "2", "--folds", "5");
+        Assert.True(code == 0, err);
+        Assert.Contains("; 2 epochs, L2 0.01 (a fold of 1000 training rows: at most 2 epochs (early stopping, patience 10, 10% validation split), L2 0.001), hidden 4,", output);
         (code, _, err) = CliTests.Run("train", "--data", data, "--epochs", "2", "--l2", "-1");
         Assert.Equal(2, code);
         Assert.Contains("--l2 must be a finite number >= 0, got -1.", err);

@@ -211,6 +211,30 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         Assert.Contains("train 0", r.Out);
         Assert.Contains("dotslash", r.Out);
         Assert.DoesNotContain("error", r.Err);
+
+        // inspect reads it once too (it opened it twice: the table lost the bytes the first look took); predict's
+        // --output - is standard output.
+        r = ToolProcess.Bash(fx.Dir,
+            "cat two.csv | $BACKPROP inspect --data - | tail -n +2 > piped.$$ && $BACKPROP inspect --data two.csv | tail -n +2 > named.$$ && cmp piped.$$ named.$$ && echo inspect; " +
+            "$BACKPROP predict --model cls.json --data two.csv --output - | cmp - <($BACKPROP predict --model cls.json --data two.csv) && echo output; rm -f piped.$$ named.$$");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Contains("inspect", r.Out);
+        Assert.Contains("output", r.Out);
+
+        // Refused before any work, one line each: standard input twice, a model "saved" to standard output, a stream
+        // of a pipe (a streamed run reads its file every epoch).
+        foreach (var (script, message) in new[]
+        {
+            ("cat two.csv | $BACKPROP train --data - --test -", "error: --test -: standard input is already read by --data; only one option can read it (save the other to a file)."),
+            ("$BACKPROP train --data two.csv --save -", "error: --save -: is not written to standard output; give a file name."),
+            ("cat two.csv | $BACKPROP train --data - --stream", "error: --stream --data /dev/stdin: is not a regular file (a pipe, standard input or a device)"),
+        })
+        {
+            r = ToolProcess.Bash(fx.Dir, script + "; echo \"rc $?\"");
+            Assert.Contains("rc 2", r.Out);
+            Assert.Single(r.Err.Trim().Split('\n'));
+            Assert.StartsWith(message, r.Err.Trim());
+        }
     }
 
     [Fact]
