@@ -156,7 +156,7 @@ public static class DataFiles
 /// </summary>
 internal sealed class ReplayStream(Stream source, long maxBytes, string path) : Stream
 {
-    private readonly MemoryStream _kept = new();
+    private readonly KeptBytes _kept = new();
     private long _position;
     private bool _ended;
 
@@ -188,8 +188,7 @@ internal sealed class ReplayStream(Stream source, long maxBytes, string path) : 
             return 0;
         if (_position < _kept.Length)
         {
-            int n = (int)Math.Min(buffer.Length, _kept.Length - _position);
-            _kept.GetBuffer().AsSpan((int)_position, n).CopyTo(buffer);
+            int n = _kept.CopyTo(_position, buffer);
             _position += n;
             return n;
         }
@@ -250,8 +249,53 @@ internal sealed class ReplayStream(Stream source, long maxBytes, string path) : 
         if (disposing)
         {
             source.Dispose();
-            _kept.Dispose();
+            _kept.Clear();
         }
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// The bytes a <see cref="ReplayStream"/> has read, in chunks of 1 MiB: kept memory is what was read rounded up to a
+/// MiB, where a doubling buffer held up to twice that, and three times while it grew (a 1 GiB pipe took 3 GiB).
+/// </summary>
+internal sealed class KeptBytes
+{
+    private const int ChunkBits = 20;
+    private const int ChunkSize = 1 << ChunkBits;
+    private readonly List<byte[]> _chunks = [];
+
+    /// <summary>Bytes kept.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>Appends <paramref name="bytes"/>.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            int at = (int)(Length & (ChunkSize - 1));
+            if (at == 0 && Length >> ChunkBits == _chunks.Count)
+                _chunks.Add(new byte[ChunkSize]);
+            int n = Math.Min(bytes.Length, ChunkSize - at);
+            bytes[..n].CopyTo(_chunks[(int)(Length >> ChunkBits)].AsSpan(at));
+            bytes = bytes[n..];
+            Length += n;
+        }
+    }
+
+    /// <summary>Copies kept bytes from <paramref name="position"/> (less than <see cref="Length"/>) to <paramref name="destination"/>, at most to the end of a chunk; returns how many.</summary>
+    public int CopyTo(long position, Span<byte> destination)
+    {
+        int at = (int)(position & (ChunkSize - 1));
+        int n = (int)Math.Min(Math.Min(destination.Length, ChunkSize - at), Length - position);
+        _chunks[(int)(position >> ChunkBits)].AsSpan(at, n).CopyTo(destination);
+        return n;
+    }
+
+    /// <summary>Lets go of every chunk.</summary>
+    public void Clear()
+    {
+        _chunks.Clear();
+        Length = 0;
     }
 }
