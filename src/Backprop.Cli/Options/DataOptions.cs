@@ -174,7 +174,8 @@ public sealed class DataOptions
 
     /// <summary>
     /// <c>-</c>, the usual name of standard input, is <c>/dev/stdin</c> (read once, as any pipe); a file really named
-    /// <c>-</c> is <c>./-</c>. Windows has no such path: there it is refused with the way round.
+    /// <c>-</c> is <c>./-</c>. Windows has no such path, and a terminal would wait for rows typed by hand: both are
+    /// refused with the way round.
     /// </summary>
     internal static string? StandardInput(string option, string? path)
     {
@@ -182,6 +183,9 @@ public sealed class DataOptions
             return path;
         if (OperatingSystem.IsWindows())
             throw new BackpropException($"{option} -: standard input is not readable as a file on Windows; save the data to a file and give its path.");
+        // A terminal would wait, silently, for rows typed by hand.
+        if (!Console.IsInputRedirected)
+            throw new BackpropException($"{option} -: standard input is a terminal; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
         return "/dev/stdin";
     }
 

@@ -238,6 +238,15 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
     }
 
     [Fact]
+    public void DashOnATerminalIsRefusedInsteadOfWaitingForTypedRows()
+    {
+        // script(1) (util-linux) runs the tool on a pseudo-terminal: standard input is a terminal there.
+        var r = ToolProcess.Bash(fx.Dir, "script -qec \"$BACKPROP train --data -\" /dev/null < /dev/null; echo \"rc $?\"", timeoutSeconds: 60);
+        Assert.Contains("error: --data -: standard input is a terminal; pipe the data in (cat data.csv | backprop ... --data -) or give a file.", r.Out);
+        Assert.Contains("rc 2", r.Out);
+    }
+
+    [Fact]
     public void AnEmptyPathIsAClearError()
     {
         foreach (string[] args in new[]
