@@ -149,7 +149,10 @@ internal sealed partial class TrainingRun<T>
                 throw Error(source, $"run.{key}", "missing");
             if (found != expected)
                 throw new BackpropException(
-                    $"{source}: the checkpoint was written by a different run ({key}: checkpoint has '{Trim(found)}', this run has '{expected}'); resume with the same data, model, optimizer and training settings.");
+                    $"{source}: the checkpoint was written by a different run ({key}: checkpoint has '{Trim(found)}', this run has '{expected}'); resume with the same data, model, optimizer and training settings"
+                    + (key == "l2" && double.TryParse(found, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double l2)
+                        // Defaults change (a small file's --l2 went from 0.001 to 0.01): the way to resume is the checkpoint's value.
+                        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (on the command line: --l2 {l2:R}).") : "."));
         }
         // The dropout keys are written only by a run with dropout: a run without it must not continue one with it.
         if (_options.Dropout == 0 && _options.InputDropout == 0 && s.Run is { } run && run.TryGetValue("dropout", out var rate))

@@ -158,6 +158,15 @@ public sealed class DefaultsTests : IDisposable
         (code, output, err) = CliTests.Run("cv", "--data", Blobs(1249), "--hidden", "4", "--epochs", "2", "--folds", "5");
         Assert.True(code == 0, err);
         Assert.Contains("; 2 epochs, L2 0.01 (a fold of 1000 training rows: at most 2 epochs (early stopping, patience 10, 10% validation split), L2 0.001), hidden 4,", output);
+        // A checkpoint written under another L2 (a run of before the small-table default) names the way to resume it.
+        string checkpoint = Path.Combine(_dir, "l2.checkpoint.json");
+        (code, _, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "2", "--l2", "0.001", "--checkpoint", checkpoint);
+        Assert.True(code == 0, err);
+        (code, _, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "3", "--resume", checkpoint);
+        Assert.Equal(2, code);
+        Assert.Contains("(l2: checkpoint has '0.001', this run has '0.01'); resume with the same data, model, optimizer and training settings (on the command line: --l2 0.001).", err);
+        (code, _, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "3", "--resume", checkpoint, "--l2", "0.001");
+        Assert.True(code == 0, err);
         (code, _, err) = CliTests.Run("train", "--data", data, "--epochs", "2", "--l2", "-1");
         Assert.Equal(2, code);
         Assert.Contains("--l2 must be a finite number >= 0, got -1.", err);
