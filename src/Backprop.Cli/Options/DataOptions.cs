@@ -183,10 +183,43 @@ public sealed class DataOptions
             return path;
         if (OperatingSystem.IsWindows())
             throw new BackpropException($"{option} -: standard input is not readable as a file on Windows; save the data to a file and give its path.");
+        if (OperatingSystem.IsLinux() && StandardInputIsOwnPipe())
+            throw new BackpropException($"{option} -: standard input is closed; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
         // A terminal would wait, silently, for rows typed by hand.
         if (!Console.IsInputRedirected)
             throw new BackpropException($"{option} -: standard input is a terminal; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
         return "/dev/stdin";
+    }
+
+    /// <summary>
+    /// True when descriptor 0 is a pipe this process also holds under another descriptor: started with standard
+    /// input closed (<c>&lt;&amp;-</c>), the runtime's own first pipe takes descriptor 0, and reading it waits forever.
+    /// </summary>
+    private static bool StandardInputIsOwnPipe()
+    {
+        try
+        {
+            string? zero = new FileInfo("/proc/self/fd/0").LinkTarget;
+            if (zero is null || !zero.StartsWith("pipe:", StringComparison.Ordinal))
+                return false;
+            // The runtime holds its pipe's write end too; a real standard input's writer is another process.
+            foreach (string fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+                if (Path.GetFileName(fd) != "0" && new FileInfo(fd).LinkTarget == zero && WritesTo(Path.GetFileName(fd)))
+                    return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return false;
+    }
+
+    /// <summary>True when descriptor <paramref name="fd"/> of this process is open for writing (/proc/self/fdinfo: flags, octal).</summary>
+    private static bool WritesTo(string fd)
+    {
+        foreach (string line in File.ReadLines($"/proc/self/fdinfo/{fd}"))
+            if (line.StartsWith("flags:", StringComparison.Ordinal))
+                return (Convert.ToInt32(line["flags:".Length..].Trim(), 8) & 3) != 0;
+        return false;
     }
 
     /// <summary>The CSV settings the options describe.</summary>
