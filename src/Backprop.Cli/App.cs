@@ -52,6 +52,7 @@ public static class App
         root.Subcommands.Add(GradcheckCommand.Create(streams));
         root.Subcommands.Add(PlaygroundCommand.Create(streams));
         root.Subcommands.Add(ServeCommand.Create(streams));
+        Options.NumberOptions.Install(root);
         return root;
     }
 

@@ -97,7 +97,7 @@ public static class CvCommand
         }
         static string Describe(TrainCommand.TrainingPlan plan) =>
             (plan.Patience is { } p ? Inv($"at most {plan.Epochs} epochs (early stopping, patience {p}, {plan.Validation * 100:0.#}% validation split)") : $"{plan.Epochs} epochs")
-            + (plan.L2 > 0 ? Inv($", L2 {plan.L2:G3}") : "");
+            + Inv($", L2 {plan.L2:G3}");
         // Each fold trains with the plan of its own training rows: folds that straddle a threshold (early stopping and
         // the small-table L2 start at 1,000 rows) are named.
         var others = Enumerable.Range(1, s.Folds - 1).Select(f => CrossValidation.Rows(folds, f).Train.Length)

@@ -535,7 +535,7 @@ public static partial class TrainCommand
                           (plan.Patience is { } pp
                               ? Inv($"at most {epochCount} epochs (early stopping: patience {pp} on a {plan.Validation * 100:0.#}% validation split, best weights kept)")
                               : $"{epochCount} epochs") +
-                          $", batch {s.Batch}, optimizer {s.Optimizer}" + (plan.L2 > 0 ? Inv($", L2 {plan.L2:G3}") : "") +
+                          $", batch {s.Batch}, optimizer {s.Optimizer}" + Inv($", L2 {plan.L2:G3}") +
                           (plan.Dropout > 0 || plan.InputDropout > 0 ? Inv($", dropout {plan.Dropout} (inputs {plan.InputDropout})") : "") +
                           (shards is { } sh ? $", {sh} shards" + (s.Group is { } g ? $" over {g.Size} process(es)" : "") : "") + ".");
             foreach (string note in data.Notes)
@@ -649,6 +649,7 @@ public static partial class TrainCommand
             TestR2 = (testMetrics as RegressionMetrics)?.RSquared,
             Seconds = Math.Round(outcome.Seconds, 3),
             SamplesPerS = Math.Round(data.Train.Rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),
+            L2 = s.Plan((int)data.TrainingRows, streamed: data.Streamed is not null).L2,
             StoppedEarly = outcome.Report?.StoppedEarly ?? false,
             Interrupted = outcome.Interrupted,
             Signal = outcome.Signal switch { PosixSignal.SIGTERM => "SIGTERM", PosixSignal.SIGINT => "SIGINT", _ => null },

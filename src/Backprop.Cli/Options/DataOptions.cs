@@ -179,16 +179,18 @@ public sealed class DataOptions
     /// </summary>
     internal static string? StandardInput(string option, string? path)
     {
-        if (path != "-")
+        // Its other names (/dev/stdin, /dev/fd/0) are checked the same way, and kept as given.
+        bool dash = path == "-";
+        if (!dash && path is not ("/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0"))
             return path;
         if (OperatingSystem.IsWindows())
-            throw new BackpropException($"{option} -: standard input is not readable as a file on Windows; save the data to a file and give its path.");
+            throw new BackpropException($"{option} {path}: standard input is not readable as a file on Windows; save the data to a file and give its path.");
         if (OperatingSystem.IsLinux() && StandardInputIsOwnPipe())
-            throw new BackpropException($"{option} -: standard input is closed; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
+            throw new BackpropException($"{option} {path}: standard input is closed; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
         // A terminal would wait, silently, for rows typed by hand.
         if (!Console.IsInputRedirected)
-            throw new BackpropException($"{option} -: standard input is a terminal; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
-        return "/dev/stdin";
+            throw new BackpropException($"{option} {path}: standard input is a terminal; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
+        return dash ? "/dev/stdin" : path;
     }
 
     /// <summary>

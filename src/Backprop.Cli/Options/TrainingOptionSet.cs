@@ -45,7 +45,7 @@ public sealed class TrainingOptionSet
     public Option<long> Seed { get; } = new("--seed") { Description = "Seed for the weights, shuffling and splits; the same seed gives the same model.", HelpName = "N", DefaultValueFactory = _ => 1 };
 
     /// <summary>--validation-fraction F.</summary>
-    public Option<double?> Validation { get; } = new("--validation-fraction") { Description = Inv($"Hold out this fraction of the training rows for validation and early stopping (default {TrainingDefaults.ValidationFraction} for a --data file of at least {TrainingDefaults.MinRowsForEarlyStopping} rows, else 0; 0 turns early stopping off)."), HelpName = "F" };
+    public Option<double?> Validation { get; } = new("--validation-fraction") { Description = Inv($"Hold out this fraction of the training rows for validation and early stopping (default {TrainingDefaults.ValidationFraction} for a --data file of at least {TrainingDefaults.MinRowsForEarlyStopping} training rows, after any test split, else 0; 0 turns early stopping off)."), HelpName = "F" };
 
     /// <summary>--patience N.</summary>
     public Option<int?> Patience { get; } = new("--patience") { Description = Inv($"Early stopping: stop after N epochs without a better validation loss and keep the best epoch's weights (default {TrainingDefaults.Patience} whenever a --data file has a validation split)."), HelpName = "N" };

@@ -204,10 +204,10 @@ public static class IdxDataset
                 throw new BackpropException($"{source}: truncated: {prefix.Length} byte(s) of the 4-byte IDX magic number.");
             prefix.CopyTo(head);
         }
-        string what = gzipped ? "gzipped IDX" : "IDX";
         if (head[0] != 0 || head[1] != 0)
-            throw new BackpropException(
-                $"{source}: not an {what} file: the magic number starts {head[0]:X2} {head[1]:X2}, expected 00 00 (or a gzip file, 1F 8B).");
+            throw new BackpropException(gzipped
+                ? $"{source}: a gzip file whose content is not IDX images (it starts {head[0]:X2} {head[1]:X2}, expected 00 00); only IDX files are read gzipped: decompress a table first (zcat FILE | backprop ... --data -)."
+                : $"{source}: not an IDX file: the magic number starts {head[0]:X2} {head[1]:X2}, expected 00 00 (or a gzip file, 1F 8B).");
         if (head[2] != 0x08)
             throw new BackpropException(
                 $"{source}: IDX data type 0x{head[2]:X2} is not supported; expected 0x08 (unsigned bytes, as MNIST uses).");

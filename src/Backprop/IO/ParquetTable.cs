@@ -53,7 +53,10 @@ internal static class ParquetTable
         {
             // Parquet.Net reports a malformed file with many exception types (IOException, InvalidDataException,
             // ArgumentException, IndexOutOfRangeException, ...): each is the file's fault, one clear line.
-            throw new BackpropException($"{source}: cannot be read as Parquet ({e.GetType().Name}: {e.Message}).", e);
+            // Parquet.Net's IOExceptions ("not a parquet file", a seek past the end of a short file) are the content's
+            // fault, not the disk's (the file was opened and is read from memory or a stream we hold): wrapped so the
+            // exit code is 2 (bad input), as for a malformed CSV or JSON file, not 3 (I/O).
+            throw new BackpropException($"{source}: cannot be read as Parquet ({e.GetType().Name}: {e.Message}).", new InvalidDataException(e.Message, e));
         }
     }
 

@@ -75,6 +75,19 @@ public sealed class ParquetTableTests
     }
 
     [Fact]
+    public void AMalformedParquetFileIsBadInputNotAnIOError()
+    {
+        // Parquet.Net says "not a parquet file" with an IOException: it was exit 3 (I/O), where a malformed CSV or
+        // JSON file is exit 2.
+        using var dir = new TempDirectory();
+        string path = dir.File("junk.parquet");
+        File.WriteAllBytes(path, "PAR1 not a footer at all PAR1"u8.ToArray());
+        var (code, _, err) = Backprop.Tests.Cli.CliTests.Run("train", "--data", path);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {path}: cannot be read as Parquet (", err.Trim());
+    }
+
+    [Fact]
     public void PenguinsParquet_GivesTheModelOfTheCsv()
     {
         string csvPath = TestData.Require("penguins", "penguins.csv");

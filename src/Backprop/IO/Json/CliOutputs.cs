@@ -91,6 +91,10 @@ public sealed record TrainingSummary
     /// <summary>Training rows processed per second.</summary>
     public double SamplesPerS { get; init; }
 
+    /// <summary>The L2 strength the run trained with (its default depends on the file's rows).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? L2 { get; init; }
+
     /// <summary>True when early stopping ended the run.</summary>
     public bool StoppedEarly { get; init; }
 

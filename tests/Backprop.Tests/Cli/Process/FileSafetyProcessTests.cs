@@ -246,6 +246,10 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         var r = ToolProcess.Bash(fx.Dir, "script -qec \"$BACKPROP train --data -\" /dev/null < /dev/null; echo \"rc $?\"", timeoutSeconds: 60);
         Assert.Contains("error: --data -: standard input is a terminal; pipe the data in (cat data.csv | backprop ... --data -) or give a file.", r.Out);
         Assert.Contains("rc 2", r.Out);
+        // Its other name too (it waited until killed).
+        r = ToolProcess.Bash(fx.Dir, "script -qec \"$BACKPROP train --data /dev/stdin\" /dev/null < /dev/null; echo \"rc $?\"", timeoutSeconds: 60);
+        Assert.Contains("error: --data /dev/stdin: standard input is a terminal;", r.Out);
+        Assert.Contains("rc 2", r.Out);
     }
 
     [Fact]
