@@ -64,6 +64,9 @@ public static class FileChecks
         var stdin = ins.Where(a => a.Path is "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0").ToList();
         if (stdin.Count > 1)
             throw new BackpropException($"{stdin[1].Option} -: standard input is already read by {stdin[0].Option}; only one option can read it (save the other to a file).");
+        foreach (var a in ins)
+            if (a.Path == "-")
+                throw new BackpropException($"{a.Option} -: standard input is read only for data (--data, --labels, --test, --test-labels); give a file name (a file named - is ./-).");
         foreach (var a in outs.Concat(maybe))
             if (a.Path == "-")
                 throw new BackpropException($"{a.Option} -: is not written to standard output; give a file name.");

@@ -48,7 +48,7 @@ public sealed class CheckpointFile : ICheckpointWriter
 
     /// <summary>Reads a checkpoint file to resume from; a plain model file is refused with a clear message.</summary>
     public static TrainingCheckpoint Read(string path) =>
-        From(ModelFile.Read<double>(path), path);
+        From(ModelFile.Read<double>(path, "checkpoint"), path);
 
     /// <summary>Parses a checkpoint file's text; <paramref name="source"/> names it in error messages.</summary>
     public static TrainingCheckpoint Parse(string text, string source = "checkpoint") =>

@@ -118,7 +118,11 @@ public static class ModelFile
 
     /// <summary>Reads a model file with the checkpoint state it holds (null for a plain model file).</summary>
     public static (Model<T> Model, TrainingState? Checkpoint) Read<T>(string path) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, "model", new JsonPrefixCheck(path).Inspect), path);
+        Read<T>(path, "model");
+
+    /// <summary>As <see cref="Read{T}(string)"/>, naming the file <paramref name="what"/> ("model", "checkpoint") in a read error.</summary>
+    internal static (Model<T> Model, TrainingState? Checkpoint) Read<T>(string path, string what) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parse<T>(BoundedFile.ReadAllBytes(path, MaxFileBytes, what, new JsonPrefixCheck(path).Inspect), path);
 
     /// <summary>The file's text for <paramref name="model"/>.</summary>
     public static string Serialize<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>

@@ -171,6 +171,10 @@ public sealed class DefaultsTests : IDisposable
         Assert.Contains("(l2: checkpoint has '0.001', this run has '0.01'); resume with the same data, model, optimizer and training settings (on the command line: --l2 0.001).", err);
         (code, _, err) = CliTests.Run("train", "--data", data, "--hidden", "4", "--epochs", "3", "--resume", checkpoint, "--l2", "0.001");
         Assert.True(code == 0, err);
+        // A checkpoint that is not there is named a checkpoint (it said "cannot read the model file").
+        (code, _, err) = CliTests.Run("train", "--data", data, "--resume", Path.Combine(_dir, "none.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("none.json: cannot read the checkpoint file (", err);
         (code, _, err) = CliTests.Run("train", "--data", data, "--epochs", "2", "--l2", "-1");
         Assert.Equal(2, code);
         Assert.Contains("--l2 must be a finite number >= 0, got -1.", err);

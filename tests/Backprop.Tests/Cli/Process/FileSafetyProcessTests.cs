@@ -227,6 +227,7 @@ public sealed class FileSafetyProcessTests(CliProcessFixture fx)
         {
             ("cat two.csv | $BACKPROP train --data - --test -", "error: --test -: standard input is already read by --data; only one option can read it (save the other to a file)."),
             ("$BACKPROP train --data two.csv --save -", "error: --save -: is not written to standard output; give a file name."),
+            ("cat cls.json | $BACKPROP predict --model - --data two.csv", "error: --model -: standard input is read only for data (--data, --labels, --test, --test-labels); give a file name (a file named - is ./-)."),
             ("cat two.csv | $BACKPROP train --data - --stream", "error: --stream --data /dev/stdin: is not a regular file (a pipe, standard input or a device)"),
             // Standard input closed: the runtime's own pipe takes descriptor 0 and reading it waited forever.
             ("$BACKPROP train --data - <&-", "error: --data -: standard input is closed; pipe the data in (cat data.csv | backprop ... --data -) or give a file."),
