@@ -86,7 +86,7 @@ public static partial class TrainCommand
             TestRows = 0,
             Seconds = Math.Round(outcome.Seconds, 3),
             SamplesPerS = Math.Round(rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),
-            L2 = s.Plan((int)rows, streamed: true).L2,
+            L2 = outcome.Plan.L2,
             StoppedEarly = false,
             Interrupted = outcome.Interrupted,
             Signal = outcome.Signal?.ToString(),

@@ -490,7 +490,7 @@ public static partial class TrainCommand
     }
 
     /// <summary>How the training loop ended.</summary>
-    public sealed record TrainingOutcome(TrainingReport? Report, double Seconds, int Epochs, PosixSignal? Signal, TrainingDivergedException? Diverged)
+    public sealed record TrainingOutcome(TrainingReport? Report, double Seconds, int Epochs, PosixSignal? Signal, TrainingDivergedException? Diverged, TrainingPlan Plan)
     {
         /// <summary>True when a signal stopped the run.</summary>
         public bool Interrupted => Signal is not null;
@@ -571,7 +571,7 @@ public static partial class TrainCommand
             progress.EndLine();
         }
         Unscale(data, model);
-        return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged);
+        return new TrainingOutcome(report, watch.Elapsed.TotalSeconds, model.History.Count, signal, diverged, plan);
     }
 
     /// <summary>Maps a model trained on <paramref name="data"/>'s standardised targets back to the targets' scale (nothing otherwise).</summary>
@@ -649,7 +649,7 @@ public static partial class TrainCommand
             TestR2 = (testMetrics as RegressionMetrics)?.RSquared,
             Seconds = Math.Round(outcome.Seconds, 3),
             SamplesPerS = Math.Round(data.Train.Rows * (double)outcome.Epochs / Math.Max(outcome.Seconds, 1e-9)),
-            L2 = s.Plan((int)data.TrainingRows, streamed: data.Streamed is not null).L2,
+            L2 = outcome.Plan.L2,
             StoppedEarly = outcome.Report?.StoppedEarly ?? false,
             Interrupted = outcome.Interrupted,
             Signal = outcome.Signal switch { PosixSignal.SIGTERM => "SIGTERM", PosixSignal.SIGINT => "SIGINT", _ => null },

@@ -174,14 +174,14 @@ public sealed class DataOptions
 
     /// <summary>
     /// <c>-</c>, the usual name of standard input, is <c>/dev/stdin</c> (read once, as any pipe); a file really named
-    /// <c>-</c> is <c>./-</c>. Windows has no such path, and a terminal would wait for rows typed by hand: both are
-    /// refused with the way round.
+    /// <c>-</c> is <c>./-</c>. Its other names (<see cref="IsStandardInput"/>) are kept as given. Windows has no such
+    /// path, a terminal would wait for rows typed by hand, and a closed standard input forever: each is refused with
+    /// the way round.
     /// </summary>
     internal static string? StandardInput(string option, string? path)
     {
-        // Its other names (/dev/stdin, /dev/fd/0) are checked the same way, and kept as given.
         bool dash = path == "-";
-        if (!dash && path is not ("/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0"))
+        if (!dash && !IsStandardInput(path))
             return path;
         if (OperatingSystem.IsWindows())
             throw new BackpropException($"{option} {path}: standard input is not readable as a file on Windows; save the data to a file and give its path.");
@@ -192,6 +192,9 @@ public sealed class DataOptions
             throw new BackpropException($"{option} {path}: standard input is a terminal; pipe the data in (cat data.csv | backprop ... {option} -) or give a file.");
         return dash ? "/dev/stdin" : path;
     }
+
+    /// <summary>True for the names of standard input other than <c>-</c>: /dev/stdin, /dev/fd/0, /proc/self/fd/0.</summary>
+    internal static bool IsStandardInput(string? path) => path is "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0";
 
     /// <summary>
     /// True when descriptor 0 is a pipe this process also holds under another descriptor: started with standard

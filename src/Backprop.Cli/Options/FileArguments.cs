@@ -61,7 +61,7 @@ public static class FileChecks
                 throw new BackpropException($"{a.Option}: an empty path was given; expected a file name.");
 
         // Standard input can be read by one option only (--data - and --test -: the second would find it empty).
-        var stdin = ins.Where(a => a.Path is "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0").ToList();
+        var stdin = ins.Where(a => DataOptions.IsStandardInput(a.Path)).ToList();
         if (stdin.Count > 1)
             throw new BackpropException($"{stdin[1].Option} -: standard input is already read by {stdin[0].Option}; only one option can read it (save the other to a file).");
         foreach (var a in ins)

@@ -5,34 +5,12 @@ namespace Backprop.Tests.IO;
 /// <summary>A pipe read once and kept: the same bytes from any position, across the kept chunks' edges, within the bound.</summary>
 public sealed class ReplayStreamTests
 {
-    /// <summary>A stream that cannot seek and hands out odd-sized reads, as a pipe does.</summary>
-    private sealed class Pipe(byte[] data) : Stream
-    {
-        private int _at;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = Math.Min(Math.Min(count, 70_001), data.Length - _at);
-            Array.Copy(data, _at, buffer, offset, n);
-            _at += n;
-            return n;
-        }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     [Fact]
     public void EveryPositionGivesTheBytesOfThePipe()
     {
         var data = new byte[(3 << 20) + 12_345]; // three 1 MiB chunks and part of a fourth
         new Random(4).NextBytes(data);
-        using var s = new ReplayStream(new Pipe(data), 8 << 20, "pipe");
+        using var s = new ReplayStream(new PipeLike(new MemoryStream(data), maxRead: 70_001), 8 << 20, "pipe");
         // Half read forwards in odd pieces, then the length (reads on to the end), then random seeks.
         var got = new byte[data.Length];
         int at = 0;
@@ -65,7 +43,7 @@ public sealed class ReplayStreamTests
     [Fact]
     public void MoreThanTheBoundIsAClearError()
     {
-        using var s = new ReplayStream(new Pipe(new byte[3 << 20]), 2 << 20, "pipe");
+        using var s = new ReplayStream(new PipeLike(new MemoryStream(new byte[3 << 20])), 2 << 20, "pipe");
         var e = Assert.Throws<BackpropException>(() => s.Length);
         Assert.Equal("pipe: more than 2,097,152 bytes from a pipe or device; data read that way is limited to 2,097,152 bytes.", e.Message);
     }
