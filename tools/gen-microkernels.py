@@ -38,6 +38,12 @@ def body(vec, mr, nv, rows):
     out.append(f"            {vec}<T> x;")
     for r in range(rows):
         out.append(f"            x = {vec}.Create(a[{r}]); " + " ".join(f"c{r}{v} = Fma(x, b{v}, c{r}{v});" for v in range(nv)))
+    out.append("            if (Sse.IsSupported && lines > 0)")
+    out.append("            {")
+    out.append("                Sse.Prefetch1(prefetch);")
+    out.append("                prefetch += 64;")
+    out.append("                lines--;")
+    out.append("            }")
     out.append(f"            a += {mr};")
     out.append(f"            b += {nv} * w;")
     out.append("        }")
@@ -58,19 +64,21 @@ def kernel(name, vec, mr, nv, variants, summary):
     L.append(f"    public static int NR => {nv} * {vec}<T>.Count;")
     L.append(f"    public static ReadOnlySpan<int> RowCounts => [{', '.join(str(v) for v in variants)}];")
     L.append("")
-    L.append("    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load)")
+    L.append("    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);")
+    L.append("")
+    L.append("    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)")
     L.append("    {")
     L.append("        switch (rows)")
     L.append("        {")
     for v in variants:
-        L.append(f"            case {v}: Run{v}(kc, a, b, c, ldc, load); break;")
+        L.append(f"            case {v}: Run{v}(kc, a, b, c, ldc, load, prefetch, lines); break;")
     L.append("            default: throw new ArgumentOutOfRangeException(nameof(rows));")
     L.append("        }")
     L.append("    }")
     for v in variants:
         L.append("")
         L.append("    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]")
-        L.append(f"    private static void Run{v}(int kc, T* a, T* b, T* c, nint ldc, bool load)")
+        L.append(f"    private static void Run{v}(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)")
         L.append("    {")
         L.extend(body(vec, mr, nv, v))
         L.append("    }")
@@ -94,6 +102,7 @@ def main():
         "using System.Numerics;",
         "using System.Runtime.CompilerServices;",
         "using System.Runtime.Intrinsics;",
+        "using System.Runtime.Intrinsics.X86;",
         "",
         "namespace Backprop.Numerics;",
     ]

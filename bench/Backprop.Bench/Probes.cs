@@ -51,7 +51,13 @@ internal static class Machine
     public static void Emit(int threads, GemmKernel kernel) =>
         Measure.Emit("machine", "vector_bits", VectorBits, threads,
             extra: $"\"cpu\":\"{CpuModel().Replace("\"", "'", StringComparison.Ordinal)}\",\"kernel\":\"{kernel}\"," +
-                   $"\"l1d_kib\":{CacheInfo.L1Data >> 10},\"l2_kib\":{CacheInfo.L2 >> 10},\"l3_mib\":{CacheInfo.L3 >> 20}");
+                   $"\"l1d_kib\":{CacheInfo.L1Data >> 10},\"l2_kib\":{CacheInfo.L2 >> 10},\"l3_mib\":{CacheInfo.L3 >> 20}," +
+                   $"\"kc\":{Blocks(kernel).Kc},\"mc\":{Blocks(kernel).Mc}");
+
+    /// <summary>The block sizes the packed product uses with this kernel (float): derived from the caches, or <c>--kc</c>/<c>--mc</c>.</summary>
+    public static (int Kc, int Mc) Blocks(GemmKernel kernel) => kernel == GemmKernel.Vector256
+        ? (GemmBlocking<float, MicroKernel256<float>>.KC, GemmBlocking<float, MicroKernel256<float>>.MC)
+        : (GemmBlocking<float, MicroKernel512<float>>.KC, GemmBlocking<float, MicroKernel512<float>>.MC);
 }
 
 /// <summary>
@@ -239,6 +245,93 @@ internal static unsafe class KernelProbe
                     best = Math.Max(best, sweeps * flopsPerSweep / seconds / 1e9);
             }
             return best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(a);
+            NativeMemory.AlignedFree(b);
+            NativeMemory.AlignedFree(c);
+        }
+    }
+
+    private static float* Alloc(long n)
+    {
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(float)), 64);
+        for (long i = 0; i < n; i++)
+            p[i] = (i % 7) * 0.01f;
+        return p;
+    }
+}
+
+/// <summary>
+/// `--only replay`: the one-thread packed product's loops (tiles of MC rows, k blocks of the product's depth, B strips,
+/// then A strips) replayed with the micro-kernel alone on buffers of a square product's sizes, no packing, so what the
+/// kernel loses inside a product can be told from what packing costs. Variants: "product" (every B strip of every k
+/// block distinct, as packed, the next strip prefetched one line per k step as the product does), "no-prefetch" (the
+/// same without it: each strip's first call reads it from wherever it is, L3 once B exceeds L2), "b-in-l2" (the same
+/// loops over 4 distinct B strips, which stay in L2: the bound for what prefetching can give), "c-padded" (the product
+/// with C rows n + 32 apart: rows of C a multiple of 4 KiB apart share their L1 sets). The variants take turns window
+/// by window, so a slow spell of a shared machine slows all of them alike; best and median of the windows.
+/// </summary>
+internal static unsafe class ReplayProbe
+{
+    private static readonly (string Name, int DistinctBStrips, int Pad, bool Prefetch)[] s_variants =
+        [("product", int.MaxValue, 0, true), ("no-prefetch", int.MaxValue, 0, false), ("b-in-l2", 4, 0, false), ("c-padded", int.MaxValue, 32, true)];
+
+    public static void Run(GemmKernel kernel)
+    {
+        foreach (int n in new[] { 1024, 2048 })
+        {
+            var (best, median) = kernel == GemmKernel.Vector256 ? Time<MicroKernel256<float>>(n) : Time<MicroKernel512<float>>(n);
+            for (int v = 0; v < s_variants.Length; v++)
+                Measure.Emit("replay", "gflop_per_s", best[v], 1, n,
+                    $"\"kernel\":\"{(kernel == GemmKernel.Vector256 ? "Vector256" : "Vector512")}\",\"variant\":\"{s_variants[v].Name}\"," +
+                    $"\"median\":{median[v].ToString("F1", CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private static (double[] Best, double[] Median) Time<TKernel>(int n) where TKernel : struct, IMicroKernel<float>
+    {
+        int mr = TKernel.MR, nr = TKernel.NR, kc = GemmPacked<float, TKernel>.BlockDepth(n);
+        int msMax = Math.Max(1, GemmBlocking<float, TKernel>.MC / mr);
+        int mStrips = n / mr, nStrips = n / nr, tiles = (mStrips + msMax - 1) / msMax, kBlocks = (n + kc - 1) / kc;
+        float* a = Alloc((long)msMax * mr * kc), b = Alloc((long)kBlocks * nStrips * nr * kc), c = Alloc((long)n * (n + 32));
+        try
+        {
+            double flops = 2.0 * mStrips * mr * nStrips * nr * ((long)kBlocks * kc);
+            var rates = s_variants.Select(_ => new List<double>()).ToArray();
+            var until = Stopwatch.StartNew();
+            for (int w = 0; w < 8 * s_variants.Length || until.Elapsed.TotalSeconds < 4; w++)
+            {
+                var (_, distinct, pad, prefetch) = s_variants[w % s_variants.Length];
+                int ldc = n + pad;
+                long t0 = Stopwatch.GetTimestamp();
+                for (int t = 0; t < tiles; t++)
+                {
+                    int s0 = (int)((long)t * mStrips / tiles), s1 = (int)((long)(t + 1) * mStrips / tiles);
+                    for (int kb = 0; kb < kBlocks; kb++)
+                        for (int js = 0; js < nStrips; js++)
+                        {
+                            float* bp = b + ((long)kb * nStrips + js % distinct) * nr * kc;
+                            // As GemmPacked's tile loop: a slice of the next strip during each A strip's call.
+                            byte* next = prefetch && js + 1 < nStrips ? (byte*)(bp + (long)nr * kc) : null;
+                            long stripBytes = (long)nr * kc * sizeof(float), slice = (stripBytes / (s1 - s0) + 63) & ~63L;
+                            for (int s = s0; s < s1; s++)
+                            {
+                                long from = (s - s0) * slice;
+                                int lines = next == null || from >= stripBytes ? 0 : (int)((Math.Min(stripBytes, from + slice) - from + 63) / 64);
+                                TKernel.Run(mr, kc, a + (long)(s - s0) * mr * kc, bp, c + (long)s * mr * ldc + js * nr, ldc, kb > 0,
+                                    lines > 0 ? next + from : null, lines);
+                            }
+                        }
+                }
+                double seconds = (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
+                if (w >= s_variants.Length)
+                    rates[w % s_variants.Length].Add(flops / seconds / 1e9);
+            }
+            foreach (var list in rates)
+                list.Sort();
+            return (rates.Select(r => r[^1]).ToArray(), rates.Select(r => r[r.Count / 2]).ToArray());
         }
         finally
         {

@@ -12,7 +12,8 @@ using Backprop.Numerics;
 //                       [--kc K] [--mc M]   (block sizes of the chosen kernel instead of the cache-derived ones)
 //        Backprop.Bench --rss-child   (runs W2 for 2000 steps and prints its peak RSS; used by the parent)
 // Diagnostics, not standard figures: --only probe (each product of W2/W4/W5), --only kernel (the micro-kernels
-// alone on cache-resident panels, one thread), --only machine (the CPU, its vector width and cache sizes).
+// alone on cache-resident panels, one thread), --only replay (the one-thread product's loops on the kernel alone, no
+// packing, with B kept in L2 or C's rows padded as variants), --only machine (the CPU, its vector width and caches).
 var kernel = GemmKernel.Auto;
 bool verify = false;
 int kc = 0, mc = 0;
@@ -72,6 +73,8 @@ if (parsed.Only.Contains("probe"))
     Workloads.Probe(threads, kernel);
 if (parsed.Only.Contains("kernel"))
     KernelProbe.Run();
+if (parsed.Only.Contains("replay"))
+    ReplayProbe.Run(chosen);
 return 0;
 
 internal static class Workloads

@@ -2,6 +2,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Numerics;
 
@@ -15,19 +16,21 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
     public static int NR => 2 * Vector256<T>.Count;
     public static ReadOnlySpan<int> RowCounts => [6, 4, 2];
 
-    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load)
+    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);
+
+    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         switch (rows)
         {
-            case 6: Run6(kc, a, b, c, ldc, load); break;
-            case 4: Run4(kc, a, b, c, ldc, load); break;
-            case 2: Run2(kc, a, b, c, ldc, load); break;
+            case 6: Run6(kc, a, b, c, ldc, load, prefetch, lines); break;
+            case 4: Run4(kc, a, b, c, ldc, load, prefetch, lines); break;
+            case 2: Run2(kc, a, b, c, ldc, load, prefetch, lines); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows));
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run6(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run6(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector256<T>.Count;
         Vector256<T> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
@@ -60,6 +63,12 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
             x = Vector256.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
             x = Vector256.Create(a[4]); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 6;
             b += 2 * w;
         }
@@ -72,7 +81,7 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run4(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run4(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector256<T>.Count;
         Vector256<T> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -99,6 +108,12 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
             x = Vector256.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
             x = Vector256.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
             x = Vector256.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 6;
             b += 2 * w;
         }
@@ -109,7 +124,7 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run2(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run2(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector256<T>.Count;
         Vector256<T> c00, c01, c10, c11;
@@ -130,6 +145,12 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
             Vector256<T> x;
             x = Vector256.Create(a[0]); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
             x = Vector256.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 6;
             b += 2 * w;
         }
@@ -158,19 +179,21 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
     public static int NR => 2 * Vector512<T>.Count;
     public static ReadOnlySpan<int> RowCounts => [12, 8, 4];
 
-    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load)
+    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);
+
+    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         switch (rows)
         {
-            case 12: Run12(kc, a, b, c, ldc, load); break;
-            case 8: Run8(kc, a, b, c, ldc, load); break;
-            case 4: Run4(kc, a, b, c, ldc, load); break;
+            case 12: Run12(kc, a, b, c, ldc, load, prefetch, lines); break;
+            case 8: Run8(kc, a, b, c, ldc, load, prefetch, lines); break;
+            case 4: Run4(kc, a, b, c, ldc, load, prefetch, lines); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows));
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run12(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run12(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
@@ -221,6 +244,12 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
             x = Vector512.Create(a[9]); c90 = Fma(x, b0, c90); c91 = Fma(x, b1, c91);
             x = Vector512.Create(a[10]); c100 = Fma(x, b0, c100); c101 = Fma(x, b1, c101);
             x = Vector512.Create(a[11]); c110 = Fma(x, b0, c110); c111 = Fma(x, b1, c111);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 12;
             b += 2 * w;
         }
@@ -239,7 +268,7 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run8(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run8(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
@@ -278,6 +307,12 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
             x = Vector512.Create(a[5]); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
             x = Vector512.Create(a[6]); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
             x = Vector512.Create(a[7]); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 12;
             b += 2 * w;
         }
@@ -292,7 +327,7 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Run4(int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Run4(int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -319,6 +354,12 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
             x = Vector512.Create(a[1]); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
             x = Vector512.Create(a[2]); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
             x = Vector512.Create(a[3]); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            if (Sse.IsSupported && lines > 0)
+            {
+                Sse.Prefetch1(prefetch);
+                prefetch += 64;
+                lines--;
+            }
             a += 12;
             b += 2 * w;
         }

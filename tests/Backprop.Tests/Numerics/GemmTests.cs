@@ -237,6 +237,48 @@ public sealed class GemmTests
         Check<MicroKernel256<float>>(n, threads);
     }
 
+    /// <summary>
+    /// The product asks each kernel call to prefetch a slice of the next B strip; the hint reads nothing the kernel
+    /// computes with and writes nothing: every row count of both kernels, C loaded or not, gives the same bits with
+    /// no lines, a few, and more lines than k steps, and leaves the operands and the prefetched buffer as they were.
+    /// </summary>
+    [Fact]
+    public unsafe void ThePrefetchHintChangesNoValue()
+    {
+        static void Check<TKernel>(int seed) where TKernel : struct, IMicroKernel<float>
+        {
+            var rng = new Random(seed);
+            int mr = TKernel.MR, nr = TKernel.NR, kc = 37;
+            float[] a = Enumerable.Range(0, mr * kc).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] b = Enumerable.Range(0, nr * kc).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] c0 = Enumerable.Range(0, mr * nr).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] next = Enumerable.Range(0, 64 * (kc + 8)).Select(i => (float)i).ToArray();
+            float[] a0 = (float[])a.Clone(), b0 = (float[])b.Clone(), next0 = (float[])next.Clone();
+            foreach (int rows in TKernel.RowCounts)
+                foreach (bool load in new[] { false, true })
+                {
+                    var plain = (float[])c0.Clone();
+                    fixed (float* pa = a, pb = b, pc = plain)
+                        TKernel.Run(rows, kc, pa, pb, pc, nr, load);
+                    foreach (int lines in new[] { 0, 3, kc + 7 })
+                    {
+                        var hinted = (float[])c0.Clone();
+                        fixed (float* pa = a, pb = b, pc = hinted, pn = next)
+                            TKernel.Run(rows, kc, pa, pb, pc, nr, load, (byte*)pn, lines);
+                        Assert.True(plain.AsSpan().SequenceEqual(hinted), $"{typeof(TKernel).Name} rows={rows} load={load} lines={lines}");
+                    }
+                    // Rows the call does not own are untouched, and it did compute (not a copy of C).
+                    Assert.True(plain.AsSpan(rows * nr).SequenceEqual(c0.AsSpan(rows * nr)));
+                    Assert.False(plain.AsSpan(0, rows * nr).SequenceEqual(c0.AsSpan(0, rows * nr)));
+                }
+            Assert.Equal(a0, a);
+            Assert.Equal(b0, b);
+            Assert.Equal(next0, next);
+        }
+        Check<MicroKernel256<float>>(5);
+        Check<MicroKernel512<float>>(6);
+    }
+
     [Fact]
     public void SmallPathIsBitIdenticalToReference()
     {
