@@ -254,7 +254,8 @@ internal static unsafe class KernelProbe
         }
     }
 
-    private static float* Alloc(long n)
+    /// <summary>Aligned floats, filled with small values (freed with NativeMemory.AlignedFree).</summary>
+    internal static float* Alloc(long n)
     {
         var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(float)), 64);
         for (long i = 0; i < n; i++)
@@ -295,7 +296,7 @@ internal static unsafe class ReplayProbe
         int mr = TKernel.MR, nr = TKernel.NR, kc = GemmPacked<float, TKernel>.BlockDepth(n);
         int msMax = Math.Max(1, GemmBlocking<float, TKernel>.MC / mr);
         int mStrips = n / mr, nStrips = n / nr, tiles = (mStrips + msMax - 1) / msMax, kBlocks = (n + kc - 1) / kc;
-        float* a = Alloc((long)msMax * mr * kc), b = Alloc((long)kBlocks * nStrips * nr * kc), c = Alloc((long)n * (n + 32));
+        float* a = KernelProbe.Alloc((long)msMax * mr * kc), b = KernelProbe.Alloc((long)kBlocks * nStrips * nr * kc), c = KernelProbe.Alloc((long)n * (n + 32));
         try
         {
             double flops = 2.0 * mStrips * mr * nStrips * nr * ((long)kBlocks * kc);
@@ -339,13 +340,5 @@ internal static unsafe class ReplayProbe
             NativeMemory.AlignedFree(b);
             NativeMemory.AlignedFree(c);
         }
-    }
-
-    private static float* Alloc(long n)
-    {
-        var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(float)), 64);
-        for (long i = 0; i < n; i++)
-            p[i] = (i % 7) * 0.01f;
-        return p;
     }
 }
