@@ -64,8 +64,6 @@ def kernel(name, vec, mr, nv, variants, summary):
     L.append(f"    public static int NR => {nv} * {vec}<T>.Count;")
     L.append(f"    public static ReadOnlySpan<int> RowCounts => [{', '.join(str(v) for v in variants)}];")
     L.append("")
-    L.append("    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);")
-    L.append("")
     L.append("    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)")
     L.append("    {")
     L.append("        switch (rows)")

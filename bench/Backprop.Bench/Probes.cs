@@ -239,7 +239,7 @@ internal static unsafe class KernelProbe
                 for (int sweep = 0; sweep < sweeps; sweep++)
                     for (int js = 0; js < bStrips; js++)
                         for (int s = 0; s < aStrips; s++)
-                            TKernel.Run(mr, kc, a + (long)s * mr * kc, b + (long)js * nr * kc, c + (long)s * mr * ldc + js * nr, ldc, true);
+                            TKernel.Run(mr, kc, a + (long)s * mr * kc, b + (long)js * nr * kc, c + (long)s * mr * ldc + js * nr, ldc, true, null, 0);
                 double seconds = (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
                 if (w > 2)
                     best = Math.Max(best, sweeps * flopsPerSweep / seconds / 1e9);
@@ -314,15 +314,11 @@ internal static unsafe class ReplayProbe
                         for (int js = 0; js < nStrips; js++)
                         {
                             float* bp = b + ((long)kb * nStrips + js % distinct) * nr * kc;
-                            // As GemmPacked's tile loop: a slice of the next strip during each A strip's call.
-                            byte* next = prefetch && js + 1 < nStrips ? (byte*)(bp + (long)nr * kc) : null;
-                            long stripBytes = (long)nr * kc * sizeof(float), slice = (stripBytes / (s1 - s0) + 63) & ~63L;
+                            float* next = prefetch && js + 1 < nStrips ? bp + (long)nr * kc : null;
                             for (int s = s0; s < s1; s++)
                             {
-                                long from = (s - s0) * slice;
-                                int lines = next == null || from >= stripBytes ? 0 : (int)((Math.Min(stripBytes, from + slice) - from + 63) / 64);
-                                TKernel.Run(mr, kc, a + (long)(s - s0) * mr * kc, bp, c + (long)s * mr * ldc + js * nr, ldc, kb > 0,
-                                    lines > 0 ? next + from : null, lines);
+                                int lines = GemmPacked<float, TKernel>.NextStripSlice(next, kc, s - s0, s1 - s0, out byte* pf);
+                                TKernel.Run(mr, kc, a + (long)(s - s0) * mr * kc, bp, c + (long)s * mr * ldc + js * nr, ldc, kb > 0, pf, lines);
                             }
                         }
                 }

@@ -16,8 +16,6 @@ internal readonly unsafe struct MicroKernel256<T> : IMicroKernel<T>
     public static int NR => 2 * Vector256<T>.Count;
     public static ReadOnlySpan<int> RowCounts => [6, 4, 2];
 
-    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);
-
     public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {
         switch (rows)
@@ -178,8 +176,6 @@ internal readonly unsafe struct MicroKernel512<T> : IMicroKernel<T>
     public static int MR => 12;
     public static int NR => 2 * Vector512<T>.Count;
     public static ReadOnlySpan<int> RowCounts => [12, 8, 4];
-
-    public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load) => Run(rows, kc, a, b, c, ldc, load, null, 0);
 
     public static void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines)
     {

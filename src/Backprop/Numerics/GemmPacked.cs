@@ -21,12 +21,10 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged
     /// <summary>The row counts with code of their own, largest (MR) first; an edge strip takes the smallest that covers it.</summary>
     static abstract ReadOnlySpan<int> RowCounts { get; }
 
-    /// <summary>One call; <paramref name="rows"/> is one of <see cref="RowCounts"/>.</summary>
-    static abstract void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load);
-
     /// <summary>
-    /// One call that also asks for <paramref name="lines"/> cache lines from <paramref name="prefetch"/> on into L2,
-    /// one per k step from the first (a hint: no value changes).
+    /// One call; <paramref name="rows"/> is one of <see cref="RowCounts"/>. It also asks for <paramref name="lines"/>
+    /// cache lines from <paramref name="prefetch"/> on into L2, one per k step from the first (a hint: no value
+    /// changes; 0 lines and a null pointer ask for none).
     /// </summary>
     static abstract void Run(int rows, int kc, T* a, T* b, T* c, nint ldc, bool load, byte* prefetch, int lines);
 }
@@ -99,6 +97,26 @@ internal static unsafe class GemmPacked<T, TKernel>
         int blocks = Math.Max(1, (k + kcMax - 1) / kcMax);
         // A multiple of 8, so packing transposes whole 8-step blocks (only the product's last k block has a tail).
         return Math.Min(kcMax, ((k + blocks - 1) / blocks + 7) / 8 * 8);
+    }
+
+    /// <summary>
+    /// The part of the next B strip (<paramref name="next"/>, <paramref name="kc"/> steps deep; null: none) that the
+    /// call for A strip <paramref name="index"/> of <paramref name="count"/> prefetches into L2: a slice each, so the
+    /// strip is in L2 when its first call reads it. Otherwise that call reads it from L3 once B exceeds L2, which the
+    /// hardware prefetchers do not hide on every CPU (an Intel Xeon: 5-10% of the kernel's time at n = 2048).
+    /// Returns the line count, <paramref name="start"/> the first line (0 and null: nothing to ask for).
+    /// </summary>
+    internal static int NextStripSlice(T* next, int kc, int index, int count, out byte* start)
+    {
+        long stripBytes = (long)TKernel.NR * kc * sizeof(T), slice = (stripBytes / count + 63) & ~63L;
+        long from = index * slice;
+        if (next == null || from >= stripBytes)
+        {
+            start = null;
+            return 0;
+        }
+        start = (byte*)next + from;
+        return (int)((Math.Min(stripBytes, from + slice) - from + 63) / 64);
     }
 
     /// <summary>Elements of op(B) packed: whole NR strips over all of k.</summary>
@@ -465,21 +483,14 @@ internal static unsafe class GemmPacked<T, TKernel>
                         PackBlock(A, TransA, M, K, s * mr, mr, k0, kc, ownA + (long)(s - s0) * mr * kc);
                     ablock = ownA;
                 }
-                long stripBytes = (long)nr * kc * sizeof(T);
                 for (int js = t0; js < t1; js++)
                 {
                     T* bp = PackedB + k0 * Np + (long)js * nr * kc;
                     int j0 = js * nr, cols = Math.Min(nr, N - j0);
-                    // The next B strip into L2, a slice during each A strip's call, one line per k step: read from L3
-                    // by its first call otherwise (the last-level cache holds B when B exceeds L2), which the
-                    // hardware prefetchers do not hide on every CPU (an Intel Xeon: 5-10% of the kernel's time at n = 2048).
-                    byte* nextB = js + 1 < t1 && Sse.IsSupported ? (byte*)(bp + (long)nr * kc) : null;
-                    long slice = (stripBytes / (s1 - s0) + 63) & ~63L;
+                    T* nextB = js + 1 < t1 ? bp + (long)nr * kc : null;
                     for (int s = s0; s < s1; s++)
                     {
-                        long from = (s - s0) * slice;
-                        byte* pf = nextB == null || from >= stripBytes ? null : nextB + from;
-                        int lines = pf == null ? 0 : (int)((Math.Min(stripBytes, from + slice) - from + 63) / 64);
+                        int lines = NextStripSlice(nextB, kc, s - s0, s1 - s0, out byte* pf);
                         T* ap = ablock + (long)(s - s0) * mr * kc;
                         int i0 = s * mr, rows = Math.Min(mr, M - i0);
                         T* cp = C + (long)i0 * N + j0;

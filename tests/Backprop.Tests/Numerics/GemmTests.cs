@@ -259,7 +259,7 @@ public sealed class GemmTests
                 {
                     var plain = (float[])c0.Clone();
                     fixed (float* pa = a, pb = b, pc = plain)
-                        TKernel.Run(rows, kc, pa, pb, pc, nr, load);
+                        TKernel.Run(rows, kc, pa, pb, pc, nr, load, null, 0);
                     foreach (int lines in new[] { 0, 3, kc + 7 })
                     {
                         var hinted = (float[])c0.Clone();
@@ -277,6 +277,38 @@ public sealed class GemmTests
         }
         Check<MicroKernel256<float>>(5);
         Check<MicroKernel512<float>>(6);
+    }
+
+    /// <summary>The A strips' slices of the next B strip cover it exactly once, in order, whatever the strip count.</summary>
+    [Theory]
+    [InlineData(512, 28)]
+    [InlineData(688, 28)]
+    [InlineData(37, 1)]
+    [InlineData(37, 5)]
+    [InlineData(8, 40)]
+    public unsafe void TheNextStripSlicesCoverItOnce(int kc, int count)
+    {
+        static void Check<TKernel>(int kc, int count) where TKernel : struct, IMicroKernel<float>
+        {
+            float* next = (float*)4096; // only compared, never read
+            long stripBytes = (long)TKernel.NR * kc * sizeof(float), covered = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int lines = GemmPacked<float, TKernel>.NextStripSlice(next, kc, i, count, out byte* start);
+                if (lines == 0)
+                {
+                    Assert.True(start == null);
+                    continue;
+                }
+                Assert.Equal(covered, (long)(start - (byte*)next));
+                covered = Math.Min(stripBytes, covered + 64L * lines);
+            }
+            Assert.Equal(stripBytes, covered);
+            Assert.Equal(0, GemmPacked<float, TKernel>.NextStripSlice(null, kc, 0, count, out byte* none));
+            Assert.True(none == null);
+        }
+        Check<MicroKernel512<float>>(kc, count);
+        Check<MicroKernel256<float>>(kc, count);
     }
 
     [Fact]
