@@ -39,6 +39,7 @@ public sealed class ProcessWideSwitchesTests
     private static readonly (Type Type, string Property)[] PerThread =
     [
         (typeof(Gemm), nameof(Gemm.ForcedKernel)),
+        (typeof(Gemm), nameof(Gemm.SharedPanelsOnly)),
         (typeof(DoubleLanes), nameof(DoubleLanes.ForceScalar)),
         (typeof(Elementwise), nameof(Elementwise.ForcedWidth)),
         (typeof(DoubleLanes), nameof(DoubleLanes.ForcedWidth)),

@@ -81,7 +81,8 @@ public static class Gemm
     /// C[m x n] = X * W^T, where W (n x k, row-major) is a layer's weights: the same bits as
     /// <c>Multiply(false, true, m, n, k, x, w, c)</c>, but W's packed panels are kept in <paramref name="panels"/> and
     /// reused by later products while the weights are unchanged. <paramref name="version"/> is the layer's write
-    /// stamp (any change of it means the weights may have changed: they are packed again, no check); while it stays
+    /// stamp (any change of it means the weights may have changed: the first product at a new stamp keeps no panels,
+    /// since in training it is also the last, and the second packs them again, no check); while it stays
     /// the same the panels are reused only if W's contents still hash to what was packed, so a write through a span
     /// kept from earlier is never missed. <paramref name="concurrent"/>: other threads may be reading the panels
     /// (Network.Predict), so new panels go to a new buffer instead of over the old one.
@@ -99,11 +100,20 @@ public static class Gemm
             Multiply(false, true, m, n, k, x, w, c);
             return;
         }
+        var current = Volatile.Read(ref panels.Current);
+        if ((current == null || current.Version != version) && Volatile.Read(ref panels.Skipped) != version)
+        {
+            // Weights not seen before at this stamp: in training they change before every forward pass, and panels
+            // kept for them would never be read again. The plain product, free to pack the way it runs fastest; the
+            // panels are kept from the second product at one stamp on (inference, evaluation).
+            Volatile.Write(ref panels.Skipped, version);
+            Multiply(false, true, m, n, k, x, w, c);
+            return;
+        }
         int threads = (long)m * n * k < ParallelWork ? 1 : s_maxThreads;
         long length = kernel == GemmKernel.Vector512
             ? GemmPacked<T, MicroKernel512<T>>.PackedBLength(n, k)
             : GemmPacked<T, MicroKernel256<T>>.PackedBLength(n, k);
-        var current = Volatile.Read(ref panels.Current);
         bool sameLayout = current != null && current.Kernel == kernel && current.N == n && current.K == k && current.Length == length;
         bool ready = false;
         ulong hash = 0;
@@ -146,6 +156,18 @@ public static class Gemm
     }
 
     [ThreadStatic] private static GemmKernel? t_forcedKernel;
+
+    /// <summary>
+    /// Tests: products started on the calling thread share their packed panels between threads whatever their size
+    /// (the layout large products use), instead of each thread packing small operands for itself. Never a change of bits.
+    /// </summary>
+    internal static bool SharedPanelsOnly
+    {
+        get => t_sharedPanelsOnly;
+        set => t_sharedPanelsOnly = value;
+    }
+
+    [ThreadStatic] private static bool t_sharedPanelsOnly;
 
     /// <summary>Products with at most this many multiply-adds take the scalar small path.</summary>
     internal const long SmallWork = 2048;
@@ -251,6 +273,9 @@ internal sealed class WeightPanels<T> where T : unmanaged
 
     /// <summary>How many times the weights were packed (tests: reuse really happens).</summary>
     internal int Packs;
+
+    /// <summary>The last write stamp a product ran at without keeping panels (see <see cref="Gemm.MultiplyByWeights{T}"/>).</summary>
+    internal int Skipped = int.MinValue;
 
     internal sealed class Snapshot(GemmKernel kernel, int n, int k, long length)
     {

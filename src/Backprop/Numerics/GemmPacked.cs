@@ -140,9 +140,11 @@ internal static unsafe class GemmPacked<T, TKernel>
         };
         ChooseTiles(ref job, threads);
         job.PackingB = panelsB == null || !panelsReady;
-        job.BItems = job.PackingB ? nStrips : 0;
+        if (panelsB == null)
+            ChoosePrivate(ref job, threads);
+        job.BItems = job.PackingB && job.Private == Privately.None ? nStrips : 0;
         job.AItems = job.SharedA ? (mStrips + AGroup - 1) / AGroup : 0;
-        bool bInWorkspace = panelsB == null;
+        bool bInWorkspace = panelsB == null && job.Private == Privately.None;
         long wsLength = (bInWorkspace ? np * k : 0) + (job.SharedA ? mp * k : 0);
         T* ws = wsLength > 0 ? GemmWorkspace<T>.Get(wsLength) : null;
         job.PackedB = bInWorkspace ? ws : panelsB;
@@ -163,7 +165,7 @@ internal static unsafe class GemmPacked<T, TKernel>
             job.Stamp = Interlocked.Increment(ref s_stamp);
             var box = t_box ??= new JobBox();
             box.Job = job;
-            GemmPool.Shared.Run(box, items, threads);
+            GemmPool.Shared.Run(box, items, threads, job.BItems + job.AItems);
         }
     }
 
@@ -179,11 +181,8 @@ internal static unsafe class GemmPacked<T, TKernel>
     /// </remarks>
     private static void ChooseTiles(ref Job job, int threads)
     {
-        int msMax = Math.Max(1, GemmBlocking<T, TKernel>.MC / TKernel.MR);
         int wanted = threads <= 1 ? 1 : 4 * threads;
-        int mTiles = Math.Max((job.MStrips + msMax - 1) / msMax, Math.Min(job.MStrips, wanted));
-        if (threads > 1 && mTiles % threads != 0 && mTiles + threads - mTiles % threads <= job.MStrips)
-            mTiles += threads - mTiles % threads;
+        int mTiles = SplitM(job.MStrips, threads);
         int nTiles = 1;
         if (mTiles < wanted && mTiles < 2 * threads)
             nTiles = Math.Min(job.NStrips, (wanted + mTiles - 1) / mTiles);
@@ -194,11 +193,86 @@ internal static unsafe class GemmPacked<T, TKernel>
         job.SharedA = job.NTiles > 1;
     }
 
+    /// <summary>M tiles of at most MC rows, about four per thread, a multiple of the thread count where the strips allow.</summary>
+    private static int SplitM(int mStrips, int threads)
+    {
+        int msMax = Math.Max(1, GemmBlocking<T, TKernel>.MC / TKernel.MR);
+        int mTiles = Math.Max((mStrips + msMax - 1) / msMax, Math.Min(mStrips, threads <= 1 ? 1 : 4 * threads));
+        if (threads > 1 && mTiles % threads != 0 && mTiles + threads - mTiles % threads <= mStrips)
+            mTiles += threads - mTiles % threads;
+        return mTiles;
+    }
+
+    /// <summary>
+    /// Small products on several threads: no packed panel is shared. Each thread packs the smaller operand whole for
+    /// itself and the tiles split the other one, each tile packing its own part (a split along M when B is the smaller,
+    /// along N when A is). Both operands then stay in the caches of the core that packed them.
+    /// </summary>
+    /// <remarks>
+    /// A panel packed by one core and read by another moves between their caches twice per product (read by the
+    /// other, then taken back for writing by the next product's packing): on an Intel Xeon (2 vCPUs) a B strip of
+    /// W2's first layer took 14-24 us to pack on two threads against 6 on one, and each thread's first tile ran 2-3x
+    /// slower than the rest, reading the other's strips. Packing the smaller operand twice costs less while it fits
+    /// in a quarter of L2; beyond that the panels come from L3 whoever packed them, and sharing saves the copies.
+    /// </remarks>
+    private static void ChoosePrivate(ref Job job, int threads)
+    {
+        if (threads <= 1 || Gemm.SharedPanelsOnly)
+            return;
+        long aBytes = job.Mp * job.K * sizeof(T), bBytes = job.Np * job.K * sizeof(T);
+        if (Math.Min(aBytes, bBytes) > CacheInfo.L2 / 4)
+            return;
+        int wanted = 4 * threads;
+        if (bBytes <= aBytes)
+        {
+            if (job.MStrips < 2)
+                return;
+            job.MTiles = SplitM(job.MStrips, threads);
+            job.NTiles = 1;
+            job.NsPer = job.NStrips;
+            job.Private = Privately.B;
+        }
+        else
+        {
+            if (job.NStrips < 2)
+                return;
+            int nsPer = (job.NStrips + Math.Min(job.NStrips, wanted) - 1) / Math.Min(job.NStrips, wanted);
+            job.MTiles = 1;
+            job.NsPer = nsPer;
+            job.NTiles = (job.NStrips + nsPer - 1) / nsPer;
+            job.Private = Privately.A;
+        }
+        job.SharedA = false;
+    }
+
+    /// <summary>Which operand each thread packs whole for itself (<see cref="ChoosePrivate"/>); None: panels are shared.</summary>
+    private enum Privately : byte { None, A, B }
+
+    /// <summary>Tests: the job of an m x n x k product on <paramref name="threads"/> threads, tiled (no operands).</summary>
+    private static Job Plan(int m, int n, int k, int threads)
+    {
+        int mStrips = (m + TKernel.MR - 1) / TKernel.MR, nStrips = (n + TKernel.NR - 1) / TKernel.NR;
+        var job = new Job
+        {
+            M = m, N = n, K = k, MStrips = mStrips, NStrips = nStrips, Mp = (long)mStrips * TKernel.MR, Np = (long)nStrips * TKernel.NR,
+        };
+        ChooseTiles(ref job, threads);
+        ChoosePrivate(ref job, threads);
+        return job;
+    }
+
+    /// <summary>Tests: which operand each thread packs for itself ('A', 'B'), or '-' when the panels are shared.</summary>
+    internal static char PanelMode(int m, int n, int k, int threads) => Plan(m, n, k, threads).Private switch
+    {
+        Privately.A => 'A',
+        Privately.B => 'B',
+        _ => '-',
+    };
+
     /// <summary>Tests: the A strips of each M tile of an m x n x k product on <paramref name="threads"/> threads.</summary>
     internal static int[] MTileStrips(int m, int n, int k, int threads)
     {
-        var job = new Job { M = m, N = n, K = k, MStrips = (m + TKernel.MR - 1) / TKernel.MR, NStrips = (n + TKernel.NR - 1) / TKernel.NR };
-        ChooseTiles(ref job, threads);
+        var job = Plan(m, n, k, threads);
         var strips = new int[job.MTiles];
         for (int t = 0; t < strips.Length; t++)
             strips[t] = FirstStrip(job, t + 1) - FirstStrip(job, t);
@@ -212,6 +286,11 @@ internal static unsafe class GemmPacked<T, TKernel>
     private const int AGroup = 8;
 
     private static long s_stamp;
+
+    /// <summary>The job whose private operand this thread's private buffer holds (<see cref="Privately"/>).</summary>
+    [ThreadStatic] private static long t_privateStamp;
+
+    [ThreadStatic] private static T* t_private;
 
 
     /// <summary>The calling thread's job holder, reused so a product allocates nothing.</summary>
@@ -395,6 +474,7 @@ internal static unsafe class GemmPacked<T, TKernel>
     private struct Job
     {
         public bool TransA, TransB, Accumulate, SharedA, PackingB;
+        public Privately Private;
         public int M, N, K, Kc, MStrips, NStrips, NsPer, MTiles, NTiles, BItems, AItems;
         public long Mp, Np, Stamp;
         public T* A, B, C, PackedA, PackedB;
@@ -454,6 +534,27 @@ internal static unsafe class GemmPacked<T, TKernel>
                 spin.SpinOnce(sleep1Threshold: -1);
         }
 
+        /// <summary>
+        /// This thread's own copy of op(A) (<paramref name="a"/>) or op(B), packed whole in the shared panels' layout
+        /// the first time one of its tiles of this job asks.
+        /// </summary>
+        private readonly T* PrivatePanels(bool a)
+        {
+            if (t_privateStamp == Stamp)
+                return t_private;
+            T* panels = GemmWorkspace<T>.GetPrivate(a ? Mp * K : Np * K);
+            for (int s = 0, strips = a ? MStrips : NStrips; s < strips; s++)
+            {
+                if (a)
+                    PackStrip(A, TransA, M, K, Kc, s, TKernel.MR, panels, Mp);
+                else
+                    PackStrip(B, !TransB, N, K, Kc, s, TKernel.NR, panels, Np);
+            }
+            t_private = panels;
+            t_privateStamp = Stamp;
+            return panels;
+        }
+
         /// <summary>One tile of C: every k block, every B strip, every A strip of the tile.</summary>
         private readonly void Compute(int tile)
         {
@@ -465,7 +566,10 @@ internal static unsafe class GemmPacked<T, TKernel>
                 WaitFor(js);
             for (int g = s0 / AGroup; g <= (s1 - 1) / AGroup && AItems > 0; g++)
                 WaitFor(BItems + g);
-            T* ownA = SharedA ? null : GemmWorkspace<T>.GetTile((long)(s1 - s0) * mr * Kc);
+            T* privateA = Private == Privately.A ? PrivatePanels(true) : null;
+            T* packedB = Private == Privately.B ? PrivatePanels(false) : PackedB;
+            T* ownA = SharedA || privateA != null ? null : GemmWorkspace<T>.GetTile((long)(s1 - s0) * mr * Kc);
+            T* ownB = privateA != null ? GemmWorkspace<T>.GetTile((long)(t1 - t0) * nr * Kc) : null;
             T* edge = stackalloc T[mr * nr];
             var rowCounts = TKernel.RowCounts;
             for (int k0 = 0; k0 < K; k0 += Kc)
@@ -473,9 +577,9 @@ internal static unsafe class GemmPacked<T, TKernel>
                 int kc = Math.Min(Kc, K - k0);
                 bool load = Accumulate || k0 > 0;
                 T* ablock;
-                if (SharedA)
+                if (SharedA || privateA != null)
                 {
-                    ablock = PackedA + k0 * Mp + (long)s0 * mr * kc;
+                    ablock = (SharedA ? PackedA : privateA) + k0 * Mp + (long)s0 * mr * kc;
                 }
                 else
                 {
@@ -483,9 +587,12 @@ internal static unsafe class GemmPacked<T, TKernel>
                         PackBlock(A, TransA, M, K, s * mr, mr, k0, kc, ownA + (long)(s - s0) * mr * kc);
                     ablock = ownA;
                 }
+                if (ownB != null)
+                    for (int js = t0; js < t1; js++)
+                        PackBlock(B, !TransB, N, K, js * nr, nr, k0, kc, ownB + (long)(js - t0) * nr * kc);
                 for (int js = t0; js < t1; js++)
                 {
-                    T* bp = PackedB + k0 * Np + (long)js * nr * kc;
+                    T* bp = ownB != null ? ownB + (long)(js - t0) * nr * kc : packedB + k0 * Np + (long)js * nr * kc;
                     int j0 = js * nr, cols = Math.Min(nr, N - j0);
                     T* nextB = js + 1 < t1 ? bp + (long)nr * kc : null;
                     for (int s = s0; s < s1; s++)
@@ -536,8 +643,12 @@ internal static unsafe class GemmWorkspace<T> where T : unmanaged
     [ThreadStatic] private static byte[]? t_buffer;
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static long[]? t_flags;
+    [ThreadStatic] private static byte[]? t_private;
 
     public static T* Get(long elements) => Aligned(ref t_buffer, elements * sizeof(T));
+
+    /// <summary>The operand a thread packs whole for itself when a small product shares no panels.</summary>
+    public static T* GetPrivate(long elements) => Aligned(ref t_private, elements * sizeof(T));
 
     public static T* GetTile(long elements) => Aligned(ref t_tile, elements * sizeof(T));
 

@@ -33,9 +33,34 @@ public sealed class PackedWeightsTests
         var expected = Fresh(net, x, 24);
         for (int call = 0; call < 5; call++)
             Assert.Equal(expected, net.Forward(x, 24).ToArray());
-        // Packed on the first call, packed and hashed on the second, reused from the third on.
+        // Not packed on the first call (weights at a new stamp: in training they would not be read again), packed on
+        // the second, packed and hashed on the third, reused from the fourth on.
         Assert.Equal(2, net.Layers[0].Panels.Packs);
         Assert.Equal(2, net.Layers[1].Panels.Packs);
+    }
+
+    [Fact]
+    public void WeightsThatChangeBeforeEveryPassAreNotPacked()
+    {
+        // Training: one forward pass per write stamp, so panels kept for it would never be read; the passes still
+        // give a fresh network's bits. Once the weights stop changing they are packed and reused.
+        var net = Build();
+        var x = Batch(24, 4);
+        var y = new float[24 * 11];
+        for (int r = 0; r < 24; r++)
+            y[r * 11 + (r * 5) % 11] = 1;
+        for (int step = 0; step < 4; step++)
+        {
+            Assert.True(Fresh(net, x, 24).AsSpan().SequenceEqual(net.Forward(x, 24)), $"step {step}");
+            net.Backward(y);
+            net.ApplyGradientDescent(0.1f);
+        }
+        Assert.Equal(0, net.Layers[0].Panels.Packs);
+        Assert.Equal(0, net.Layers[1].Panels.Packs);
+        var expected = Fresh(net, x, 24);
+        for (int call = 0; call < 5; call++)
+            Assert.Equal(expected, net.Forward(x, 24).ToArray());
+        Assert.Equal(2, net.Layers[0].Panels.Packs);
     }
 
     [Fact]

@@ -157,18 +157,29 @@ public sealed class GemmTests
         var rng = new Random(5);
         (int m, int n, int k)[] shapes = kernel == GemmKernel.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
             ? [(13, 37, 400), (7, 70, 193)]
-            : [(13, 37, 600), (70, 90, 300), (131, 67, 260), (7, 300, 193)];
+            : [(13, 37, 600), (70, 90, 300), (131, 67, 260), (7, 300, 193), (131, 40, 64)];
         foreach (var (m, n, k) in shapes)
             foreach (bool accumulate in new[] { false, true })
             {
                 var (a, b, c0) = Operands<float>(rng, m, n, k);
                 var chain = FmaChain(transA, transB, m, n, k, a, b, c0, accumulate);
-                foreach (int threads in new[] { 1, 2, 3 })
-                {
-                    var c = (float[])c0.Clone();
-                    Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = threads, Path = GemmPath.Packed }, transA, transB, m, n, k, a, b, c, accumulate);
-                    Assert.True(chain.AsSpan().SequenceEqual(c), $"packed {kernel} threads={threads} m={m} n={n} k={k} acc={accumulate}");
-                }
+                // On several threads these small products have each thread pack one operand for itself (the
+                // PanelModesFollowTheOperandSizes cases); forced to share the panels they take the large products' layout.
+                foreach (bool sharedOnly in new[] { false, true })
+                    foreach (int threads in new[] { 1, 2, 3 })
+                    {
+                        var c = (float[])c0.Clone();
+                        Gemm.SharedPanelsOnly = sharedOnly;
+                        try
+                        {
+                            Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = threads, Path = GemmPath.Packed }, transA, transB, m, n, k, a, b, c, accumulate);
+                        }
+                        finally
+                        {
+                            Gemm.SharedPanelsOnly = false;
+                        }
+                        Assert.True(chain.AsSpan().SequenceEqual(c), $"packed {kernel} threads={threads} shared={sharedOnly} m={m} n={n} k={k} acc={accumulate}");
+                    }
                 if (!transB)
                 {
                     var c = (float[])c0.Clone();
@@ -203,6 +214,37 @@ public sealed class GemmTests
                 Assert.True(one.AsSpan().SequenceEqual(many), $"threads={threads} m={m} n={n} k={k}");
             }
         }
+    }
+
+    /// <summary>
+    /// On several threads a small product shares no packed panel between cores: each thread packs the smaller operand
+    /// whole for itself and the tiles split the other (A for itself and N split, or B and M split); a large one shares
+    /// them, and so does any product on one thread or with <see cref="Gemm.SharedPanelsOnly"/>.
+    /// </summary>
+    [Fact]
+    public void PanelModesFollowTheOperandSizes()
+    {
+        static void Check<TKernel>() where TKernel : struct, IMicroKernel<float>
+        {
+            // 13 x 37 x 600: op(A) (2-3 strips of rows) is the smaller; 131 x 40 x 64: op(B) (2-3 strips of columns) is.
+            Assert.Equal('A', GemmPacked<float, TKernel>.PanelMode(13, 37, 600, 2));
+            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 2));
+            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 3));
+            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 1));
+            // 4 MiB operands: past a quarter of any L2, shared.
+            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(1024, 1024, 1024, 2));
+            Gemm.SharedPanelsOnly = true;
+            try
+            {
+                Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(13, 37, 600, 2));
+            }
+            finally
+            {
+                Gemm.SharedPanelsOnly = false;
+            }
+        }
+        Check<MicroKernel512<float>>();
+        Check<MicroKernel256<float>>();
     }
 
     /// <summary>

@@ -163,25 +163,88 @@ public sealed class GemmThreadingTests
         public void Run(int index) => Interlocked.Increment(ref Hits[index]);
     }
 
+    /// <summary>
+    /// Counts the runs of each item; an item past the first <c>shared</c> waits until every shared one has finished,
+    /// as a tile waits for the strips it reads (a pool that let a thread start one before all shared items were
+    /// claimed could leave it waiting for an item nobody runs: the wait gives up and fails the test instead).
+    /// </summary>
+    private sealed class SharedFirstWork(int count, int shared) : IGemmWork
+    {
+        public readonly int[] Hits = new int[count];
+        private int _sharedDone;
+
+        public void Run(int index)
+        {
+            Interlocked.Increment(ref Hits[index]);
+            if (index < shared)
+            {
+                Interlocked.Increment(ref _sharedDone);
+                return;
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _sharedDone) < shared)
+                if (clock.Elapsed.TotalSeconds > 10)
+                    throw new TimeoutException($"item {index} waited 10 s for the shared items ({_sharedDone} of {shared} done)");
+                else
+                    spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
     [Fact]
     public async Task PoolRunsEveryItemExactlyOnceUnderConcurrentCallers()
     {
         // Two callers race for the pool thousands of times (the loser runs its job alone); every item of every
-        // job must run exactly once, or a product would skip or double a tile.
+        // job must run exactly once, or a product would skip or double a tile; the shared items (packing) come
+        // first and are dealt round-robin, the rest cut into blocks, one per thread. A pool of four helpers, more
+        // than this machine may have CPUs, so jobs with fewer threads than the pool find idle helpers polling.
+        var pool = new GemmPool(4);
         void Caller(int seed)
         {
             var rng = new Random(seed);
             for (int job = 0; job < 3000; job++)
             {
-                var work = new CountingWork(1 + rng.Next(17));
-                GemmPool.Shared.Run(work, work.Hits.Length, 1 + rng.Next(4));
-                for (int i = 0; i < work.Hits.Length; i++)
+                int count = 1 + rng.Next(17), shared = rng.Next(count + 1);
+                var work = new SharedFirstWork(count, shared);
+                pool.Run(work, count, 1 + rng.Next(5), shared);
+                for (int i = 0; i < count; i++)
                     if (work.Hits[i] != 1)
-                        throw new InvalidOperationException($"job {job}: item {i} ran {work.Hits[i]} times");
+                        throw new InvalidOperationException($"job {job}: item {i} of {count} ({shared} shared) ran {work.Hits[i]} times");
             }
         }
         var other = Task.Run(() => Caller(2), TestContext.Current.CancellationToken);
         Caller(1);
         await other;
+    }
+
+    [Fact]
+    public void PoolRunsAJobOnAtMostTheThreadsAsked()
+    {
+        // Four helpers, all polling after a job that used them all: the next job, asked to run on T threads, must not
+        // be joined by the others (Gemm.MaxThreads and GemmOptions.MaxThreads promise "at most").
+        var pool = new GemmPool(4);
+        for (int threads = 1; threads <= 5; threads++)
+            for (int job = 0; job < 20; job++)
+            {
+                pool.Run(new ThreadRecordingWork(8), 8, 5);
+                var work = new ThreadRecordingWork(24);
+                pool.Run(work, 24, threads);
+                int used = work.Threads.Distinct().Count();
+                Assert.True(used <= threads, $"job {job} asked for {threads} threads and ran on {used}");
+            }
+    }
+
+    /// <summary>Records the managed thread of each item; each item takes about 50 us, time for idle helpers to join.</summary>
+    private sealed class ThreadRecordingWork(int count) : IGemmWork
+    {
+        public readonly int[] Threads = new int[count];
+
+        public void Run(int index)
+        {
+            Threads[index] = Environment.CurrentManagedThreadId;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.Elapsed.TotalMicroseconds < 50)
+                Thread.SpinWait(10);
+        }
     }
 }
