@@ -78,7 +78,8 @@ internal static class GemmBlocking<T, TKernel>
 /// A tile that spans all of N packs its own rows of A block by block just before using them (so they are hot in
 /// L2); when N is split too (few rows: a small batch), A is packed once for all tiles. B is packed once, strip by
 /// strip, unless the caller hands it over already packed (inference: the weights, packed once). Packing and computing run
-/// as one parallel job: a tile waits only for the strips it reads, not for all packing to finish.
+/// as one parallel job: a tile waits only for the strips it reads, not for all packing to finish. A small product on
+/// several threads shares no panel instead: each thread packs the smaller operand for itself (<see cref="ChoosePrivate"/>).
 /// </para>
 /// <para>
 /// Determinism: the micro-kernel continues each element's fused multiply-add chain from the value it left in C after
