@@ -157,14 +157,15 @@ public sealed class GemmTests
         var rng = new Random(5);
         (int m, int n, int k)[] shapes = kernel == GemmKernel.Vector512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
             ? [(13, 37, 400), (7, 70, 193), (9, 45, 1100)]
-            : [(13, 37, 600), (70, 90, 300), (131, 67, 260), (7, 300, 193), (131, 40, 64), (40, 45, 2100)];
+            : [(13, 37, 600), (70, 90, 300), (131, 67, 260), (7, 300, 193), (24, 200, 300), (200, 40, 300), (40, 45, 2100)];
         foreach (var (m, n, k) in shapes)
             foreach (bool accumulate in new[] { false, true })
             {
                 var (a, b, c0) = Operands<float>(rng, m, n, k);
                 var chain = FmaChain(transA, transB, m, n, k, a, b, c0, accumulate);
-                // On several threads these small products have each thread pack one operand for itself (the
-                // PanelModesFollowTheOperandSizes cases); forced to share the panels they take the large products' layout.
+                // On several threads some of these products have each thread pack one operand for itself (24 x 200 x 300
+                // and 200 x 40 x 300, as PanelModesFollowTheOperandSizes checks); forced to share the panels, all take
+                // the large products' layout.
                 foreach (bool sharedOnly in new[] { false, true })
                     foreach (int threads in new[] { 1, 2, 3 })
                     {
@@ -226,17 +227,23 @@ public sealed class GemmTests
     {
         static void Check<TKernel>() where TKernel : struct, IMicroKernel<float>
         {
-            // 13 x 37 x 600: op(A) (2-3 strips of rows) is the smaller; 131 x 40 x 64: op(B) (2-3 strips of columns) is.
-            Assert.Equal('A', GemmPacked<float, TKernel>.PanelMode(13, 37, 600, 2));
-            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 2));
-            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 3));
-            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(131, 40, 64, 1));
+            // 24 x 200 x 300: op(A) (2-4 strips of rows) is the smaller; 200 x 40 x 300: op(B) (2-3 strips of columns)
+            // is. Both copies are under 80 KB, and each thread has over 32 multiply-adds per element it copies.
+            Assert.Equal('A', GemmPacked<float, TKernel>.PanelMode(24, 200, 300, 2));
+            Assert.Equal('A', GemmPacked<float, TKernel>.PanelMode(24, 200, 300, 3));
+            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(200, 40, 300, 2));
+            Assert.Equal('B', GemmPacked<float, TKernel>.PanelMode(200, 40, 300, 3));
+            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(200, 40, 300, 1));
+            // Too little work per thread for a copy each: 13 x 37 x 600 on two threads is 144,000 multiply-adds a
+            // thread for a 14,400-value op(A), and 200 x 40 x 300 on 16 threads 150,000 for a 19,200-value op(B).
+            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(13, 37, 600, 2));
+            Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(200, 40, 300, 16));
             // 4 MiB operands: past a quarter of any L2, shared.
             Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(1024, 1024, 1024, 2));
             Gemm.SharedPanelsOnly = true;
             try
             {
-                Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(13, 37, 600, 2));
+                Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(24, 200, 300, 2));
             }
             finally
             {
