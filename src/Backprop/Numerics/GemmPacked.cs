@@ -193,10 +193,8 @@ internal static unsafe class GemmPacked<T, TKernel>
         int nTiles = 1;
         if (mTiles < wanted && mTiles < 2 * threads)
             nTiles = Math.Min(job.NStrips, (wanted + mTiles - 1) / mTiles);
-        int nsPer = (job.NStrips + nTiles - 1) / nTiles;
-        job.NsPer = nsPer;
         job.MTiles = mTiles;
-        job.NTiles = (job.NStrips + nsPer - 1) / nsPer;
+        job.NTiles = nTiles;
         job.SharedA = job.NTiles > 1;
     }
 
@@ -242,17 +240,18 @@ internal static unsafe class GemmPacked<T, TKernel>
                 return;
             job.MTiles = SplitM(job.MStrips, threads);
             job.NTiles = 1;
-            job.NsPer = job.NStrips;
             job.Private = Privately.B;
         }
         else
         {
             if (job.NStrips < 2)
                 return;
-            int nsPer = (job.NStrips + Math.Min(job.NStrips, wanted) - 1) / Math.Min(job.NStrips, wanted);
+            // As many tiles as M would get (a multiple of the threads where the strips allow, evenly spread).
+            int nTiles = Math.Min(job.NStrips, wanted);
+            if (nTiles % threads != 0 && nTiles + threads - nTiles % threads <= job.NStrips)
+                nTiles += threads - nTiles % threads;
             job.MTiles = 1;
-            job.NsPer = nsPer;
-            job.NTiles = (job.NStrips + nsPer - 1) / nsPer;
+            job.NTiles = nTiles;
             job.Private = Privately.A;
         }
         job.SharedA = false;
@@ -285,6 +284,16 @@ internal static unsafe class GemmPacked<T, TKernel>
         _ => '-',
     };
 
+    /// <summary>Tests: the B strips of each N tile of an m x n x k product on <paramref name="threads"/> threads.</summary>
+    internal static int[] NTileStrips(int m, int n, int k, int threads)
+    {
+        var job = Plan(m, n, k, threads);
+        var strips = new int[job.NTiles];
+        for (int t = 0; t < strips.Length; t++)
+            strips[t] = FirstColumnStrip(job, t + 1) - FirstColumnStrip(job, t);
+        return strips;
+    }
+
     /// <summary>Tests: the A strips of each M tile of an m x n x k product on <paramref name="threads"/> threads.</summary>
     internal static int[] MTileStrips(int m, int n, int k, int threads)
     {
@@ -294,6 +303,9 @@ internal static unsafe class GemmPacked<T, TKernel>
             strips[t] = FirstStrip(job, t + 1) - FirstStrip(job, t);
         return strips;
     }
+
+    /// <summary>The first B strip of N tile <paramref name="tn"/> (spread evenly as the M tiles are).</summary>
+    private static int FirstColumnStrip(in Job job, int tn) => (int)((long)tn * job.NStrips / job.NTiles);
 
     /// <summary>The first A strip of M tile <paramref name="tm"/> (tile tm spans strips [first(tm), first(tm + 1))).</summary>
     private static int FirstStrip(in Job job, int tm) => (int)((long)tm * job.MStrips / job.MTiles);
@@ -520,7 +532,7 @@ internal static unsafe class GemmPacked<T, TKernel>
     {
         public bool TransA, TransB, Accumulate, SharedA, PackingB;
         public Privately Private;
-        public int M, N, K, Kc, MStrips, NStrips, NsPer, MTiles, NTiles, BItems, AItems, RowItemsPerBlock;
+        public int M, N, K, Kc, MStrips, NStrips, MTiles, NTiles, BItems, AItems, RowItemsPerBlock;
         public bool BByRows;
         public long Mp, Np, Stamp;
         public T* A, B, C, PackedA, PackedB;
@@ -618,7 +630,7 @@ internal static unsafe class GemmPacked<T, TKernel>
             int mr = TKernel.MR, nr = TKernel.NR;
             int tm = tile / NTiles, tn = tile % NTiles;
             int s0 = FirstStrip(this, tm), s1 = FirstStrip(this, tm + 1);
-            int t0 = tn * NsPer, t1 = Math.Min(NStrips, t0 + NsPer);
+            int t0 = FirstColumnStrip(this, tn), t1 = FirstColumnStrip(this, tn + 1);
             for (int js = t0; js < t1 && BItems > 0 && !BByRows; js++)
                 WaitFor(js);
             for (int g = s0 / AGroup; g <= (s1 - 1) / AGroup && AItems > 0; g++)

@@ -287,6 +287,32 @@ public sealed class GemmTests
     }
 
     /// <summary>
+    /// When N is split (few rows, or each thread packing op(A) for itself), the N tiles spread the strips evenly too:
+    /// sizes differ by at most one strip, and their count is a multiple of the threads where the strips allow (49
+    /// strips cut 7 at a time left one of two threads 4 tiles and the other 3).
+    /// </summary>
+    [Theory]
+    [InlineData(24, 1568, 300, 2)]
+    [InlineData(24, 1568, 300, 3)]
+    [InlineData(5, 2000, 200, 3)]
+    [InlineData(24, 200, 300, 2)]
+    public void NTilesSpreadTheStripsEvenly(int m, int n, int k, int threads)
+    {
+        static void Check<TKernel>(int m, int n, int k, int threads) where TKernel : struct, IMicroKernel<float>
+        {
+            int[] strips = GemmPacked<float, TKernel>.NTileStrips(m, n, k, threads);
+            int nStrips = (n + TKernel.NR - 1) / TKernel.NR;
+            Assert.True(strips.Length > 1, $"{typeof(TKernel).Name} {m}x{n}x{k}: N not split");
+            Assert.Equal(nStrips, strips.Sum());
+            Assert.True(strips.Max() - strips.Min() <= 1, $"{typeof(TKernel).Name} {m}x{n}x{k}: strips per tile {string.Join(",", strips)}");
+            if (strips.Length < nStrips && GemmPacked<float, TKernel>.PanelMode(m, n, k, threads) == 'A')
+                Assert.Equal(0, strips.Length % threads);
+        }
+        Check<MicroKernel512<float>>(m, n, k, threads);
+        Check<MicroKernel256<float>>(m, n, k, threads);
+    }
+
+    /// <summary>
     /// The product asks each kernel call to prefetch a slice of the next B strip; the hint reads nothing the kernel
     /// computes with and writes nothing: every row count of both kernels, C loaded or not, gives the same bits with
     /// no lines, a few, and more lines than k steps, and leaves the operands and the prefetched buffer as they were.
