@@ -14,9 +14,54 @@ internal static class ContentHash
 {
     private const ulong Prime = 0x9E3779B97F4A7C15;
 
-    public static ulong Of<T>(ReadOnlySpan<T> values) where T : unmanaged
+    /// <summary>
+    /// The fingerprint of <paramref name="values"/>. Past <see cref="ChunkBytes"/> it is the chain
+    /// acc = (acc ^ chunk's fingerprint) * P over fixed 1 MiB chunks (a bijection of each chunk's fingerprint, so a
+    /// change in any chunk still always shows), the chunks hashed on several threads: the value depends only on the
+    /// bytes, never on the threads. (7.4 MB of W5's weights took 0.6 ms on one core, 3-5% of a batch-1024 pass.)
+    /// </summary>
+    public static unsafe ulong Of<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
-        var bytes = MemoryMarshal.AsBytes(values);
+        var all = MemoryMarshal.AsBytes(values);
+        if (all.Length <= ChunkBytes)
+            return OfBlock(all);
+        int chunks = (int)((all.Length + (long)ChunkBytes - 1) / ChunkBytes);
+        var work = ChunkWork.Cached ??= new ChunkWork();
+        if (work.Results.Length < chunks)
+            work.Results = new ulong[chunks];
+        fixed (byte* p = all)
+        {
+            work.Data = p;
+            work.Length = all.Length;
+            GemmPool.Shared.Run(work, chunks, Gemm.MaxThreads);
+        }
+        ulong h = (ulong)all.Length * Prime;
+        for (int c = 0; c < chunks; c++)
+            h = (h ^ work.Results[c]) * Prime;
+        return h ^ (h >> 29);
+    }
+
+    /// <summary>Inputs longer than this are hashed in chunks of this size.</summary>
+    internal const int ChunkBytes = 1 << 20;
+
+    private sealed unsafe class ChunkWork : IGemmWork
+    {
+        /// <summary>The calling thread's holder, reused so hashing allocates nothing after the first time.</summary>
+        [ThreadStatic] public static ChunkWork? Cached;
+
+        public byte* Data;
+        public int Length;
+        public ulong[] Results = [];
+
+        public void Run(int index)
+        {
+            long start = (long)index * ChunkBytes;
+            Results[index] = OfBlock(new ReadOnlySpan<byte>(Data + start, (int)Math.Min(ChunkBytes, Length - start)));
+        }
+    }
+
+    private static ulong OfBlock(ReadOnlySpan<byte> bytes)
+    {
         var words = MemoryMarshal.Cast<byte, ulong>(bytes);
         var p = Vector256.Create(Prime);
         Vector256<ulong> a0 = Vector256.Create(1UL), a1 = Vector256.Create(2UL), a2 = Vector256.Create(3UL), a3 = Vector256.Create(4UL),
