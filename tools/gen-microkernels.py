@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes src/Backprop/Numerics/GemmMicroKernels.g.cs: the register-blocked micro-kernels, fully unrolled.
+"""Writes src/Backprop/Numerics/GemmMicroKernels.cs: the register-blocked micro-kernels, fully unrolled.
 
 The JIT keeps each accumulator in its own register only when every accumulator is a separate local, so the
 kernels are written out in full; this script is the single source of that repetition.
-Usage: python3 tools/gen-microkernels.py > src/Backprop/Numerics/GemmMicroKernels.g.cs
+Usage: python3 tools/gen-microkernels.py > src/Backprop/Numerics/GemmMicroKernels.cs
 """
 
 # (struct name, vector type, rows MR, vectors per row, row counts with their own code, KC cap, summary)
