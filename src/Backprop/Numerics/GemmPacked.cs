@@ -207,10 +207,15 @@ internal static unsafe class GemmPacked<T, TKernel>
         // strips or more, up to 16 per thread (two threads, in-process alternation: n = 2048 +7-12%, n = 1536 +4%,
         // n = 1024 0-2%; W4's 256-row products lost 6-13% with 8 or 16 tiles of one or two strips, so they keep 4).
         int tpt = Math.Clamp(mStrips / (5 * Math.Max(1, threads)), 4, 16);
-        int mTiles = Math.Max((mStrips + msMax - 1) / msMax, Math.Min(mStrips, threads <= 1 ? 1 : tpt * threads));
-        if (threads > 1 && mTiles % threads != 0 && mTiles + threads - mTiles % threads <= mStrips)
-            mTiles += threads - mTiles % threads;
-        return mTiles;
+        return WholeRounds(Math.Max((mStrips + msMax - 1) / msMax, Math.Min(mStrips, threads <= 1 ? 1 : tpt * threads)), mStrips, threads);
+    }
+
+    /// <summary><paramref name="tiles"/> raised to a multiple of the thread count if the strips allow it (each thread then owns as many).</summary>
+    private static int WholeRounds(int tiles, int strips, int threads)
+    {
+        if (threads > 1 && tiles % threads != 0 && tiles + threads - tiles % threads <= strips)
+            tiles += threads - tiles % threads;
+        return tiles;
     }
 
     /// <summary>
@@ -238,7 +243,6 @@ internal static unsafe class GemmPacked<T, TKernel>
         long work = (long)job.M * job.N * job.K / threads;
         if (work < PrivateWorkPerElement * (Math.Min(aBytes, bBytes) / sizeof(T)))
             return;
-        int wanted = 4 * threads;
         if (bBytes <= aBytes)
         {
             if (job.MStrips < 2)
@@ -251,12 +255,9 @@ internal static unsafe class GemmPacked<T, TKernel>
         {
             if (job.NStrips < 2)
                 return;
-            // As many tiles as M would get (a multiple of the threads where the strips allow, evenly spread).
-            int nTiles = Math.Min(job.NStrips, wanted);
-            if (nTiles % threads != 0 && nTiles + threads - nTiles % threads <= job.NStrips)
-                nTiles += threads - nTiles % threads;
+            // Four per thread, a multiple of the threads where the strips allow, evenly spread.
             job.MTiles = 1;
-            job.NTiles = nTiles;
+            job.NTiles = WholeRounds(Math.Min(job.NStrips, 4 * threads), job.NStrips, threads);
             job.Private = Privately.A;
         }
         job.SharedA = false;
@@ -289,23 +290,16 @@ internal static unsafe class GemmPacked<T, TKernel>
         _ => '-',
     };
 
-    /// <summary>Tests: the B strips of each N tile of an m x n x k product on <paramref name="threads"/> threads.</summary>
-    internal static int[] NTileStrips(int m, int n, int k, int threads)
+    /// <summary>
+    /// Tests: the A strips of each M tile (<paramref name="columns"/> false) or the B strips of each N tile of an
+    /// m x n x k product on <paramref name="threads"/> threads.
+    /// </summary>
+    internal static int[] TileStrips(int m, int n, int k, int threads, bool columns)
     {
         var job = Plan(m, n, k, threads);
-        var strips = new int[job.NTiles];
+        var strips = new int[columns ? job.NTiles : job.MTiles];
         for (int t = 0; t < strips.Length; t++)
-            strips[t] = FirstColumnStrip(job, t + 1) - FirstColumnStrip(job, t);
-        return strips;
-    }
-
-    /// <summary>Tests: the A strips of each M tile of an m x n x k product on <paramref name="threads"/> threads.</summary>
-    internal static int[] MTileStrips(int m, int n, int k, int threads)
-    {
-        var job = Plan(m, n, k, threads);
-        var strips = new int[job.MTiles];
-        for (int t = 0; t < strips.Length; t++)
-            strips[t] = FirstStrip(job, t + 1) - FirstStrip(job, t);
+            strips[t] = columns ? FirstColumnStrip(job, t + 1) - FirstColumnStrip(job, t) : FirstStrip(job, t + 1) - FirstStrip(job, t);
         return strips;
     }
 

@@ -22,6 +22,15 @@ public sealed class PackedWeightsTests
         return x;
     }
 
+    /// <summary>One-hot targets over the 11 outputs: row r's class is (r * <paramref name="step"/>) mod 11.</summary>
+    private static float[] Targets(int rows, int step)
+    {
+        var y = new float[rows * 11];
+        for (int r = 0; r < rows; r++)
+            y[r * 11 + r * step % 11] = 1;
+        return y;
+    }
+
     /// <summary>The output of a network that has never packed anything: a parameter copy, run once.</summary>
     private static float[] Fresh(Network<float> net, float[] x, int rows) => net.Clone().Forward(x, rows).ToArray();
 
@@ -46,9 +55,7 @@ public sealed class PackedWeightsTests
         // give a fresh network's bits. Once the weights stop changing they are packed and reused.
         var net = Build();
         var x = Batch(24, 4);
-        var y = new float[24 * 11];
-        for (int r = 0; r < 24; r++)
-            y[r * 11 + (r * 5) % 11] = 1;
+        var y = Targets(24, 5);
         for (int step = 0; step < 4; step++)
         {
             Assert.True(Fresh(net, x, 24).AsSpan().SequenceEqual(net.Forward(x, 24)), $"step {step}");
@@ -82,9 +89,7 @@ public sealed class PackedWeightsTests
     {
         var net = Build();
         var x = Batch(24, 3);
-        var y = new float[24 * 11];
-        for (int r = 0; r < 24; r++)
-            y[r * 11 + r % 11] = 1;
+        var y = Targets(24, 1);
         void Check(string what)
         {
             for (int call = 0; call < 3; call++)

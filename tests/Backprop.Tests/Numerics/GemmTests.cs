@@ -170,15 +170,7 @@ public sealed class GemmTests
                     foreach (int threads in new[] { 1, 2, 3 })
                     {
                         var c = (float[])c0.Clone();
-                        Gemm.SharedPanelsOnly = sharedOnly;
-                        try
-                        {
-                            Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = threads, Path = GemmPath.Packed }, transA, transB, m, n, k, a, b, c, accumulate);
-                        }
-                        finally
-                        {
-                            Gemm.SharedPanelsOnly = false;
-                        }
+                        SharingPanels(sharedOnly, () => Gemm.Multiply(new GemmOptions { Kernel = kernel, MaxThreads = threads, Path = GemmPath.Packed }, transA, transB, m, n, k, a, b, c, accumulate));
                         Assert.True(chain.AsSpan().SequenceEqual(c), $"packed {kernel} threads={threads} shared={sharedOnly} m={m} n={n} k={k} acc={accumulate}");
                     }
                 if (!transB)
@@ -217,6 +209,20 @@ public sealed class GemmTests
         }
     }
 
+    /// <summary>Runs <paramref name="body"/> with <see cref="Gemm.SharedPanelsOnly"/> set as asked on this thread, then clears it.</summary>
+    private static void SharingPanels(bool sharedOnly, Action body)
+    {
+        Gemm.SharedPanelsOnly = sharedOnly;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            Gemm.SharedPanelsOnly = false;
+        }
+    }
+
     /// <summary>
     /// On several threads a small product shares no packed panel between cores: each thread packs the smaller operand
     /// whole for itself and the tiles split the other (A for itself and N split, or B and M split); a large one shares
@@ -240,15 +246,7 @@ public sealed class GemmTests
             Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(200, 40, 300, 16));
             // 4 MiB operands: past a quarter of any L2, shared.
             Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(1024, 1024, 1024, 2));
-            Gemm.SharedPanelsOnly = true;
-            try
-            {
-                Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(24, 200, 300, 2));
-            }
-            finally
-            {
-                Gemm.SharedPanelsOnly = false;
-            }
+            SharingPanels(true, () => Assert.Equal('-', GemmPacked<float, TKernel>.PanelMode(24, 200, 300, 2)));
         }
         Check<MicroKernel512<float>>();
         Check<MicroKernel256<float>>();
@@ -274,7 +272,7 @@ public sealed class GemmTests
     {
         static void Check<TKernel>(int n, int threads) where TKernel : struct, IMicroKernel<float>
         {
-            int[] strips = GemmPacked<float, TKernel>.MTileStrips(n, n, n, threads);
+            int[] strips = GemmPacked<float, TKernel>.TileStrips(n, n, n, threads, columns: false);
             int mStrips = (n + TKernel.MR - 1) / TKernel.MR;
             Assert.Equal(mStrips, strips.Sum());
             Assert.True(strips.Max() - strips.Min() <= 1, $"{typeof(TKernel).Name} n={n}: strips per tile {string.Join(",", strips)}");
@@ -300,7 +298,7 @@ public sealed class GemmTests
     {
         static void Check<TKernel>(int m, int n, int k, int threads) where TKernel : struct, IMicroKernel<float>
         {
-            int[] strips = GemmPacked<float, TKernel>.NTileStrips(m, n, k, threads);
+            int[] strips = GemmPacked<float, TKernel>.TileStrips(m, n, k, threads, columns: true);
             int nStrips = (n + TKernel.NR - 1) / TKernel.NR;
             Assert.True(strips.Length > 1, $"{typeof(TKernel).Name} {m}x{n}x{k}: N not split");
             Assert.Equal(nStrips, strips.Sum());
