@@ -37,6 +37,12 @@ internal abstract class ActivationKernel<T> where T : unmanaged, IFloatingPointI
     /// <summary>z += bias (per unit, each row) and a = f(z) in one pass; false when this activation has no such pass.</summary>
     public virtual bool BiasForward(Span<T> z, ReadOnlySpan<T> bias, Span<T> a, int rows) => false;
 
+    /// <summary>
+    /// The same pass on one tile of a product as the product stores it (<see cref="Elementwise.BiasTile{T, TOp}"/>),
+    /// or null when this activation has none.
+    /// </summary>
+    public virtual unsafe delegate*<T*, T*, T*, int, int, nint, int, void> BiasTile => null;
+
     /// <summary>The squared losses' output delta: f'(z) * (-(y - a) * scale).</summary>
     public abstract void SquaredErrorDelta(ReadOnlySpan<T> z, ReadOnlySpan<T> a, ReadOnlySpan<T> y, Span<T> delta, T scale, int rows, int units);
 
@@ -154,6 +160,8 @@ internal sealed class LinearKernel<T, TOp> : ElementwiseKernel<T, TOp>
         Numerics.Elementwise.BiasForward<T, TOp>(z, bias, a, rows);
         return true;
     }
+
+    public override unsafe delegate*<T*, T*, T*, int, int, nint, int, void> BiasTile => &Numerics.Elementwise.BiasTile<T, TOp>;
 }
 
 /// <summary>The softmax's kernel (row-wise).</summary>

@@ -176,9 +176,15 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
             Kernel.Forward(z, a, rows, units);
             return;
         }
-        Gemm.MultiplyByWeights(rows, units, inputs, input, _weights, z, _panels, _version, concurrent);
-        // A linear unit takes the bias in the same pass (one pass over z instead of two).
-        if (Bias == BiasMode.PerUnit && Kernel.BiasForward(z, _biases, a, rows))
+        // A linear unit takes the bias in the same pass (one pass over z instead of two): on each tile of the
+        // product as it is stored where the product is packed, else over z after it.
+        bool fused;
+        unsafe
+        {
+            var tile = Bias == BiasMode.PerUnit ? Kernel.BiasTile : null;
+            fused = Gemm.MultiplyByWeights(rows, units, inputs, input, _weights, z, _panels, _version, concurrent, tile, _biases, a);
+        }
+        if (fused || (Bias == BiasMode.PerUnit && Kernel.BiasForward(z, _biases, a, rows)))
             return;
         switch (Bias)
         {

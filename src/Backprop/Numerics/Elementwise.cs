@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -186,33 +187,49 @@ internal static class Elementwise
     {
         int units = bias.Length;
         for (int r = r0; r < r1; r++)
-        {
-            var zr = z.Slice(r * units, units);
-            var ar = a.Slice(r * units, units);
-            int i = 0;
-            ref T rz = ref MemoryMarshal.GetReference(zr);
-            ref T rb = ref MemoryMarshal.GetReference(bias);
-            ref T ra = ref MemoryMarshal.GetReference(ar);
-            if (width == 512)
-                for (; i <= units - Vector512<T>.Count; i += Vector512<T>.Count)
-                {
-                    var v = Vector512.LoadUnsafe(ref rz, (nuint)i) + Vector512.LoadUnsafe(ref rb, (nuint)i);
-                    v.StoreUnsafe(ref rz, (nuint)i);
-                    TOp.Forward(v).StoreUnsafe(ref ra, (nuint)i);
-                }
-            if (width != 0)
-                for (; i <= units - Vector256<T>.Count; i += Vector256<T>.Count)
-                {
-                    var v = Vector256.LoadUnsafe(ref rz, (nuint)i) + Vector256.LoadUnsafe(ref rb, (nuint)i);
-                    v.StoreUnsafe(ref rz, (nuint)i);
-                    TOp.Forward(v).StoreUnsafe(ref ra, (nuint)i);
-                }
-            for (; i < units; i++)
+            BiasRow<T, TOp>(ref MemoryMarshal.GetReference(z.Slice(r * units, units)), ref MemoryMarshal.GetReference(bias),
+                ref MemoryMarshal.GetReference(a.Slice(r * units, units)), units, width);
+    }
+
+    /// <summary>
+    /// <see cref="BiasForward{T, TOp}"/> on one tile of a product as it is stored (<see cref="TileEpilogue{T}"/>):
+    /// <paramref name="rows"/> x <paramref name="cols"/> values of z at <paramref name="z"/> and of a at
+    /// <paramref name="a"/>, rows <paramref name="stride"/> apart, the bias from the tile's first column. Each value
+    /// gets the same operations as in the row pass, so the bits are the same whatever the tiling.
+    /// </summary>
+    internal static unsafe void BiasTile<T, TOp>(T* z, T* a, T* bias, int rows, int cols, nint stride, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, ILinearUnit
+    {
+        for (int r = 0; r < rows; r++)
+            BiasRow<T, TOp>(ref *(z + r * stride), ref *bias, ref *(a + r * stride), cols, width);
+    }
+
+    /// <summary>z[i] = z[i] + b[i], a[i] = f(z[i]) for <paramref name="count"/> values.</summary>
+    private static void BiasRow<T, TOp>(ref T rz, ref T rb, ref T ra, int count, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, ILinearUnit
+    {
+        int i = 0;
+        if (width == 512)
+            for (; i <= count - Vector512<T>.Count; i += Vector512<T>.Count)
             {
-                T v = zr[i] + bias[i];
-                zr[i] = v;
-                ar[i] = TOp.Forward(v);
+                var v = Vector512.LoadUnsafe(ref rz, (nuint)i) + Vector512.LoadUnsafe(ref rb, (nuint)i);
+                v.StoreUnsafe(ref rz, (nuint)i);
+                TOp.Forward(v).StoreUnsafe(ref ra, (nuint)i);
             }
+        if (width != 0)
+            for (; i <= count - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref rz, (nuint)i) + Vector256.LoadUnsafe(ref rb, (nuint)i);
+                v.StoreUnsafe(ref rz, (nuint)i);
+                TOp.Forward(v).StoreUnsafe(ref ra, (nuint)i);
+            }
+        for (; i < count; i++)
+        {
+            T v = Unsafe.Add(ref rz, i) + Unsafe.Add(ref rb, i);
+            Unsafe.Add(ref rz, i) = v;
+            Unsafe.Add(ref ra, i) = TOp.Forward(v);
         }
     }
 }

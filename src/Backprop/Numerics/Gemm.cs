@@ -86,9 +86,14 @@ public static class Gemm
     /// the same the panels are reused only if W's contents still hash to what was packed, so a write through a span
     /// kept from earlier is never missed. <paramref name="concurrent"/>: other threads may be reading the panels
     /// (Network.Predict), so new panels go to a new buffer instead of over the old one.
+    /// <paramref name="biasTile"/>, when not null, is the bias + linear-unit pass (<see cref="Elementwise.BiasTile{T, TOp}"/>)
+    /// with <paramref name="bias"/> (n values) into <paramref name="activations"/> (m x n): run on each tile of C as
+    /// it is stored, when the product is packed (the return value says whether it ran; if not, C is the plain product
+    /// and the caller runs the pass).
     /// </summary>
-    internal static unsafe void MultiplyByWeights<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> c,
-        WeightPanels<T> panels, int version, bool concurrent)
+    internal static unsafe bool MultiplyByWeights<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> c,
+        WeightPanels<T> panels, int version, bool concurrent,
+        delegate*<T*, T*, T*, int, int, nint, int, void> biasTile = null, ReadOnlySpan<T> bias = default, Span<T> activations = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(m, n, k, x.Length, w.Length, c.Length);
@@ -96,21 +101,41 @@ public static class Gemm
         bool vectorType = typeof(T) == typeof(float) || typeof(T) == typeof(double);
         if (!vectorType || kernel == GemmKernel.Reference || (long)m * n * k <= SmallWork || m <= RowsLimit || n == 0 || k == 0)
         {
-            // The path Multiply takes for this shape packs nothing (or the reference runs): nothing to keep.
+            // The path Multiply takes for this shape packs nothing (or the reference runs): nothing to keep, and no
+            // tiles to run the bias pass on.
             Multiply(false, true, m, n, k, x, w, c);
-            return;
+            return false;
         }
-        var current = Volatile.Read(ref panels.Current);
-        if ((current == null || current.Version != version) && Volatile.Read(ref panels.Skipped) != version)
-        {
-            // Weights not seen before at this stamp: in training they change before every forward pass, and panels
-            // kept for them would never be read again. The plain product, free to pack the way it runs fastest; the
-            // panels are kept from the second product at one stamp on (inference, evaluation).
-            Volatile.Write(ref panels.Skipped, version);
-            Multiply(false, true, m, n, k, x, w, c);
-            return;
-        }
+        if (biasTile != null && (bias.Length < n || activations.Length < (long)m * n))
+            throw new ArgumentException($"The bias pass needs {n} biases and {(long)m * n} activations; got {bias.Length} and {activations.Length}.");
         int threads = (long)m * n * k < ParallelWork ? 1 : s_maxThreads;
+        fixed (T* pBias = bias, pAct = activations)
+        {
+            var epilogue = new TileEpilogue<T> { Apply = biasTile, Bias = pBias, A = pAct, Width = Elementwise.Width<T>() };
+            var current = Volatile.Read(ref panels.Current);
+            if ((current == null || current.Version != version) && Volatile.Read(ref panels.Skipped) != version)
+            {
+                // Weights not seen before at this stamp: in training they change before every forward pass, and panels
+                // kept for them would never be read again. The plain product (the path Multiply takes), free to pack
+                // the way it runs fastest; the panels are kept from the second product at one stamp on (inference,
+                // evaluation).
+                Volatile.Write(ref panels.Skipped, version);
+                if (kernel == GemmKernel.Vector512)
+                    GemmPacked<T, MicroKernel512<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, epilogue: epilogue);
+                else
+                    GemmPacked<T, MicroKernel256<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, epilogue: epilogue);
+                return biasTile != null;
+            }
+            WithPanels(kernel, m, n, k, x, w, c, panels, current, version, concurrent, threads, epilogue);
+        }
+        return biasTile != null;
+    }
+
+    /// <summary>The product on W's kept panels (packed first if they are not W's current contents).</summary>
+    private static unsafe void WithPanels<T>(GemmKernel kernel, int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> c,
+        WeightPanels<T> panels, WeightPanels<T>.Snapshot? current, int version, bool concurrent, int threads, TileEpilogue<T> epilogue)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         long length = kernel == GemmKernel.Vector512
             ? GemmPacked<T, MicroKernel512<T>>.PackedBLength(n, k)
             : GemmPacked<T, MicroKernel256<T>>.PackedBLength(n, k);
@@ -137,9 +162,9 @@ public static class Gemm
         {
             T* aligned = (T*)(((nint)panel + 63) & ~(nint)63);
             if (kernel == GemmKernel.Vector512)
-                GemmPacked<T, MicroKernel512<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready);
+                GemmPacked<T, MicroKernel512<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready, epilogue);
             else
-                GemmPacked<T, MicroKernel256<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready);
+                GemmPacked<T, MicroKernel256<T>>.Multiply(false, true, m, n, k, x, w, c, false, threads, aligned, ready, epilogue);
         }
         if (!ready && !ReferenceEquals(target, current))
             Volatile.Write(ref panels.Current, target);

@@ -69,6 +69,23 @@ internal static class GemmBlocking<T, TKernel>
 }
 
 /// <summary>
+/// A pass run on each tile of C right after its last k block is stored, while the tile is in L1: z = C + bias
+/// (per column) and a = f(z) (<see cref="Elementwise.BiasTile{T, TOp}"/>), instead of a pass over all of C after the
+/// product. <see cref="Apply"/> null: none.
+/// </summary>
+internal unsafe struct TileEpilogue<T> where T : unmanaged
+{
+    /// <summary>(z tile, a tile, bias at the tile's first column, rows, columns, row stride, vector width).</summary>
+    public delegate*<T*, T*, T*, int, int, nint, int, void> Apply;
+
+    /// <summary>The bias (n values) and a (m x n, laid out as C).</summary>
+    public T* Bias, A;
+
+    /// <summary>The element-wise vector width of the thread that asked (a per-thread setting; the pool's helpers run the tiles).</summary>
+    public int Width;
+}
+
+/// <summary>
 /// The packed-panel product (Goto/BLIS style): op(B) is copied into NR-column strips and op(A) into MR-row strips,
 /// both cut into k blocks, so the micro-kernel reads both operands contiguously whatever their stored layout (this
 /// is where the transposes are absorbed). C is cut into tiles of whole strips, shared among the threads.
@@ -127,9 +144,11 @@ internal static unsafe class GemmPacked<T, TKernel>
     /// C = op(A) * op(B) (+ C). <paramref name="panelsB"/>, when not null, holds op(B) packed
     /// (<see cref="PackedBLength"/> elements): already, when <paramref name="panelsReady"/> (then <paramref name="b"/>
     /// is not read), or to be packed there instead of in the thread's workspace, for a later product to reuse.
+    /// <paramref name="epilogue"/>, when its Apply is set, runs on every tile of C as it is finished.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads, T* panelsB = null, bool panelsReady = false)
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate, int threads, T* panelsB = null, bool panelsReady = false,
+        TileEpilogue<T> epilogue = default)
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         int mStrips = (m + mr - 1) / mr, nStrips = (n + nr - 1) / nr;
@@ -137,7 +156,7 @@ internal static unsafe class GemmPacked<T, TKernel>
         var job = new Job
         {
             TransA = transA, TransB = transB, M = m, N = n, K = k, Kc = BlockDepth(k), Accumulate = accumulate,
-            MStrips = mStrips, NStrips = nStrips, Mp = mp, Np = np,
+            MStrips = mStrips, NStrips = nStrips, Mp = mp, Np = np, Epilogue = epilogue,
         };
         ChooseTiles(ref job, threads);
         job.PackingB = panelsB == null || !panelsReady;
@@ -539,6 +558,9 @@ internal static unsafe class GemmPacked<T, TKernel>
         /// <summary>Per packing item: <see cref="Stamp"/> once it is done (only when several threads run the job).</summary>
         public long* Flags;
 
+        /// <summary>The pass each finished tile of C gets (none when its Apply is null).</summary>
+        public TileEpilogue<T> Epilogue;
+
         /// <summary>
         /// Items in order: B to pack (strips, or row chunks of each k block when <see cref="BByRows"/>), groups of A
         /// strips to pack (shared A), tiles.
@@ -644,6 +666,7 @@ internal static unsafe class GemmPacked<T, TKernel>
             {
                 int kc = Math.Min(Kc, K - k0);
                 bool load = Accumulate || k0 > 0;
+                bool finish = k0 + kc >= K && Epilogue.Apply != null;
                 if (BByRows)
                     for (int it = k0 / Kc * RowItemsPerBlock, end = it + RowItemsPerBlock; it < end; it++)
                         WaitFor(it);
@@ -685,6 +708,8 @@ internal static unsafe class GemmPacked<T, TKernel>
                         if (variant == rows && cols == nr)
                         {
                             TKernel.Run(rows, kc, ap, bp, cp, N, load, pf, lines);
+                            if (finish)
+                                Epilogue.Apply(cp, Epilogue.A + (cp - C), Epilogue.Bias + j0, rows, cols, N, Epilogue.Width);
                             continue;
                         }
                         // Edge tile: run the kernel on a scratch tile, keep the part inside C.
@@ -696,6 +721,8 @@ internal static unsafe class GemmPacked<T, TKernel>
                         for (int r = 0; r < rows; r++)
                             for (int j = 0; j < cols; j++)
                                 cp[(long)r * N + j] = edge[r * nr + j];
+                        if (finish)
+                            Epilogue.Apply(cp, Epilogue.A + (cp - C), Epilogue.Bias + j0, rows, cols, N, Epilogue.Width);
                     }
                 }
             }
