@@ -161,7 +161,7 @@ internal static class Elementwise
     }
 
     /// <summary>Passes over at least this many values run on several threads (a 1024 x 1024 layer: 0.3-0.4 ms on one core).</summary>
-    private const long ParallelValues = 1L << 18;
+    internal const long ParallelValues = 1L << 18;
 
     private sealed unsafe class BiasWork<T, TOp> : IGemmWork
         where T : unmanaged, IFloatingPointIeee754<T>
