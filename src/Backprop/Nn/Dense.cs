@@ -179,7 +179,7 @@ public sealed class Dense<T> where T : unmanaged, IFloatingPointIeee754<T>
         // A linear unit takes the bias in the same pass (one pass over z instead of two). Where that pass would run
         // on one thread (z below Elementwise.ParallelValues) it runs on each tile of the product as the tile is
         // stored; larger z keep the pass after the product, on all threads. Measured on an Intel Xeon (two threads,
-        // in-process alternation, medians): in the tiles, W3's 128 x 256 and 128 x 128 layers took 3% and 18% less
+        // in-process alternation, medians): in the tiles, W3's 128 x 256 and 128 x 128 layers took 4% and 18% less
         // time, W4's 256 x 1024 layers 2-4% more and W5's 1024 x 1024 ones 9-13% more.
         bool fused;
         unsafe
